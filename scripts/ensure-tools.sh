@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for the tests: the system tools they drive (swaks, Postfix,
+# Python for smtplib, redis-server for fault tests) and a Redis on 127.0.0.1:6379.
+# Idempotent and quiet when everything is already there; runs as `pretest`.
+set -euo pipefail
+
+missing=()
+command -v swaks >/dev/null || missing+=(swaks)
+command -v postconf >/dev/null || missing+=(postfix)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v python3 >/dev/null || missing+=(python3)
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "ensure-tools: missing ${missing[*]} and cannot apt-get them here; the tests that need them will say so and skip" >&2
+  else
+    echo "ensure-tools: installing ${missing[*]}" >&2
+    # Postfix asks debconf what kind of mail system this is; tests configure their own instance.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+redis_url=${CASEDROP_REDIS_URL:-redis://127.0.0.1:6379}
+if [[ $redis_url == redis://127.0.0.1:6379* ]] && command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "ensure-tools: no Redis on 127.0.0.1:6379, starting one" >&2
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi

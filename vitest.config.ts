@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/faults/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Two cores here and in CI: more workers only add contention.
+    maxWorkers: 2,
+  },
+});
