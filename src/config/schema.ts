@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Every setting in one place: environment variable, schema (with its default) and a line of
+ * documentation. The README's config table is generated from this list and a test keeps the two
+ * in sync, so a reader finds where a parameter goes by its name alone.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const optionalString = z.string().min(1).optional();
+// zod's email() refuses dotless domains such as `localhost`, which a laptop set-up needs
+const address = z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, 'not an email address');
+
+export interface Setting {
+  env: string;
+  schema: z.ZodType;
+  default?: string;
+  secret?: boolean;
+  doc: string;
+}
+
+function setting<S extends z.ZodType>(env: string, schema: S, def: string | undefined, doc: string, secret = false): Setting & { schema: S } {
+  return { env, schema, default: def, doc, secret };
+}
+
+export const settings = {
+  // process
+  mode: setting('NODE_ENV', z.enum(['development', 'production', 'test']), 'development',
+    '`production` makes a missing master key a start-up error instead of creating one.'),
+  logLevel: setting('CASEDROP_LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info',
+    'pino log level.'),
+  hostname: setting('CASEDROP_HOSTNAME', z.string().min(1), 'localhost',
+    'Name this host uses in its SMTP greeting, `Received:` headers and DSN `Reporting-MTA`.'),
+  dataDir: setting('CASEDROP_DATA_DIR', z.string().min(1), './data',
+    'Root of the encrypted store (spool, cases), the dev master key and the outbox.'),
+  masterKeys: setting('CASEDROP_MASTER_KEYS', optionalString, undefined,
+    'Comma-separated `id:base64(32 bytes)`; the first is active, the rest only unwrap older objects. `casedrop keygen` makes one.', true),
+  shutdownGraceMs: setting('CASEDROP_SHUTDOWN_GRACE_MS', positiveInt, '10000',
+    'On SIGTERM, how long sessions and jobs in flight may take before the process exits anyway.'),
+
+  // redis / queue
+  redisUrl: setting('CASEDROP_REDIS_URL', z.string().url(), 'redis://127.0.0.1:6379',
+    'Redis for the case registry and the queues (use `appendonly yes`, `maxmemory-policy noeviction`).', true),
+  redisPrefix: setting('CASEDROP_REDIS_PREFIX', z.string().regex(/^[A-Za-z0-9:_-]+$/), 'casedrop',
+    'Prefix of every Redis key and queue, so several instances (or test runs) share one Redis.'),
+
+  // intake policy
+  intakeAddresses: setting('CASEDROP_INTAKE_ADDRESSES', list.pipe(z.array(address).min(1)), 'attach@localhost',
+    'Comma-separated addresses that accept mail; `local+<case>@domain` sub-addresses carry the case number.'),
+  maxMessageBytes: setting('CASEDROP_MAX_MESSAGE_BYTES', positiveInt, '20971520',
+    'Largest message accepted, counted on the wire (after base64), advertised as `SIZE`.'),
+  caseDigits: setting('CASEDROP_CASE_DIGITS', z.coerce.number().int().min(4).max(20), '9',
+    'Number of digits in a case number.'),
+  caseSubjectPrefixes: setting('CASEDROP_CASE_SUBJECT_PREFIXES', list.pipe(z.array(z.string().min(1)).min(1)), 'Case,SR,Service Request',
+    'Words that introduce a case number in the Subject (`Case 612345678`, `SR#612345678`).'),
+  dedupWindowSeconds: setting('CASEDROP_DEDUP_WINDOW_SECONDS', nonNegativeInt, '86400',
+    'A message with the same Message-ID and content hash within this window is answered 250 but not queued again (0 turns it off).'),
+
+  // smtp listener
+  smtpHost: setting('CASEDROP_SMTP_HOST', z.string().min(1), '127.0.0.1', 'SMTP listen address.'),
+  smtpPort: setting('CASEDROP_SMTP_PORT', port, '2525', 'SMTP listen port.'),
+  smtpMaxConnections: setting('CASEDROP_SMTP_MAX_CONNECTIONS', positiveInt, '200', 'Concurrent SMTP connections in total.'),
+  smtpMaxConnectionsPerIp: setting('CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP', positiveInt, '20', 'Concurrent SMTP connections from one client IP.'),
+  smtpSocketTimeoutMs: setting('CASEDROP_SMTP_SOCKET_TIMEOUT_MS', positiveInt, '60000', 'Idle time allowed between commands (and between data chunks) before the session is closed.'),
+  smtpMaxRecipients: setting('CASEDROP_SMTP_MAX_RECIPIENTS', positiveInt, '10', 'Recipients per message; more get `452 4.5.3`.'),
+  smtpMaxHeaderBytes: setting('CASEDROP_SMTP_MAX_HEADER_BYTES', positiveInt, '262144', 'Largest header block read to find the Subject; larger is refused.'),
+  smtpEarlyTalkerDelayMs: setting('CASEDROP_SMTP_EARLY_TALKER_DELAY_MS', nonNegativeInt, '100', 'Pause before the greeting that catches clients talking too early (0 turns it off, e.g. behind a trusted relay).'),
+  smtpBareLineEndings: setting('CASEDROP_SMTP_BARE_LINE_ENDINGS', z.enum(['reject', 'normalize']), 'reject',
+    'A message with a bare CR or bare LF (SMTP smuggling material): refuse it with 550 5.6.0, or rewrite them to CRLF before spooling.'),
+  smtpTlsCert: setting('CASEDROP_SMTP_TLS_CERT', optionalString, undefined, 'PEM certificate file; with the key, enables STARTTLS.'),
+  smtpTlsKey: setting('CASEDROP_SMTP_TLS_KEY', optionalString, undefined, 'PEM private key file for STARTTLS.', true),
+  smtpRequireTls: setting('CASEDROP_SMTP_REQUIRE_TLS', bool, 'false', 'Refuse MAIL before STARTTLS (`530 5.7.0`).'),
+  smtpAuthUsers: setting('CASEDROP_SMTP_AUTH_USERS', optionalString, undefined, 'Comma-separated `user:password` for relays; when set, AUTH is offered and required.', true),
+  smtpProxyProtocol: setting('CASEDROP_SMTP_PROXY_PROTOCOL', bool, 'false', 'Expect a PROXY protocol header from a load balancer.'),
+  smtpLmtp: setting('CASEDROP_SMTP_LMTP', bool, 'false', 'Speak LMTP (one reply per recipient) for an MTA that delivers into casedrop.'),
+
+  // worker
+  workerConcurrency: setting('CASEDROP_WORKER_CONCURRENCY', positiveInt, '4', 'Intake jobs processed at once per worker process.'),
+  jobAttempts: setting('CASEDROP_JOB_ATTEMPTS', positiveInt, '10', 'Tries of a job with a temporary failure before it is dead-lettered.'),
+  jobBackoffMs: setting('CASEDROP_JOB_BACKOFF_MS', positiveInt, '2000', 'First retry delay; doubles each try.'),
+  noteMaxBytes: setting('CASEDROP_NOTE_MAX_BYTES', positiveInt, '65536', 'Largest message text kept as a case note.'),
+  workerLockMs: setting('CASEDROP_WORKER_LOCK_MS', positiveInt, '30000', 'How long a worker holds a job without renewing its lock; a job whose worker died is taken back after this.'),
+  workerStalledCheckMs: setting('CASEDROP_WORKER_STALLED_CHECK_MS', positiveInt, '30000', 'How often workers look for jobs whose worker died (stalled) and queue them again.'),
+  forwardDepth: setting('CASEDROP_FORWARD_DEPTH', nonNegativeInt, '3', 'How many forwarded messages (message/rfc822) deep the worker looks for files.'),
+  pgpPublicKeyFile: setting('CASEDROP_PGP_PUBLIC_KEY_FILE', optionalString, undefined, 'casedrop\'s published OpenPGP public key (armored); attachments encrypted to it are accepted.'),
+  pgpPrivateKeyFile: setting('CASEDROP_PGP_PRIVATE_KEY_FILE', optionalString, undefined, 'Its secret key (armored); when set, attachments encrypted to it are decrypted in memory to prove integrity.', true),
+  pgpPrivateKeyPassphrase: setting('CASEDROP_PGP_PRIVATE_KEY_PASSPHRASE', optionalString, undefined, 'Passphrase of that secret key.', true),
+
+  // replies and notifications
+  relayUrl: setting('CASEDROP_RELAY_URL', optionalString, undefined, 'Outgoing relay, `smtp://[user:pass@]host:port` or `smtps://…`; unset writes `.eml` files to `<data dir>/outbox`.', true),
+  replyFrom: setting('CASEDROP_REPLY_FROM', address.optional(), undefined, 'From address of replies and notices (default: the first intake address).'),
+  receipts: setting('CASEDROP_RECEIPTS', bool, 'true', 'Send a receipt when every file was stored.'),
+  replyRatePerHour: setting('CASEDROP_REPLY_RATE_PER_HOUR', positiveInt, '20', 'Automatic replies per sender per hour; more are suppressed and logged.'),
+  webhookUrls: setting('CASEDROP_WEBHOOK_URLS', list.pipe(z.array(z.string().url())), '', 'Comma-separated URLs that get a signed JSON POST for each processed message.'),
+  webhookSecret: setting('CASEDROP_WEBHOOK_SECRET', optionalString, undefined, 'HMAC-SHA256 key for `X-Casedrop-Signature`.', true),
+
+  // http
+  httpHost: setting('CASEDROP_HTTP_HOST', z.string().min(1), '127.0.0.1', 'HTTP listen address (health, metrics).'),
+  httpPort: setting('CASEDROP_HTTP_PORT', port, '8080', 'HTTP listen port.'),
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof settings;
+export type Config = { readonly [K in SettingName]: z.output<(typeof settings)[K]['schema']> };

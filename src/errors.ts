@@ -1,0 +1,40 @@
+/**
+ * Typed errors with stable codes. Callers branch on `code`, never on message text,
+ * so messages can be improved without breaking anyone.
+ */
+export const ErrorCode = {
+  ConfigInvalid: 'CONFIG_INVALID',
+  UsageInvalid: 'USAGE_INVALID',
+  KeyMissing: 'KEY_MISSING',
+  KeyUnknown: 'KEY_UNKNOWN',
+  ObjectNotFound: 'OBJECT_NOT_FOUND',
+  ObjectCorrupt: 'OBJECT_CORRUPT',
+  ObjectTruncated: 'OBJECT_TRUNCATED',
+  StorageFull: 'STORAGE_FULL',
+  StorageFailed: 'STORAGE_FAILED',
+  CaseNumberInvalid: 'CASE_NUMBER_INVALID',
+  CaseNotFound: 'CASE_NOT_FOUND',
+  CaseExists: 'CASE_EXISTS',
+  QueueUnavailable: 'QUEUE_UNAVAILABLE',
+  JobNotFound: 'JOB_NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class CasedropError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CasedropError';
+    this.code = code;
+  }
+}
+
+export function isCasedropError(err: unknown, code?: ErrorCode): err is CasedropError {
+  return err instanceof CasedropError && (code === undefined || err.code === code);
+}
+
+/** Node's own errno for "no space left", which the SMTP door maps to 452 4.3.1. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || isCasedropError(err, ErrorCode.StorageFull);
+}

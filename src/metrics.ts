@@ -1,0 +1,43 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One metrics registry per process, with every series named here so operators find them in one
+ * place. Stages import the series they feed; the HTTP stage serves the registry at /metrics.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'casedrop_' });
+
+export const smtpReplies = new Counter({
+  name: 'casedrop_smtp_replies_total',
+  help: 'SMTP replies to MAIL/RCPT/DATA by reason (accepted, no-case, too-big, …) and code',
+  labelNames: ['reason', 'code'] as const,
+  registers: [registry],
+});
+
+export const smtpAcceptLatency = new Histogram({
+  name: 'casedrop_smtp_accept_seconds',
+  help: 'Time from end of DATA to the 250 (spool fsync + queue add)',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const filesProcessed = new Counter({
+  name: 'casedrop_files_total',
+  help: 'Attachments verified by the intake worker, by verdict and reason',
+  labelNames: ['verdict', 'reason'] as const,
+  registers: [registry],
+});
+
+export const jobsFinished = new Counter({
+  name: 'casedrop_jobs_total',
+  help: 'Jobs finished per queue and result (completed, failed, retried)',
+  labelNames: ['queue', 'result'] as const,
+  registers: [registry],
+});
+
+export const repliesSent = new Counter({
+  name: 'casedrop_replies_total',
+  help: 'Outgoing mail and webhooks by kind (dsn, receipt, engineer, webhook) and result (sent, suppressed)',
+  labelNames: ['kind', 'result'] as const,
+  registers: [registry],
+});
