@@ -1,0 +1,39 @@
+/**
+ * Where ciphertext lives. The crypto layer above never touches files, so an S3-compatible
+ * backend (multipart upload + range GET + conditional copy) can replace the filesystem one
+ * without changing callers. Keys are validated object ids (`namespace/name`).
+ */
+export interface BlobWriter {
+  /** Appends bytes in order. */
+  write(chunks: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Makes the blob durable, then visible under `key`, atomically replacing an older blob.
+   * With `ifVersion`, commits only if the current blob still has that version (else discards
+   * the temp and returns false): a rewrap must never resurrect a deleted or replaced object.
+   */
+  commit(key: string, options?: { ifVersion?: string }): Promise<boolean>;
+  /** Discards the temp blob. Safe after a failed write or commit, and more than once. */
+  abort(): Promise<void>;
+}
+
+export interface BlobReader {
+  readonly size: number;
+  /** Changes whenever the blob is replaced (fs: inode + mtime; S3: ETag). */
+  readonly version: string;
+  /** Up to `length` bytes at `position`; shorter only at the end of the blob. */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface BlobBackend {
+  /** Prepares storage and removes temp blobs left by crashed writers. */
+  init(): Promise<void>;
+  createWriteTemp(): Promise<BlobWriter>;
+  /** undefined when there is no such blob. */
+  openRead(key: string): Promise<BlobReader | undefined>;
+  exists(key: string): Promise<boolean>;
+  /** Keys starting with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** true when something was deleted. */
+  delete(key: string): Promise<boolean>;
+}

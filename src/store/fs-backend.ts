@@ -1,0 +1,221 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { BlobBackend, BlobReader, BlobWriter } from './backend.js';
+import { isProcessAlive, isStaleTemp, newTempName, tempsInFlight, thisHost } from './fs-temp.js';
+import { OBJECT_SUFFIX } from './names.js';
+
+/**
+ * Blobs as files under `<dataDir>/objects/<namespace…>/<name>.cdo`; writes go to
+ * `objects/.tmp/`, are fsynced, renamed into place and the directory fsynced, so a crash
+ * leaves either the old object or the new one, never half of one.
+ */
+export class FsBlobBackend implements BlobBackend {
+  readonly root: string;
+  readonly tempDir: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'objects');
+    this.tempDir = join(this.root, '.tmp');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tempDir, { recursive: true, mode: 0o700 });
+    await this.removeStaleTemps();
+  }
+
+  async removeStaleTemps(now = Date.now()): Promise<number> {
+    const here = { host: thisHost, pid: process.pid, now, inFlight: tempsInFlight, isAlive: isProcessAlive };
+    let removed = 0;
+    for (const name of await readdir(this.tempDir)) {
+      const path = join(this.tempDir, name);
+      const facts = await stat(path).catch(() => undefined);
+      if (facts && isStaleTemp({ name, mtimeMs: facts.mtimeMs }, here)) {
+        await unlink(path).catch(() => undefined);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async createWriteTemp(): Promise<BlobWriter> {
+    const name = newTempName();
+    const path = join(this.tempDir, name);
+    tempsInFlight.add(name);
+    try {
+      const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      return new FsTempWriter(fh, name, path, this);
+    } catch (err) {
+      tempsInFlight.delete(name);
+      throw err;
+    }
+  }
+
+  async openRead(key: string): Promise<BlobReader | undefined> {
+    const fh = await open(this.pathOf(key), 'r').catch(ifMissing(undefined));
+    if (!fh) return undefined;
+    const s = await fh.stat({ bigint: true });
+    return new FsReader(fh, Number(s.size), versionOf(s));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const s = await stat(this.pathOf(key)).catch(ifMissing(undefined));
+    return s?.isFile() ?? false;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dirPart = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const found: string[] = [];
+    await this.walk(join(this.root, ...dirPart.split('/').filter(Boolean)), found);
+    return found.filter((id) => id.startsWith(prefix)).sort();
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const path = this.pathOf(key);
+    const gone = await unlink(path).then(() => true, ifMissing(false));
+    // a purge must survive a crash too
+    if (gone) await syncDir(dirname(path));
+    return gone;
+  }
+
+  pathOf(key: string): string {
+    return join(this.root, ...key.split('/')) + OBJECT_SUFFIX;
+  }
+
+  /** Directories are created once per namespace; their own entries must be durable too. */
+  async ensureDir(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (first === undefined) return;
+    for (let d = dir; ; d = dirname(d)) {
+      await syncDir(dirname(d));
+      if (d === first) break;
+    }
+  }
+
+  private async walk(dir: string, found: string[]): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(ifMissing([]));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const path = join(dir, e.name);
+      if (e.isDirectory()) await this.walk(path, found);
+      else if (e.isFile() && e.name.endsWith(OBJECT_SUFFIX)) {
+        found.push(relative(this.root, path).slice(0, -OBJECT_SUFFIX.length).split(sep).join('/'));
+      }
+    }
+  }
+}
+
+class FsTempWriter implements BlobWriter {
+  private open = true;
+  private done = false;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly name: string,
+    private readonly path: string,
+    private readonly backend: FsBlobBackend,
+  ) {}
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    await writeAll(this.fh, chunks);
+  }
+
+  async commit(key: string, options: { ifVersion?: string } = {}): Promise<boolean> {
+    await this.fh.sync();
+    await this.close();
+    const target = this.backend.pathOf(key);
+    await this.backend.ensureDir(dirname(target));
+    if (options.ifVersion !== undefined && (await currentVersion(target)) !== options.ifVersion) {
+      await this.abort();
+      return false;
+    }
+    await rename(this.path, target);
+    this.finish();
+    await syncDir(dirname(target));
+    return true;
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    await this.close().catch(() => undefined);
+    await unlink(this.path).catch(ifMissing(undefined));
+    this.finish();
+  }
+
+  private async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.fh.close();
+  }
+
+  private finish(): void {
+    this.done = true;
+    tempsInFlight.delete(this.name);
+  }
+}
+
+class FsReader implements BlobReader {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+    readonly version: string,
+  ) {}
+
+  async read(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.fh.close());
+  }
+}
+
+async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  let skip = (await fh.writev(chunks as Uint8Array[])).bytesWritten;
+  if (skip === total) return;
+  // a short writev is rare but legal: finish from the first unwritten byte
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
+    }
+    let rest = c.subarray(skip);
+    skip = 0;
+    while (rest.byteLength > 0) rest = rest.subarray((await fh.write(rest)).bytesWritten);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function versionOf(s: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `${s.ino}:${s.size}:${s.mtimeNs}`;
+}
+
+async function currentVersion(path: string): Promise<string | undefined> {
+  const s = await stat(path, { bigint: true }).catch(ifMissing(undefined));
+  return s ? versionOf(s) : undefined;
+}
+
+function ifMissing<T>(value: T): (err: unknown) => T {
+  return (err) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return value;
+    throw err;
+  };
+}

@@ -1,0 +1,109 @@
+import { CasedropError, ErrorCode } from '../errors.js';
+import type { KeyRing } from '../keys/ring.js';
+import type { BlobBackend, BlobReader } from './backend.js';
+import { ObjectCipher, unwrapDataKey } from './crypto.js';
+import type { ObjectMeta } from './types.js';
+import {
+  blobLength,
+  chunkCount,
+  corrupt,
+  decodeFixed,
+  decodeHeader,
+  decodeTrailer,
+  headerLength,
+  TAG_BYTES,
+  TRAILER_BYTES,
+  truncated,
+  type ObjectHeader,
+} from './format.js';
+import { storage } from './storage-errors.js';
+
+/** Chunks fetched per backend read: one syscall (or range GET) per ~1 MiB. */
+const SPAN_CHUNKS = 16;
+const FIRST_READ_BYTES = 4096;
+
+export interface OpenedObject {
+  id: string;
+  reader: BlobReader;
+  header: ObjectHeader;
+  headerBytes: number;
+  chunkSize: number;
+  dataKey: Buffer;
+  cipher: ObjectCipher;
+}
+
+/** Reads and authenticates nothing but the header: unwraps the data key. The caller closes `reader`. */
+export async function openObject(backend: BlobBackend, keys: KeyRing, id: string): Promise<OpenedObject> {
+  const reader = await storage('open an object', () => backend.openRead(id));
+  if (!reader) throw new CasedropError(ErrorCode.ObjectNotFound, `object ${id} does not exist`);
+  try {
+    let buf = await reader.read(0, FIRST_READ_BYTES);
+    const fixed = decodeFixed(buf, id);
+    const headerBytes = headerLength(fixed);
+    if (buf.length < headerBytes) buf = await reader.read(0, headerBytes);
+    const header = decodeHeader(buf, fixed, id);
+    const dataKey = unwrapDataKey(header.wrap, keys, header.salt, id);
+    const cipher = new ObjectCipher(dataKey, header.salt, id, header.chunkLog2);
+    return { id, reader, header, headerBytes, chunkSize: 1 << header.chunkLog2, dataKey, cipher };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+export function readMeta(o: OpenedObject): { createdAt: string; meta: ObjectMeta } {
+  let parsed: { createdAt?: unknown; meta?: unknown };
+  try {
+    parsed = JSON.parse(o.cipher.openMeta(o.header.meta).toString('utf8'));
+  } catch (err) {
+    throw corrupt(o.id, 'its meta section fails authentication', err);
+  }
+  return { createdAt: String(parsed.createdAt), meta: (parsed.meta ?? {}) as ObjectMeta };
+}
+
+/**
+ * The trailer is read before any content: it proves the blob ends where the writer ended it and
+ * tells the plaintext size, hence where the final chunk is. A cut file loses it.
+ */
+export async function readTrailer(o: OpenedObject): Promise<{ size: number; sha256: string }> {
+  const total = o.reader.size;
+  if (total < o.headerBytes + TAG_BYTES + TRAILER_BYTES) throw truncated(o.id, 'shorter than an empty object');
+  const sealed = await o.reader.read(total - TRAILER_BYTES, TRAILER_BYTES);
+  let trailer;
+  try {
+    trailer = decodeTrailer(o.cipher.openTrailer(sealed));
+  } catch {
+    throw truncated(o.id, 'its end marker does not authenticate (cut short, or damaged at the end)');
+  }
+  const expected = blobLength(o.headerBytes, trailer.size, o.chunkSize);
+  if (total < expected) throw truncated(o.id, `${expected - total} bytes are missing`);
+  if (total > expected) throw corrupt(o.id, `${total - expected} bytes more than written`);
+  return trailer;
+}
+
+/** Yields plaintext chunk by chunk, each only after its tag verified. The caller closes the reader. */
+export async function* decryptContent(o: OpenedObject, size: number): AsyncGenerator<Buffer> {
+  const n = chunkCount(size, o.chunkSize);
+  const recordBytes = (i: number) => (i < n - 1 ? o.chunkSize : size - (n - 1) * o.chunkSize) + TAG_BYTES;
+  let position = o.headerBytes;
+  for (let first = 0; first < n; first += SPAN_CHUNKS) {
+    const last = Math.min(first + SPAN_CHUNKS, n) - 1;
+    const spanBytes = (last - first) * (o.chunkSize + TAG_BYTES) + recordBytes(last);
+    const span = await storage('read an object', () => o.reader.read(position, spanBytes));
+    if (span.length < spanBytes) throw truncated(o.id, `ends inside chunk ${first}`);
+    position += spanBytes;
+    for (let i = first, at = 0; i <= last; i++) {
+      const record = span.subarray(at, (at += recordBytes(i)));
+      const plain = openChunk(o, i, i === n - 1, record);
+      if (plain.length > 0) yield plain;
+    }
+  }
+}
+
+function openChunk(o: OpenedObject, index: number, final: boolean, record: Buffer): Buffer {
+  try {
+    return o.cipher.openChunk(index, final, record);
+  } catch (err) {
+    throw corrupt(o.id, `chunk ${index} fails authentication (altered, moved or from another object)`, err);
+  }
+}

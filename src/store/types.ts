@@ -1,0 +1,36 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The encrypted object store seen by every stage. Ids are `namespace/name`
+ * (e.g. `spool/<spoolId>`, `cases/612345678/<fileId>`, `outcomes/<spoolId>`).
+ * Content and metadata are both encrypted; callers never see ciphertext or keys.
+ */
+export type ObjectMeta = Record<string, unknown>;
+
+export interface PutResult {
+  id: string;
+  size: number;
+  /** hex SHA-256 of the plaintext */
+  sha256: string;
+}
+
+export interface ObjectInfo extends PutResult {
+  createdAt: string;
+  keyId: string;
+  meta: ObjectMeta;
+}
+
+export interface PutOptions {
+  /** Fixed name inside the namespace; makes the write idempotent (a retry replaces, never duplicates). */
+  name?: string;
+}
+
+export interface ObjectStore {
+  put(namespace: string, body: Readable | AsyncIterable<Uint8Array>, meta: ObjectMeta, options?: PutOptions): Promise<PutResult>;
+  get(id: string): Promise<Readable>;
+  head(id: string): Promise<ObjectInfo>;
+  exists(id: string): Promise<boolean>;
+  /** Ids under a prefix such as `cases/612345678/`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  delete(id: string): Promise<void>;
+}

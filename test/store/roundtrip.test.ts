@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/schema.js';
+import { ErrorCode } from '../../src/errors.js';
+import type { EncryptedStore } from '../../src/store/store.js';
+import { testConfig } from '../helpers/env.js';
+import { CHUNK, expectCode, randomSource, readAll, storeWith } from './helpers.js';
+
+let env: { config: Config; cleanup: () => Promise<void> };
+let store: EncryptedStore;
+
+beforeEach(async () => {
+  env = testConfig();
+  store = storeWith(env.config);
+  await store.init();
+});
+afterEach(() => env.cleanup());
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('round trips', () => {
+  for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK]) {
+    it(`stores and returns ${size} bytes`, async () => {
+      const src = randomSource(size);
+      const put = await store.put('spool', src.stream, { size });
+      expect(put.size).toBe(size);
+      expect(put.sha256).toBe(src.digest());
+      const back = await readAll(store, put.id);
+      expect(back.length).toBe(size);
+      expect(sha(back)).toBe(put.sha256);
+    });
+  }
+
+  it('streams 50 MB through and back with the right SHA-256', async () => {
+    const src = randomSource(50 * 1024 * 1024, [1 << 20, 333_333]);
+    const put = await store.put('cases/612345678', src.stream, {});
+    expect(put.sha256).toBe(src.digest());
+    const hash = createHash('sha256');
+    let n = 0;
+    for await (const c of await store.get(put.id)) {
+      hash.update(c as Buffer);
+      n += (c as Buffer).length;
+    }
+    expect(n).toBe(50 * 1024 * 1024);
+    expect(hash.digest('hex')).toBe(put.sha256);
+  }, 60_000);
+
+  it('accepts any split of the body into pieces (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 3 * CHUNK + 7 }), fc.array(fc.integer({ min: 1, max: 2 * CHUNK }), { minLength: 1, maxLength: 6 }), async (bytes, cuts) => {
+        const body = Buffer.from(bytes);
+        const pieces: Buffer[] = [];
+        for (let at = 0, i = 0; at < body.length; i++) pieces.push(body.subarray(at, (at += cuts[i % cuts.length] ?? 1)));
+        const put = await store.put('spool', Readable.from(pieces), {});
+        expect((await readAll(store, put.id)).equals(body)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+  }, 60_000);
+
+  it('accepts an async iterable of Uint8Array and strings in a Readable', async () => {
+    async function* body() {
+      yield new Uint8Array([104, 105]);
+    }
+    const put = await store.put('spool', body(), {});
+    expect((await readAll(store, put.id)).toString()).toBe('hi');
+    const put2 = await store.put('spool', Readable.from(['hé', 'llo']), {});
+    expect((await readAll(store, put2.id)).toString()).toBe('héllo');
+  });
+});
+
+describe('head, meta, list, exists, delete', () => {
+  it('head returns size, hash, key id, creation time and the meta given to put', async () => {
+    const meta = { filename: 'diag.7z', verdict: { ok: true, cipher: 'AES-256' }, n: 3 };
+    const put = await store.put('cases/612345678', Readable.from([Buffer.from('abc')]), meta);
+    const info = await store.head(put.id);
+    expect(info).toMatchObject({ id: put.id, size: 3, sha256: put.sha256, keyId: 'k1', meta });
+    expect(Date.now() - Date.parse(info.createdAt)).toBeLessThan(60_000);
+  });
+
+  it('lists ids under a prefix, sorted, and only committed objects', async () => {
+    await store.put('cases/612345678', Readable.from(['b']), {}, { name: 'b' });
+    await store.put('cases/612345678', Readable.from(['a']), {}, { name: 'a' });
+    await store.put('cases/612345679', Readable.from(['c']), {}, { name: 'c' });
+    await store.put('spool', Readable.from(['s']), {}, { name: 's1' });
+    expect(await store.list('cases/612345678/')).toEqual(['cases/612345678/a', 'cases/612345678/b']);
+    expect(await store.list('cases/')).toEqual(['cases/612345678/a', 'cases/612345678/b', 'cases/612345679/c']);
+    expect(await store.list('cases/6123456')).toHaveLength(3);
+    expect(await store.list('')).toHaveLength(4);
+    expect(await store.list('outcomes/')).toEqual([]);
+  });
+
+  it('exists and delete; delete is idempotent and the object is gone for get/head', async () => {
+    const put = await store.put('spool', Readable.from(['x']), {});
+    expect(await store.exists(put.id)).toBe(true);
+    await store.delete(put.id);
+    await store.delete(put.id);
+    expect(await store.exists(put.id)).toBe(false);
+    await expect(store.get(put.id)).rejects.toMatchObject({ code: ErrorCode.ObjectNotFound });
+    await expect(store.head(put.id)).rejects.toMatchObject({ code: ErrorCode.ObjectNotFound });
+    expect(await store.list('spool/')).toEqual([]);
+  });
+
+  it('a named put is idempotent: a retry replaces the object, never duplicates it', async () => {
+    const first = await store.put('outcomes', Readable.from(['first']), { try: 1 }, { name: 'SPOOL1' });
+    const second = await store.put('outcomes', Readable.from(['second']), { try: 2 }, { name: 'SPOOL1' });
+    expect(second.id).toBe(first.id);
+    expect(await store.list('outcomes/')).toEqual(['outcomes/SPOOL1']);
+    expect((await readAll(store, first.id)).toString()).toBe('second');
+    expect((await store.head(first.id)).meta).toEqual({ try: 2 });
+  });
+
+  it('unnamed puts get distinct time-ordered ids', async () => {
+    const a = await store.put('spool', Readable.from(['1']), {});
+    const b = await store.put('spool', Readable.from(['2']), {});
+    expect(a.id).not.toBe(b.id);
+    expect(a.id).toMatch(/^spool\/[0-9A-Z]{26}$/);
+  });
+});
+
+describe('resources and odd input', () => {
+  const openFds = async () => (await readdir('/proc/self/fd')).length;
+
+  it('a read stream abandoned before or during reading releases its file', async () => {
+    const put = await store.put('spool', randomSource(5 * CHUNK).stream, {});
+    const before = await openFds();
+    for (let i = 0; i < 20; i++) {
+      const untouched = await store.get(put.id);
+      untouched.destroy();
+      const partial = await store.get(put.id);
+      for await (const _ of partial) break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await openFds()).toBeLessThanOrEqual(before + 1);
+  });
+
+  it('meta that is not JSON is a usage error and stores nothing', async () => {
+    await expect(store.put('spool', Readable.from(['x']), { n: 1n }, { name: 'm' })).rejects.toMatchObject({ code: ErrorCode.UsageInvalid });
+    expect(await store.exists('spool/m')).toBe(false);
+  });
+});
+
+describe('names', () => {
+  const bad = ['..', '../etc', '/abs', 'a//b', '.hidden', 'a/./b', 'x.cdo', 'sp ace', 'ü', 'a\\b', ''];
+  for (const ns of bad) {
+    it(`refuses namespace ${JSON.stringify(ns)}`, async () => {
+      await expect(store.put(ns, Readable.from(['x']), {})).rejects.toMatchObject({ code: ErrorCode.UsageInvalid });
+    });
+  }
+  for (const name of ['..', '.', 'a/b', '../x', '.tmp', 'n.cdo', 'new\nline']) {
+    it(`refuses name ${JSON.stringify(name)}`, async () => {
+      await expect(store.put('spool', Readable.from(['x']), {}, { name })).rejects.toMatchObject({ code: ErrorCode.UsageInvalid });
+    });
+  }
+  it('refuses bad ids and prefixes on every read operation', async () => {
+    for (const call of [() => store.get('../x'), () => store.head('spool'), () => store.exists('/etc/passwd'), () => store.delete('spool/..'), () => store.list('../')]) {
+      try {
+        await call();
+        expect.unreachable();
+      } catch (err) {
+        expectCode(err, ErrorCode.UsageInvalid);
+      }
+    }
+  });
+  it('accepts the namespaces the stages use', async () => {
+    for (const ns of ['spool', 'cases/612345678', 'outcomes']) {
+      const put = await store.put(ns, Readable.from(['x']), {}, { name: 'file-1.7z' });
+      expect(put.id).toBe(`${ns}/file-1.7z`);
+    }
+  });
+});
