@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the tests: the system tools they drive (swaks, Postfix,
-# Python for smtplib, redis-server for fault tests) and a Redis on 127.0.0.1:6379.
+# Python for smtplib, redis-server for fault tests, 7-Zip) and a Redis on 127.0.0.1:6379.
 # Idempotent and quiet when everything is already there; runs as `pretest`.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ command -v swaks >/dev/null || missing+=(swaks)
 command -v postconf >/dev/null || missing+=(postfix)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v python3 >/dev/null || missing+=(python3)
+# the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
+command -v 7zz >/dev/null || missing+=(7zip)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
