@@ -1,0 +1,50 @@
+/**
+ * Stored names: what the engineer downloads and what the CLI prints. The original (decoded,
+ * Unicode) name is kept in the metadata for display; the stored one must be safe on any file
+ * system and in a shell, so path separators and control characters go and the length is capped.
+ */
+export const MAX_STORED_NAME_BYTES = 200;
+
+// C0/C1 controls, DEL, bidi overrides (they disguise extensions: "gpj.exe") and path separators
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069/\\:*?"<>|]/g;
+
+export function sanitizeFilename(original: string | undefined, fallback = 'attachment'): string {
+  let name = (original ?? '').normalize('NFC').replace(UNSAFE, '_').trim();
+  // leading dots would hide the file or climb directories once joined to a path
+  name = name.replace(/^[.\s_]+(?=[^._\s])/, '').replace(/^[.\s]+$/, '');
+  if (name === '' || /^_+$/.test(name)) name = fallback;
+  return capBytes(name, MAX_STORED_NAME_BYTES);
+}
+
+/** Cuts at a character boundary, keeping the extension, which tells the engineer what it is. */
+function capBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  let stem = name.slice(0, name.length - ext.length);
+  while (Buffer.byteLength(stem + ext) > max) stem = Array.from(stem).slice(0, -1).join('');
+  return stem + ext;
+}
+
+/** `logs.7z`, `logs (2).7z`, … ; `taken` holds names already used in the case. */
+export function numberDuplicate(name: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(name)) return name;
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  for (let n = 2; ; n++) {
+    const candidate = capBytes(`${stem} (${n})${ext}`, MAX_STORED_NAME_BYTES + 8);
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+/** Stored names for a batch, in order, numbered against each other and against `existing`. */
+export function assignStoredNames(originals: (string | undefined)[], existing: Iterable<string> = []): string[] {
+  const taken = new Set(existing);
+  return originals.map((original) => {
+    const name = numberDuplicate(sanitizeFilename(original), taken);
+    taken.add(name);
+    return name;
+  });
+}

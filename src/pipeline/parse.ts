@@ -1,0 +1,145 @@
+import type { Readable } from 'node:stream';
+import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
+
+/**
+ * Streams a message through mailparser and returns the customer's files with their part paths.
+ * mailparser hands a forwarded message (message/rfc822) over as one opaque attachment, so its bytes
+ * are parsed again here, to a bounded depth, and its files become files of this message.
+ * Attachments are held in memory only (the message is at most 20 MB): customer bytes never reach disk
+ * unencrypted.
+ */
+export interface ParsedAttachment {
+  /** `2`, `1.2`, or `3/2` for part 2 of the message forwarded as part 3: stable for the same bytes */
+  partPath: string;
+  filename?: string;
+  contentType: string;
+  kind: Exclude<PartClass, 'ignored' | 'forwarded-message'> | 'too-deep';
+  content: Buffer;
+}
+
+export interface ParsedMessage {
+  /** the raw header block of the outer message */
+  headers: string;
+  from?: string;
+  subject?: string;
+  messageId?: string;
+  text: string;
+  attachments: ParsedAttachment[];
+}
+
+export interface ParseOptions {
+  /** how many forwarded messages deep files are looked for */
+  maxDepth?: number;
+}
+
+interface RawPart {
+  partId: string;
+  filename?: string;
+  contentType: string;
+  disposition?: string;
+  cid?: string;
+  content: Buffer;
+}
+
+interface OneLevel {
+  headers: string;
+  from?: string;
+  subject?: string;
+  messageId?: string;
+  text: string;
+  html?: string;
+  parts: RawPart[];
+}
+
+export const DEFAULT_MAX_DEPTH = 3;
+
+export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
+  const top = await parseLevel(source);
+  const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
+}
+
+async function collect(level: OneLevel, prefix: string, depth: number, maxDepth: number): Promise<ParsedAttachment[]> {
+  const cids = referencedCids(level.html);
+  const out: ParsedAttachment[] = [];
+  for (const part of level.parts) {
+    const partPath = prefix + part.partId;
+    const kind = classifyPart(part, cids);
+    if (kind === 'ignored') continue;
+    if (kind === 'forwarded-message') {
+      if (depth >= maxDepth) {
+        out.push({ partPath, filename: part.filename ?? 'forwarded.eml', contentType: part.contentType, kind: 'too-deep', content: part.content });
+        continue;
+      }
+      const inner = await parseLevel(part.content);
+      out.push(...(await collect(inner, `${partPath}/`, depth + 1, maxDepth)));
+      continue;
+    }
+    const tnef = kind === 'tnef' || looksLikeTnef(part.content.subarray(0, 4));
+    out.push({ partPath, filename: part.filename, contentType: part.contentType, kind: tnef ? 'tnef' : kind, content: part.content });
+  }
+  return out;
+}
+
+function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
+  return new Promise((resolve, reject) => {
+    // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter
+    const parser = new MailParser({ checksumAlgo: false, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+    const level: OneLevel = { headers: '', text: '', parts: [] };
+    let partNo = 0;
+    const pending: Promise<void>[] = [];
+    parser.on('headerLines', (lines: { line: string }[]) => {
+      level.headers = lines.map((l) => l.line).join('\r\n');
+    });
+    parser.on('headers', (headers: Map<string, unknown>) => {
+      level.subject = stringHeader(headers.get('subject'));
+      level.messageId = stringHeader(headers.get('message-id'));
+      level.from = (headers.get('from') as { text?: string } | undefined)?.text;
+    });
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') {
+        level.text = data.text ?? '';
+        level.html = typeof data.html === 'string' ? data.html : undefined;
+        return;
+      }
+      const index = ++partNo;
+      // mailparser may emit 'end' before the last attachment has been read (a message whose root is
+      // the attachment), so the level is complete only when every read has finished
+      pending.push(
+        readAll(data.content).then(
+          (content) => {
+            level.parts[index - 1] = rawPart(data, content, index);
+            data.release?.();
+          },
+          (err: unknown) => void parser.destroy(err as Error),
+        ),
+      );
+    });
+    parser.once('error', reject);
+    parser.once('end', () => {
+      Promise.all(pending).then(() => resolve({ ...level, parts: level.parts.filter(Boolean) }), reject);
+    });
+    if (Buffer.isBuffer(source)) parser.end(source);
+    else {
+      source.once('error', (err) => parser.destroy(err));
+      source.pipe(parser);
+    }
+  });
+}
+
+function rawPart(data: AttachmentStream, content: Buffer, index: number): RawPart {
+  const disposition = (data.headers.get('content-disposition') as { value?: string } | undefined)?.value?.toLowerCase();
+  const partId = (data as AttachmentStream & { partId?: string | null }).partId ?? String(index);
+  return { partId, filename: data.filename, contentType: data.contentType, disposition, cid: data.cid, content };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function stringHeader(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

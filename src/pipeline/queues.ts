@@ -1,0 +1,30 @@
+import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { QueueName } from './types.js';
+
+/**
+ * Queue handles for producers. Every stage that adds jobs goes through here so retry policy and
+ * retention are the same everywhere; `removeOnFail: false` keeps failed jobs as the dead-letter list
+ * that `casedrop jobs failed` shows.
+ */
+export function jobOptions(config: Pick<Config, 'jobAttempts' | 'jobBackoffMs'>): DefaultJobOptions {
+  return {
+    attempts: config.jobAttempts,
+    backoff: { type: 'exponential', delay: config.jobBackoffMs },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: false,
+  };
+}
+
+export function createQueue(
+  config: Pick<Config, 'redisPrefix' | 'jobAttempts' | 'jobBackoffMs'>,
+  name: QueueName,
+  connection: Redis | ConnectionOptions,
+): Queue {
+  return new Queue(name, {
+    connection: connection as ConnectionOptions,
+    prefix: config.redisPrefix,
+    defaultJobOptions: jobOptions(config),
+  });
+}

@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assignStoredNames, MAX_STORED_NAME_BYTES, sanitizeFilename } from '../../src/pipeline/filenames.js';
+
+describe('sanitizeFilename', () => {
+  it('keeps Unicode names as they are', () => {
+    expect(sanitizeFilename('Résumé 日本語 ログ.7z')).toBe('Résumé 日本語 ログ.7z');
+  });
+  it('removes path separators, traversal and control characters', () => {
+    expect(sanitizeFilename('../../etc/pass\twd.7z')).toBe('etc_pass_wd.7z');
+    expect(sanitizeFilename('C:\\Windows\\x.zip')).toBe('C__Windows_x.zip');
+    expect(sanitizeFilename('a\u202egpj.exe')).toBe('a_gpj.exe');
+  });
+  it('gives a name to parts that have none or only dots', () => {
+    expect(sanitizeFilename(undefined)).toBe('attachment');
+    expect(sanitizeFilename('..')).toBe('attachment');
+    expect(sanitizeFilename('/')).toBe('attachment');
+  });
+  it('caps the length in bytes, keeping the extension and whole characters', () => {
+    const name = sanitizeFilename(`${'日'.repeat(300)}.7z`);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_STORED_NAME_BYTES);
+    expect(name.endsWith('.7z')).toBe(true);
+    expect(name).not.toContain('\ufffd');
+  });
+  it('never returns a separator, a control character, a leading dot or an over-long name (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (s) => {
+        const name = sanitizeFilename(s);
+        expect(name).not.toMatch(/[/\\\u0000-\u001f\u007f]/);
+        expect(name.startsWith('.')).toBe(false);
+        expect(name.length).toBeGreaterThan(0);
+        expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_STORED_NAME_BYTES);
+      }),
+    );
+  });
+});
+
+describe('assignStoredNames', () => {
+  it('numbers duplicates within the message and against files already in the case', () => {
+    expect(assignStoredNames(['logs.7z', 'logs.7z', 'logs.7z'])).toEqual(['logs.7z', 'logs (2).7z', 'logs (3).7z']);
+    expect(assignStoredNames(['logs.7z'], ['logs.7z'])).toEqual(['logs (2).7z']);
+    expect(assignStoredNames(['README', 'README'])).toEqual(['README', 'README (2)']);
+  });
+});

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../src/config/schema.js';
+import { createRedis } from '../../src/redis.js';
+import { redisCaseLock } from '../../src/pipeline/case-lock.js';
+import { processIntake, type IntakeDeps, type IntakeStep } from '../../src/pipeline/intake.js';
+import type { ObjectStore } from '../../src/store/types.js';
+import { testConfig } from '../helpers/env.js';
+import { CASE, magicVerify, notifyQueue, openTestStore, readAll, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
+
+let env: Awaited<ReturnType<typeof testConfig>>;
+let config: Config;
+let redis: Redis;
+let store: ObjectStore;
+let notify: Queue;
+let deps: IntakeDeps;
+
+beforeEach(async () => {
+  env = testConfig();
+  config = env.config;
+  redis = createRedis(config, 'worker');
+  store = await openTestStore(config);
+  notify = notifyQueue(config, redis);
+  const registry = registryFor(config, redis);
+  await registry.open(CASE, 'engineer@example.com');
+  deps = { config, store, registry, verify: magicVerify, notify, logger: silent };
+});
+
+afterEach(async () => {
+  await notify.close();
+  redis.disconnect();
+  await env.cleanup();
+});
+
+const files = () => store.list(`cases/${CASE}/files/`);
+
+describe('processIntake', () => {
+  it('stores accepted files with their metadata, refuses the rest, keeps the note, records the outcome, queues notify, deletes the spool', async () => {
+    const spoolId = await spool(store, sample('verdicts.eml'), { messageId: '<m@x>' });
+    const outcome = await processIntake(spoolId, deps);
+    expect(outcome?.kind).toBe('partial');
+    expect(outcome?.stored.map((f) => f.originalName)).toEqual(['aes.7z']);
+    expect(outcome?.refused.map((f) => [f.originalName, f.reason])).toEqual([['aes.zip', 'unencrypted'], ['zipcrypto.zip', 'unencrypted'], ['plain.zip', 'unencrypted']]);
+    expect(outcome?.refused.every((f) => f.advice.length > 0)).toBe(true);
+    const [id] = await files();
+    const info = await store.head(id!);
+    expect(info.meta).toMatchObject({ originalName: 'aes.7z', storedName: 'aes.7z', format: '7z', cipher: 'AES-256', sender: 'customer@example.com', spoolId, channel: 'email', verdict: { reason: 'encrypted' } });
+    expect(info.meta.sha256).toBe(info.sha256);
+    expect(typeof info.meta.messageId).toBe('string');
+    expect(typeof info.meta.receivedAt).toBe('string');
+    expect(await readOutcome(store, spoolId)).toMatchObject({ spoolId, kind: 'partial', caseNumber: CASE, noteId: `cases/${CASE}/notes/${spoolId}` });
+    expect((await readOutcome(store, spoolId)).originalHeaders).toMatch(/^Received: /);
+    expect((await readAll(await store.get(`cases/${CASE}/notes/${spoolId}`))).toString()).toContain('Logs attached.');
+    expect((await notify.getJob(spoolId))?.data).toEqual({ outcomeId: `outcomes/${spoolId}` });
+    expect(await store.exists(`spool/${spoolId}`)).toBe(false);
+  });
+
+  it('a message without attachments gets no-attachment, and its note is kept', async () => {
+    const spoolId = await spool(store, sample('no-attachment.eml'));
+    const outcome = await processIntake(spoolId, deps);
+    expect(outcome?.kind).toBe('no-attachment');
+    expect(outcome?.noteId).toBeDefined();
+    expect((await readAll(await store.get(outcome!.noteId!))).toString()).toContain('Serial 12345');
+  });
+
+  it('bounds the note to noteMaxBytes', async () => {
+    deps = { ...deps, config: { ...deps.config, noteMaxBytes: 10 } };
+    const spoolId = await spool(store, sample('no-attachment.eml'));
+    const outcome = await processIntake(spoolId, deps);
+    const note = await store.head(outcome!.noteId!);
+    expect(note.size).toBeLessThanOrEqual(10);
+    expect(note.meta.truncated).toBe(true);
+  });
+
+  it('a case closed since the door accepted the message keeps nothing; the outcome says case-closed', async () => {
+    const spoolId = await spool(store, sample('simple-7z.eml'));
+    await deps.registry.close(CASE);
+    const outcome = await processIntake(spoolId, deps);
+    expect(outcome?.kind).toBe('case-closed');
+    expect(await files()).toEqual([]);
+    expect(await store.list(`cases/${CASE}/notes/`)).toEqual([]);
+    expect(await store.exists(`outcomes/${spoolId}`)).toBe(true);
+    expect(await notify.getJob(spoolId)).toBeDefined();
+  });
+
+  it('a retry that finds the case closed removes what a crashed attempt had stored', async () => {
+    const spoolId = await spool(store, sample('simple-7z.eml'));
+    const crash = (s: IntakeStep) => {
+      if (s === 'after-note') throw new Error('crash');
+    };
+    await expect(processIntake(spoolId, { ...deps, checkpoint: crash })).rejects.toThrow('crash');
+    expect(await files()).toHaveLength(1);
+    await deps.registry.close(CASE);
+    expect((await processIntake(spoolId, deps))?.kind).toBe('case-closed');
+    expect(await files()).toEqual([]);
+    expect(await store.list(`cases/${CASE}/notes/`)).toEqual([]);
+  });
+
+  it('refuses winmail.dat with advice to resend without TNEF', async () => {
+    const outcome = await processIntake(await spool(store, sample('winmail.eml')), deps);
+    expect(outcome?.kind).toBe('refused');
+    expect(outcome?.refused[0]).toMatchObject({ originalName: 'winmail.dat', reason: 'tnef' });
+    expect(outcome?.refused[0]?.advice).toMatch(/winmail\.dat/);
+  });
+
+  it('refuses an opaque-signed S/MIME message with advice to sign with a detached signature', async () => {
+    const outcome = await processIntake(await spool(store, sample('smime-opaque.eml')), deps);
+    expect(outcome?.kind).toBe('refused');
+    expect(outcome?.refused[0]).toMatchObject({ originalName: 'smime.p7m', reason: 'smime-opaque' });
+  });
+
+  it('stores the files of a forwarded message and of signed messages; inline cid images are not files', async () => {
+    for (const [name, expected] of [['forwarded.eml', ['forwarded.7z']], ['smime-signed.eml', ['signed.7z']], ['pgp-signed.eml', ['signed.7z']], ['inline-cid-image.eml', ['logs.7z']]] as const) {
+      const outcome = await processIntake(await spool(store, sample(name)), deps);
+      expect(outcome?.stored.map((f) => f.originalName), name).toEqual(expected);
+      expect([...(outcome?.stored ?? []), ...(outcome?.refused ?? [])].map((f) => f.originalName), name).not.toContain('logo.png');
+    }
+  });
+
+  it('keeps Unicode original names and numbers duplicate stored names across messages', async () => {
+    const a = await processIntake(await spool(store, sample('rfc2231-name.eml')), deps);
+    expect(a?.stored[0]).toMatchObject({ originalName: 'Résumé 日本語 ログ.7z', storedName: 'Résumé 日本語 ログ.7z' });
+    const b = await processIntake(await spool(store, sample('duplicate-names.eml')), deps);
+    expect(b?.stored.map((f) => f.storedName)).toEqual(['logs.7z', 'logs (2).7z', 'etc_pass_wd.7z']);
+    const c = await processIntake(await spool(store, sample('simple-7z.eml')), deps);
+    expect(c?.stored.map((f) => f.storedName)).toEqual(['logs (3).7z']);
+  });
+
+  it('numbers duplicates even when messages for one case are processed at the same time (case lock)', async () => {
+    const locked = { ...deps, caseLock: redisCaseLock(redis, config.redisPrefix) };
+    const ids = await Promise.all([1, 2, 3].map(() => spool(store, sample('simple-7z.eml'))));
+    const outcomes = await Promise.all(ids.map((id) => processIntake(id, locked)));
+    expect(outcomes.map((o) => o?.stored[0]?.storedName).sort()).toEqual(['logs (2).7z', 'logs (3).7z', 'logs.7z']);
+  });
+
+  it('a missing spool object with a recorded outcome completes quietly; without one it fails for good', async () => {
+    const spoolId = await spool(store, sample('simple-7z.eml'));
+    await processIntake(spoolId, deps);
+    await expect(processIntake(spoolId, deps)).resolves.toBeUndefined();
+    await expect(processIntake('NOSUCHSPOOLID', deps)).rejects.toMatchObject({ name: 'UnrecoverableError' });
+  });
+
+  it('a store failure is temporary: the job throws a retryable error and leaves the spool object', async () => {
+    const spoolId = await spool(store, sample('simple-7z.eml'));
+    const failing: ObjectStore = { ...store, put: () => Promise.reject(new Error('disk went away')), exists: (id) => store.exists(id), head: (id) => store.head(id), get: (id) => store.get(id), list: (p) => store.list(p), delete: (id) => store.delete(id) };
+    const err: unknown = await processIntake(spoolId, { ...deps, store: failing }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).not.toBe('UnrecoverableError');
+    expect(await store.exists(`spool/${spoolId}`)).toBe(true);
+  });
+
+  for (const step of ['after-files', 'after-note', 'after-outcome', 'after-notify'] as IntakeStep[]) {
+    it(`a crash ${step} converges on retry to one copy of each file, one note, one outcome, one notify job`, async () => {
+      const spoolId = await spool(store, sample('verdicts.eml'));
+      const crash = (s: IntakeStep) => {
+        if (s === step) throw new Error(`crash ${s}`);
+      };
+      await expect(processIntake(spoolId, { ...deps, checkpoint: crash })).rejects.toThrow(`crash ${step}`);
+      await processIntake(spoolId, deps);
+      expect(await files()).toHaveLength(1);
+      expect(await store.list(`cases/${CASE}/notes/`)).toHaveLength(1);
+      expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);
+      expect(await notify.getJobCounts()).toMatchObject({ waiting: 1 });
+      expect(await store.exists(`spool/${spoolId}`)).toBe(false);
+      expect((await readOutcome(store, spoolId)).stored[0]?.storedName).toBe('aes.7z');
+    });
+  }
+});

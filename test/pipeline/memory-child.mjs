@@ -1,0 +1,64 @@
+// Child process of memory.test.ts: spools one message file and runs the intake job on it, sampling
+// resident memory every millisecond. Prints one JSON line with the figures. Run with --expose-gc.
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [eml] = process.argv.slice(2);
+const dir = process.env.BUILD_DIR;
+const imp = (p) => import(join(dir, p));
+const { loadConfig } = await imp('config/load.js');
+const { createLogger } = await imp('log.js');
+const { createRedis } = await imp('redis.js');
+const { openStore } = await imp('store/index.js');
+const { RedisCaseRegistry } = await imp('cases/registry.js');
+const { processIntake } = await imp('pipeline/intake.js');
+
+async function magicVerify(input) {
+  const buf = input.buffer ?? readFileSync(input.path);
+  if (Buffer.from(buf.subarray(0, 6)).toString('hex') === '377abcaf271c') return { format: '7z', verdict: 'accept', reason: 'encrypted', cipher: 'AES-256', details: {}, advice: '' };
+  return { format: 'unknown', verdict: 'reject', reason: 'unencrypted', details: {}, advice: 'encrypt it' };
+}
+const verify = existsSync(join(dir, 'verify/index.js')) ? (await imp('verify/index.js')).verify : magicVerify;
+
+const config = loadConfig(process.env);
+const logger = createLogger('silent');
+const redis = createRedis(config, 'worker');
+const store = await openStore(config, logger);
+const registry = new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+await registry.open('612345678', 'engineer@example.com');
+const spoolId = 'MEMORYTEST';
+const meta = { spoolId, caseNumber: '612345678', receivedAt: new Date().toISOString(), mailFrom: 'customer@example.com', rcptTo: ['attach@localhost'], clientAddress: '127.0.0.1', sessionId: 's', automatic: false };
+await store.put('spool', createReadStream(eml), meta, { name: spoolId });
+const notify = { add: async () => undefined };
+
+// Two figures: resident memory (what the OS sees, but pages freed earlier are reused without
+// showing) and live JavaScript memory, heap plus Buffers (what the job itself holds, garbage
+// included until it is collected).
+const live = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
+global.gc();
+const baseline = process.memoryUsage().rss;
+const liveBaseline = live();
+let peak = baseline;
+let livePeak = liveBaseline;
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+  livePeak = Math.max(livePeak, live());
+};
+const sampler = setInterval(sample, 1);
+const outcome = await processIntake(spoolId, { config, store, registry, verify, notify, logger });
+clearInterval(sampler);
+sample();
+process.stdout.write(`${JSON.stringify({
+  messageBytes: statSync(eml).size,
+  baselineRss: baseline,
+  peakRss: peak,
+  peakAboveBaseline: peak - baseline,
+  livePeakAboveBaseline: livePeak - liveBaseline,
+  maxRss: process.resourceUsage().maxRSS * 1024,
+  kind: outcome.kind,
+  stored: outcome.stored.map((f) => f.size),
+})}\n`);
+redis.disconnect();

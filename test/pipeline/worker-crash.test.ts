@@ -1,0 +1,74 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IntakeStep } from '../../src/pipeline/intake.js';
+import { createRedis } from '../../src/redis.js';
+import { testConfig } from '../helpers/env.js';
+import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
+
+/**
+ * The worker process really dies (exit 137, like kill -9) between two steps; a fresh worker process
+ * recovers the stalled job through BullMQ's stalled check and must converge on exactly one copy of
+ * each file, one note, one outcome, one notify job, and the spool object gone.
+ */
+// inside the repository so the compiled code resolves node_modules
+const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
+mkdirSync(cacheDir, { recursive: true });
+const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
+
+beforeAll(() => {
+  // the child runs the compiled code: there is no TypeScript loader for plain node here
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
+  } catch {
+    // type errors elsewhere in the tree still emit JavaScript; a missing output fails below
+  }
+}, 120_000);
+afterAll(() => rmSync(build, { recursive: true, force: true }));
+
+function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], { env: { ...process.env, ...vars, BUILD_DIR: build }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])('worker process killed %s', (step) => {
+  it('a restarted worker recovers the stalled job without duplicates', async () => {
+    const { config, cleanup } = testConfig({ CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' });
+    const redis = createRedis(config, 'worker');
+    const store = await openTestStore(config);
+    const queue = intakeQueue(config, redis);
+    const notify = notifyQueue(config, redis);
+    const vars = { NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent', CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' };
+    let second: ChildProcess | undefined;
+    try {
+      await registryFor(config, redis).open(CASE, 'engineer@example.com');
+      const spoolId = await spool(store, sample('verdicts.eml'), {}, queue);
+
+      const first = runWorker({ ...vars, CASEDROP_TEST_CRASH_AT: step });
+      expect(await first.exited).toBe(137);
+      expect(await (await queue.getJob(spoolId))?.getState()).toBe('active');
+      expect(await store.exists(`spool/${spoolId}`)).toBe(true);
+
+      const restarted = runWorker(vars);
+      second = restarted.child;
+      const deadline = Date.now() + 20_000;
+      while ((await (await queue.getJob(spoolId))?.getState()) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+      expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed');
+      expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(1);
+      expect(await store.list(`cases/${CASE}/notes/`)).toHaveLength(1);
+      expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);
+      expect((await readOutcome(store, spoolId)).kind).toBe('partial');
+      expect(await notify.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect(await store.exists(`spool/${spoolId}`)).toBe(false);
+    } finally {
+      second?.kill('SIGTERM');
+      await queue.close();
+      await notify.close();
+      redis.disconnect();
+      await cleanup();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+import type { Config } from '../../src/config/schema.js';
+import { startIntakeWorker, type IntakeWorker } from '../../src/pipeline/worker.js';
+import { createRedis } from '../../src/redis.js';
+import type { ObjectStore } from '../../src/store/types.js';
+import type { VerifyInput } from '../../src/verify/types.js';
+import { testConfig } from '../helpers/env.js';
+import { CASE, intakeQueue, magicVerify, openTestStore, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
+
+let env: ReturnType<typeof testConfig>;
+let config: Config;
+let redis: Redis;
+let store: ObjectStore;
+let queue: Queue;
+let worker: IntakeWorker | undefined;
+
+beforeEach(async () => {
+  env = testConfig({ CASEDROP_JOB_ATTEMPTS: '3', CASEDROP_JOB_BACKOFF_MS: '50', CASEDROP_WORKER_CONCURRENCY: '2' });
+  config = env.config;
+  redis = createRedis(config, 'worker');
+  store = await openTestStore(config);
+  queue = intakeQueue(config, redis);
+  await registryFor(config, redis).open(CASE, 'engineer@example.com');
+});
+
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+  await queue.close();
+  redis.disconnect();
+  await env.cleanup();
+});
+
+function start(verify = magicVerify): IntakeWorker {
+  worker = startIntakeWorker({ config, logger: silent, store, registry: registryFor(config, redis), verify });
+  return worker;
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function cli(...args: string[]): Promise<{ code: number; out: string[] }> {
+  const out: string[] = [];
+  const vars = { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '' };
+  const code = await main(['node', 'casedrop', ...args], createContext(vars, (l) => out.push(l)));
+  return { code, out };
+}
+
+describe('intake worker', () => {
+  it('takes spooled jobs from the queue and completes them with an outcome, at the configured concurrency', async () => {
+    expect(start().worker.opts.concurrency).toBe(2);
+    const ids = [await spool(store, sample('simple-7z.eml'), {}, queue), await spool(store, sample('verdicts.eml'), {}, queue)];
+    for (const id of ids) expect(await until(async () => (await queue.getJob(id))?.getState(), (s) => s === 'completed')).toBe('completed');
+    expect((await readOutcome(store, ids[0]!)).kind).toBe('stored');
+    expect((await readOutcome(store, ids[1]!)).kind).toBe('partial');
+  });
+
+  it('retries a temporary failure with backoff and then succeeds', async () => {
+    let calls = 0;
+    const flaky = async (input: VerifyInput) => {
+      if (++calls === 1) throw new Error('temporary: verifier busy');
+      return magicVerify(input);
+    };
+    start(flaky);
+    const id = await spool(store, sample('simple-7z.eml'), {}, queue);
+    expect(await until(async () => (await queue.getJob(id))?.getState(), (s) => s === 'completed')).toBe('completed');
+    expect((await queue.getJob(id))?.attemptsMade).toBe(2);
+    expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(1);
+  });
+
+  it('a permanent failure is dead-lettered at once; jobs failed lists it and jobs retry re-drives it', async () => {
+    start();
+    await queue.add('message', { spoolId: 'MISSINGSPOOL' }, { jobId: 'MISSINGSPOOL' });
+    expect(await until(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), (s) => s === 'failed')).toBe('failed');
+    expect((await queue.getJob('MISSINGSPOOL'))?.attemptsMade).toBe(1);
+    const failed = await cli('jobs', 'failed');
+    expect(failed.code).toBe(0);
+    expect(failed.out).toHaveLength(1);
+    expect(failed.out[0]).toMatch(/^intake\tMISSINGSPOOL\t1\t\S+\tspool object MISSINGSPOOL is missing/);
+
+    // the engineer restores the cause, then re-drives
+    await spool(store, sample('simple-7z.eml'), { spoolId: 'MISSINGSPOOL' });
+    expect((await cli('jobs', 'retry', 'MISSINGSPOOL')).out).toEqual(['retried\tintake\tMISSINGSPOOL']);
+    expect(await until(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), (s) => s === 'completed')).toBe('completed');
+    expect((await cli('jobs', 'failed')).out).toEqual([]);
+  });
+
+  it('jobs retry --all re-drives every failed job; an unknown id or no argument is an error', async () => {
+    start();
+    for (const id of ['GONE1', 'GONE2']) await queue.add('message', { spoolId: id }, { jobId: id });
+    await until(async () => (await queue.getFailed()).length, (n) => n === 2);
+    for (const id of ['GONE1', 'GONE2']) await spool(store, sample('no-attachment.eml'), { spoolId: id });
+    expect((await cli('jobs', 'retry', '--all')).out).toHaveLength(2);
+    await until(async () => (await queue.getJobCounts('completed')).completed, (n) => n === 2);
+    expect((await queue.getJobCounts('completed')).completed).toBe(2);
+    expect((await cli('jobs', 'retry', 'NOPE')).code).toBe(1);
+    expect((await cli('jobs', 'retry')).code).toBe(2);
+  });
+});
