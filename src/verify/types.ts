@@ -1,0 +1,26 @@
+/** Stable reason codes; the README's policy table lists each with its advice. */
+export type ReasonCode =
+  | 'encrypted'
+  | 'unencrypted'
+  | 'weak-zipcrypto'
+  | 'partial-encryption'
+  | 'weak-cipher'
+  | 'no-integrity'
+  | 'corrupt'
+  | 'not-an-archive'
+  // policy choices beyond the list are added here, each documented in the README
+  | (string & {});
+
+export interface VerifyResult {
+  /** what the content is, by its bytes: 'zip', '7z', 'openpgp', 'openssl-enc', 'pdf', 'gzip', 'unknown', … */
+  format: string;
+  verdict: 'accept' | 'reject';
+  reason: ReasonCode;
+  /** e.g. 'AES-256', 'WinZip AES-256 (AE-2)', 'CAST5' */
+  cipher?: string;
+  details: Record<string, unknown>;
+  /** one short human sentence with the exact command that fixes a refusal (empty on accept) */
+  advice: string;
+}
+
+export type VerifyInput = { name?: string; buffer: Uint8Array } | { name?: string; path: string };
