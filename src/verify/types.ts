@@ -24,3 +24,15 @@ export interface VerifyResult {
 }
 
 export type VerifyInput = { name?: string; buffer: Uint8Array } | { name?: string; path: string };
+
+/** casedrop's own published OpenPGP key: attachments encrypted to it are accepted. */
+export interface IntakeKey {
+  publicKeyArmored: string;
+  /** when present, attachments encrypted to the key are decrypted in memory to prove integrity */
+  privateKeyArmored?: string;
+  passphrase?: string;
+}
+
+export interface VerifyOptions {
+  intakeKey?: IntakeKey;
+}
