@@ -1,0 +1,162 @@
+/**
+ * Every SMTP reply casedrop sends on its own account, in one table: the reply is the door's user
+ * interface, so each refusal carries an RFC 3463 enhanced code and a sentence the customer can act
+ * on. The README's reply table is generated from this one (`repliesMarkdown`).
+ *
+ * smtp-server runs with `hideENHANCEDSTATUSCODES: true` (its default) and sends
+ * `${responseCode} ${message}`, so the enhanced code is put into the text here, exactly once.
+ * `{name}` in a text is filled from the vars of `replyText`/`smtpError`; `defaults` fill what the
+ * caller leaves out.
+ */
+interface Reply {
+  readonly code: number;
+  readonly enhanced: string;
+  readonly text: string;
+  /** When the door sends it; the README's "when" column. */
+  readonly why: string;
+  readonly defaults?: Readonly<Record<string, string>>;
+}
+
+const example = { example: 'Case 612345678' };
+
+export const replies = {
+  queued: {
+    code: 250, enhanced: '2.0.0', text: 'queued as {id}',
+    why: 'After DATA, once the message is fsynced in the encrypted spool and its job is in the queue.',
+  },
+  duplicate: {
+    code: 250, enhanced: '2.0.0', text: 'already queued as {id}',
+    why: 'The same message (Message-ID and content hash) arrived again within the dedup window; it is not queued twice.',
+  },
+  discardedAutomatic: {
+    code: 250, enhanced: '2.0.0', text: 'automatic message accepted and discarded as {id}',
+    why: 'Automatic mail (Auto-Submitted, null sender, Precedence bulk/junk/list, List-Id) that fails a check: a refusal could start a bounce loop, so it is dropped with a log line.',
+  },
+  recipientUnknown: {
+    code: 550, enhanced: '5.1.1', text: '<{address}>: no such mailbox here; send files to {intake}',
+    why: 'RCPT to an address that is not an intake address.',
+  },
+  subaddressInvalid: {
+    code: 550, enhanced: '5.1.1', text: '<{address}>: after the + comes a case number of {digits} digits, e.g. {intake}',
+    why: 'RCPT to `local+x@domain` where `x` is not a case number.',
+  },
+  tooManyRecipients: {
+    code: 452, enhanced: '4.5.3', text: 'too many recipients, at most {max} per message; send the rest in another message',
+    why: 'RCPT beyond the per-message limit; the client sends those recipients again later.',
+  },
+  sizeDeclaredTooBig: {
+    code: 552, enhanced: '5.3.4', text: 'message too big: {size} bytes declared, the limit is {limit} bytes; split the files over several messages',
+    why: 'MAIL FROM with `SIZE=` over the limit.',
+  },
+  sizeExceeded: {
+    code: 552, enhanced: '5.3.4', text: 'message too big: the limit is {limit} bytes as sent (base64 adds a third); split the files over several messages',
+    why: 'After the final dot, when the data passed the limit; nothing is kept.',
+  },
+  headerTooBig: {
+    code: 552, enhanced: '5.3.4', text: 'message header too big: the header block is limited to {limit} bytes',
+    why: 'The header block exceeds its limit before it ends: a size limit, so the size code.',
+  },
+  bareLineEnding: {
+    code: 550, enhanced: '5.6.0', text: 'message contains a bare CR or LF; every line must end with CRLF',
+    why: 'A bare CR or LF in the data (SMTP smuggling material), when bare line endings are refused.',
+  },
+  noCaseNumber: {
+    code: 550, enhanced: '5.6.0', text: 'no case number found: put the case number in the Subject, e.g. "{example}"',
+    why: 'Neither a sub-address nor the Subject names a case.', defaults: example,
+  },
+  ambiguousCaseNumber: {
+    code: 550, enhanced: '5.6.0', text: 'several case numbers found ({numbers}): put exactly one in the Subject, e.g. "{example}"',
+    why: 'The Subject (or the recipients) name more than one case.', defaults: example,
+  },
+  caseUnknown: {
+    code: 550, enhanced: '5.1.1', text: 'case {case} does not exist; check the number in the Subject or address',
+    why: 'The case named is not in the registry: the case is the destination, so "bad destination" whether it came from the address or the Subject.',
+  },
+  caseClosed: {
+    code: 550, enhanced: '5.7.1', text: 'case {case} is closed and takes no more files; ask support to reopen it',
+    why: 'The case exists but is closed: a policy refusal.',
+  },
+  tlsRequired: {
+    code: 530, enhanced: '5.7.0', text: 'must issue a STARTTLS command first',
+    why: 'MAIL before STARTTLS when TLS is required.',
+  },
+  authRequired: {
+    code: 530, enhanced: '5.7.0', text: 'authentication required',
+    why: 'MAIL before AUTH when relay credentials are configured.',
+  },
+  authFailed: {
+    code: 535, enhanced: '5.7.8', text: 'authentication credentials invalid',
+    why: 'AUTH with a wrong user or password.',
+  },
+  tooManyConnections: {
+    code: 421, enhanced: '4.7.0', text: 'too many connections from your address, try again later',
+    why: 'A client IP over its concurrent-connection limit.',
+  },
+  localError: {
+    code: 451, enhanced: '4.3.0', text: 'local error, try again later',
+    why: 'Any failure not classified otherwise; never a 5xx, so the sender retries and nothing is lost.',
+  },
+  storageFull: {
+    code: 452, enhanced: '4.3.1', text: 'insufficient system storage, try again later',
+    why: 'The spool disk is full.',
+  },
+  queueUnavailable: {
+    code: 451, enhanced: '4.3.0', text: 'queue unavailable, try again later',
+    why: 'Redis (the case registry or the queue) does not answer; the spool object is removed.',
+  },
+  shuttingDown: {
+    code: 421, enhanced: '4.3.2', text: 'service shutting down, try again later',
+    why: 'New connections and commands after SIGTERM.',
+  },
+} as const satisfies Record<string, Reply>;
+
+export type ReplyName = keyof typeof replies;
+
+const table: Record<ReplyName, Reply> = replies;
+
+/** Names of the `{placeholders}` in a reply text, in order. */
+export function placeholders(name: ReplyName): string[] {
+  return [...table[name].text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+}
+
+// A var may come from the client (an address): a CR or LF would end the reply line and forge the
+// next one, and a reply line is limited to 512 octets (RFC 5321 4.5.3.1.5).
+function clean(value: string): string {
+  const flat = value.replace(/[\x00-\x1f\x7f]+/g, ' ');
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+
+/**
+ * The reply text with its enhanced code in front, e.g.
+ * `5.1.1 <x@example.com>: no such mailbox here; send files to attach@example.com`.
+ * A var neither given nor defaulted stays visible as `{name}`: a visibly incomplete reply beats an
+ * exception on a refusal path, which smtp-server would turn into a reply without our code.
+ */
+export function replyText(name: ReplyName, vars: Record<string, string> = {}): string {
+  const reply = table[name];
+  const all: Record<string, string> = { ...reply.defaults, ...vars };
+  const text = reply.text.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(all, key) ? clean(all[key]!) : whole));
+  return `${reply.enhanced} ${text}`;
+}
+
+export type SmtpError = Error & { responseCode: number; reply: ReplyName };
+
+/** An error for smtp-server's callbacks: it answers `${responseCode} ${message}`. */
+export function smtpError(name: ReplyName, vars?: Record<string, string>): SmtpError {
+  return Object.assign(new Error(replyText(name, vars)), { responseCode: replies[name].code, reply: name });
+}
+
+/** True for the 4xx replies: the sender's MTA keeps the message and tries again. */
+export function isTemporary(name: ReplyName): boolean {
+  return replies[name].code >= 400 && replies[name].code < 500;
+}
+
+/** The README table: one row per reply, in table order. */
+export function repliesMarkdown(): string {
+  const rows = (Object.keys(table) as ReplyName[]).map((name) => {
+    const r = table[name];
+    const cell = (s: string) => s.replace(/\|/g, '\\|');
+    return `| ${r.code} | ${r.enhanced} | ${cell(r.why)} | \`${cell(r.text)}\` |`;
+  });
+  return ['| code | enhanced | when | text |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
