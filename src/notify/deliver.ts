@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnrecoverableError } from 'bullmq';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { Logger } from '../log.js';
+
+/**
+ * Where a built mail goes: the configured relay over SMTP, or (no relay, the laptop default) an
+ * `.eml` file in `<data dir>/outbox`. Both take the finished bytes and the envelope.
+ */
+export interface Envelope {
+  /** false: the null sender, `MAIL FROM:<>` */
+  from: string | false;
+  to: string[];
+}
+
+export interface Deliverer {
+  deliver(name: string, raw: Buffer, envelope: Envelope): Promise<string>;
+  close(): void;
+}
+
+/**
+ * nodemailer's SMTP transport to the relay. A 5xx will never pass (UnrecoverableError: the job stays
+ * in the failed set); a 4xx, a timeout or a refused connection is thrown as is and retried with backoff.
+ */
+export function smtpDeliverer(relayUrl: string): Deliverer {
+  const transport: Transporter = createTransport(relayUrl, {});
+  return {
+    async deliver(_name, raw, envelope) {
+      try {
+        const info = (await transport.sendMail({ raw, envelope: { from: envelope.from === false ? '' : envelope.from, to: envelope.to } })) as { response?: string };
+        return info.response ?? 'sent';
+      } catch (err) {
+        if (isPermanent(err)) throw new UnrecoverableError(`relay refused the mail: ${(err as Error).message}`);
+        throw err;
+      }
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** Pure: an SMTP reply code 5xx is permanent; anything else (4xx, network, timeout) is worth a retry. */
+export function isPermanent(err: unknown): boolean {
+  const code = (err as { responseCode?: unknown } | undefined)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+/**
+ * Writes `<dir>/<name>.eml` atomically: a temp file fsynced, renamed into place, the directory
+ * fsynced, so a reader (or the benchmark counting receipts) never sees half a mail. A retry
+ * rewrites the same name. `Return-Path` records the envelope sender, as a delivering MTA would.
+ */
+export function outboxDeliverer(dir: string, logger: Logger): Deliverer {
+  return {
+    async deliver(name, raw, envelope) {
+      const path = join(dir, `${safeFileName(name)}.eml`);
+      const returnPath = Buffer.from(`Return-Path: <${envelope.from === false ? '' : envelope.from}>\r\n`);
+      await writeAtomic(dir, path, Buffer.concat([returnPath, raw]));
+      logger.info({ path, to: envelope.to, bytes: raw.length }, 'mail written to the outbox (no relay configured)');
+      return path;
+    },
+    close: () => undefined,
+  };
+}
+
+export function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+async function writeAtomic(dir: string, path: string, data: Buffer): Promise<void> {
+  const tmpDir = join(dir, '.tmp');
+  await mkdir(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
+  const file = await open(tmp, 'w', 0o600);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

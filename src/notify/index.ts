@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CaseRegistry } from '../cases/types.js';
+import type { Config } from '../config/schema.js';
+import type { Stoppable } from '../lifecycle.js';
+import type { Logger } from '../log.js';
+import { outcomeId } from '../pipeline/outcome.js';
+import { createQueue } from '../pipeline/queues.js';
+import { QueueName, type NotifyJobData } from '../pipeline/types.js';
+import { createRedis } from '../redis.js';
+import type { ObjectStore } from '../store/types.js';
+import { outboxDeliverer, smtpDeliverer, type Deliverer } from './deliver.js';
+import type { OutboundJobData, WebhookJobData } from './jobs.js';
+import { processNotify, type NotifyDeps } from './notify.js';
+import { readOutcome } from './outcome.js';
+import { processOutbound, type OutboundDeps } from './outbound.js';
+import { redisRateLimiter } from './rate-limit.js';
+import { postWebhook, webhookPayload } from './webhook.js';
+
+export interface NotifyWorkersOptions {
+  config: Config;
+  logger: Logger;
+  store: ObjectStore;
+  registry: CaseRegistry;
+  /** a worker-role connection (maxRetriesPerRequest: null); made from the config when absent */
+  redis?: Redis;
+  /** how long one webhook POST may take before it counts as failed (default 10 s) */
+  webhookTimeoutMs?: number;
+}
+
+export interface NotifyWorkers {
+  notify: Worker<NotifyJobData>;
+  outbound: Worker<OutboundJobData>;
+  webhook: Worker<WebhookJobData>;
+  close(): Promise<void>;
+}
+
+export function notifyWorkersStoppable(workers: NotifyWorkers): Stoppable {
+  return { name: 'notify-workers', stop: () => workers.close() };
+}
+
+/**
+ * The notify stage: three BullMQ workers. `notify` decides and adds jobs; `outbound` sends one mail
+ * each; `webhook` posts one webhook each, several at once so a slow endpoint never holds up another.
+ * Retries and the dead-letter list are the queues' (see src/pipeline/queues.ts).
+ */
+export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
+  const { config } = o;
+  const ownRedis = o.redis === undefined;
+  const redis = o.redis ?? createRedis(config, 'worker');
+  const log = o.logger.child({ component: 'notify' });
+  const outboundQueue = createQueue(config, QueueName.outbound, redis) as Queue<OutboundJobData>;
+  const webhookQueue = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
+  const deliverer = makeDeliverer(config, log);
+  warnAboutWebhooks(config, log);
+
+  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, rateLimiter: redisRateLimiter(redis, config.redisPrefix, config.replyRatePerHour), outbound: outboundQueue, webhook: webhookQueue, logger: log };
+  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, logger: log };
+  const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
+
+  const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, 4, (job) => processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }));
+  const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, 4, (job) => processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }));
+  const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) => runWebhook(job, config, o.store, webhookTimeoutMs));
+
+  return {
+    notify,
+    outbound,
+    webhook,
+    close: async () => {
+      await Promise.all([notify.close(), outbound.close(), webhook.close()]);
+      await Promise.all([outboundQueue.close(), webhookQueue.close()]);
+      deliverer.close();
+      if (ownRedis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function worker<T>(name: QueueName, config: Config, redis: Redis, log: Logger, concurrency: number, fn: (job: Job<T>) => Promise<void>): Worker<T> {
+  const w = new Worker<T>(name, fn, {
+    connection: redis,
+    prefix: config.redisPrefix,
+    concurrency,
+    lockDuration: config.workerLockMs,
+    stalledInterval: config.workerStalledCheckMs,
+    maxStalledCount: 2,
+  });
+  w.on('failed', (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, `${name} job failed`));
+  w.on('error', (err) => log.error({ queue: name, err: err.message }, `${name} worker error`));
+  return w;
+}
+
+function jobLogger(log: Logger, job: Job): Logger {
+  return log.child({ queue: job.queueName, jobId: job.id, attempt: job.attemptsMade + 1 });
+}
+
+function makeDeliverer(config: Config, log: Logger): Deliverer {
+  if (config.relayUrl) return smtpDeliverer(config.relayUrl);
+  return outboxDeliverer(join(config.dataDir, 'outbox'), log);
+}
+
+function warnAboutWebhooks(config: Config, log: Logger): void {
+  if (config.webhookUrls.length > 0 && config.webhookSecret === undefined) {
+    log.error({ urls: config.webhookUrls.length }, 'CASEDROP_WEBHOOK_URLS is set without CASEDROP_WEBHOOK_SECRET: webhooks are not sent unsigned');
+  }
+}
+
+async function runWebhook(job: Job<WebhookJobData>, config: Config, store: ObjectStore, timeoutMs: number): Promise<void> {
+  const url = config.webhookUrls[job.data.urlIndex];
+  const secret = config.webhookSecret;
+  if (url === undefined || secret === undefined) throw new UnrecoverableError(`webhook ${job.data.urlIndex} is no longer configured`);
+  const outcome = await readOutcome(store, outcomeId(job.data.spoolId));
+  await postWebhook(webhookPayload(outcome), { url, secret, deliveryId: job.id ?? '', timeoutMs });
+}

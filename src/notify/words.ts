@@ -1,0 +1,95 @@
+import type { Outcome, RefusedFile } from '../pipeline/types.js';
+
+/**
+ * The words and codes every reply shares. Pure. Reason codes come from src/verify (and the intake
+ * worker's own: tnef, smime-opaque, nesting-too-deep, unparseable); an unknown one is shown by its code.
+ */
+const PLAIN: Record<string, string> = {
+  unencrypted: 'is not encrypted',
+  'weak-zipcrypto': 'uses the old ZipCrypto encryption, which can be broken in minutes',
+  'partial-encryption': 'is only partly encrypted: some entries or the file names can be read without the password',
+  'weak-cipher': 'is encrypted with a weak cipher',
+  'no-integrity': 'is encrypted without integrity protection, so changes to it would go unnoticed',
+  corrupt: 'is damaged and could not be read',
+  'not-an-archive': 'is not an encrypted archive',
+  'zip-strong-encryption': 'uses PKWARE Strong Encryption, which the engineers\' tools cannot open',
+  'unsupported-format': 'is in an archive format casedrop does not take',
+  tnef: 'is an Outlook winmail.dat (TNEF) wrapper, which hides the real files',
+  'smime-opaque': 'is wrapped in S/MIME encryption or an opaque signature that casedrop cannot open',
+  'nesting-too-deep': 'is inside too many forwarded messages',
+  unparseable: 'could not be read: the message is not valid MIME',
+};
+
+export function plainReason(reason: string): string {
+  return PLAIN[reason] ?? `was refused (${reason})`;
+}
+
+/** Refusals about the content's form rather than its protection: 5.6.x, everything else 5.7.0. */
+const CONTENT_REASONS = new Set(['corrupt', 'tnef', 'smime-opaque', 'nesting-too-deep', 'unparseable']);
+
+export interface DsnStatus {
+  /** RFC 3463 enhanced status */
+  status: string;
+  /** the text after `smtp; 550 <status> ` in Diagnostic-Code, ASCII only */
+  diagnostic: string;
+}
+
+/** Status and diagnostic of the DSN for an outcome the sender must act on. */
+export function dsnStatus(outcome: Pick<Outcome, 'kind' | 'caseNumber' | 'stored' | 'refused'>): DsnStatus {
+  if (outcome.kind === 'case-closed') return { status: '5.7.1', diagnostic: `case ${outcome.caseNumber} is closed; nothing was kept` };
+  if (outcome.kind === 'no-attachment' || outcome.refused.length === 0) return { status: '5.6.0', diagnostic: 'no attachment found; nothing was kept' };
+  const total = outcome.stored.length + outcome.refused.length;
+  const reasons = [...new Set(outcome.refused.map((r) => asciiToken(r.reason)))].join(', ');
+  const status = outcome.refused.every((r) => CONTENT_REASONS.has(r.reason)) ? '5.6.0' : '5.7.0';
+  return { status, diagnostic: `${outcome.refused.length} of ${total} ${plural(total, 'attachment')} refused: ${reasons}` };
+}
+
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
+/** `3 files received (1 refused)` */
+export function fileCount(outcome: Pick<Outcome, 'stored' | 'refused'>): string {
+  const total = outcome.stored.length + outcome.refused.length;
+  const refused = outcome.refused.length > 0 ? ` (${outcome.refused.length} refused)` : '';
+  return `${total} ${plural(total, 'file')} received${refused}`;
+}
+
+/**
+ * A name from the customer, made safe to put on a line of text: control characters (a newline could
+ * forge lines of the reply) become '?', and very long names are cut.
+ */
+export function safeName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  const shown = clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+  return shown === '' ? '(no name)' : shown;
+}
+
+export function refusedLine(r: RefusedFile): string {
+  return `${safeName(r.originalName)} (${humanSize(r.size)}) ${plainReason(r.reason)}.`;
+}
+
+/** Bytes as people read them, exact count kept: `1.4 MB (1468006 bytes)` */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]} (${bytes} bytes)`;
+}
+
+/** RFC 5322 date-time, e.g. `Tue, 14 Jan 2025 10:00:00 +0000` (toUTCString says GMT, an obsolete zone). */
+export function rfc5322Date(iso: string): string {
+  const d = new Date(iso);
+  return (Number.isNaN(d.getTime()) ? new Date() : d).toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** Printable ASCII without spaces or semicolons, for fields of the delivery-status part. */
+export function asciiToken(s: string): string {
+  return s.replace(/[^\x21-\x7e]|;/g, '?');
+}
