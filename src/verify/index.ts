@@ -2,8 +2,9 @@ import type { Detector } from './detector.js';
 import { HEAD_BYTES } from './detector.js';
 import { openSource } from './source.js';
 import type { VerifyInput, VerifyOptions, VerifyResult } from './types.js';
+import { openpgpDetector } from './openpgp.js';
 // Detectors, most specific magic first. Each format module adds itself here with one line.
-const detectors: Detector[] = [];
+const detectors: Detector[] = [openpgpDetector];
 
 export type { IntakeKey, VerifyInput, VerifyOptions, VerifyResult } from './types.js';
 

@@ -1,0 +1,69 @@
+import { AEADEncryptedDataPacket, PublicKeyEncryptedSessionKeyPacket, SymEncryptedIntegrityProtectedDataPacket, SymEncryptedSessionKeyPacket } from 'openpgp';
+import { PacketFormatError, type RawPacket } from './openpgp-packets.js';
+
+/**
+ * The fields of session-key and encrypted-data packets that the policy needs, parsed by openpgp.js
+ * from the bytes the walker kept. openpgp's typings omit these fields (formats.md), so each is
+ * narrowed here at run time and nothing untyped leaves this module.
+ */
+export type EskInfo =
+  /** dataCipher: visible only in a v4 SKESK without an encrypted session key (gpg -c) */
+  | { kind: 'skesk'; version: number; dataCipher?: number; wrapCipher?: number }
+  /** keyId: 16 hex digits, or null for an anonymous ("wildcard") recipient */
+  | { kind: 'pkesk'; version: number; keyId: string | null };
+
+export interface DataInfo {
+  /** 9 SED, 18 SEIPD, 20 LibrePGP AEAD */
+  tag: number;
+  version?: number;
+  /** visible only in SEIPD v2 and the AEAD packet */
+  cipher?: number;
+  aead?: number;
+}
+
+interface SkeskFields {
+  version?: unknown;
+  sessionKeyAlgorithm?: unknown;
+  sessionKeyEncryptionAlgorithm?: unknown;
+}
+interface PkeskFields {
+  version?: unknown;
+  publicKeyID?: { isWildcard(): boolean; toHex(): string };
+}
+interface EncryptedDataFields {
+  version?: unknown;
+  cipherAlgorithm?: unknown;
+  aeadAlgorithm?: unknown;
+}
+
+export function parseEsk(packet: RawPacket): EskInfo {
+  if (packet.tag === 3) {
+    const skesk = new SymEncryptedSessionKeyPacket();
+    skesk.read(packet.head);
+    const fields: SkeskFields = skesk as unknown as SkeskFields;
+    return { kind: 'skesk', version: int(fields.version, 'SKESK version'), dataCipher: optionalInt(fields.sessionKeyAlgorithm), wrapCipher: optionalInt(fields.sessionKeyEncryptionAlgorithm) };
+  }
+  const pkesk = new PublicKeyEncryptedSessionKeyPacket();
+  pkesk.read(packet.head);
+  const fields: PkeskFields = pkesk as unknown as PkeskFields;
+  const keyId = fields.publicKeyID;
+  if (!keyId) throw new PacketFormatError('PKESK without a key id');
+  return { kind: 'pkesk', version: int(fields.version, 'PKESK version'), keyId: keyId.isWildcard() ? null : keyId.toHex() };
+}
+
+export async function parseData(packet: RawPacket): Promise<DataInfo> {
+  if (packet.tag === 9) return { tag: 9 };
+  const parsed = packet.tag === 18 ? new SymEncryptedIntegrityProtectedDataPacket() : new AEADEncryptedDataPacket();
+  await parsed.read(packet.head);
+  const fields: EncryptedDataFields = parsed as unknown as EncryptedDataFields;
+  return { tag: packet.tag, version: int(fields.version, 'data packet version'), cipher: optionalInt(fields.cipherAlgorithm), aead: optionalInt(fields.aeadAlgorithm) };
+}
+
+function int(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new PacketFormatError(`${what} missing`);
+  return value;
+}
+
+function optionalInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}

@@ -1,0 +1,54 @@
+import { decide } from './advice.js';
+import type { DataInfo, EskInfo } from './openpgp-fields.js';
+import type { VerifyResult } from './types.js';
+
+/**
+ * The intake policy for OpenPGP, as a pure function of what the packet walk found: no I/O, so every
+ * branch is testable with plain objects.
+ */
+export type MessageShape =
+  /** the first packet is not encryption: literal, compressed, signed, a key … */
+  | { kind: 'plain'; what: string }
+  | { kind: 'encrypted'; esks: EskInfo[]; data: DataInfo | undefined };
+
+const STRONG: Readonly<Record<number, string>> = { 7: 'AES-128', 8: 'AES-192', 9: 'AES-256', 10: 'Twofish', 11: 'Camellia-128', 12: 'Camellia-192', 13: 'Camellia-256' };
+const WEAK: Readonly<Record<number, string>> = { 0: 'plaintext', 1: 'IDEA', 2: '3DES', 3: 'CAST5', 4: 'Blowfish' };
+const AEAD: Readonly<Record<number, string>> = { 1: 'EAX', 2: 'OCB', 3: 'GCM' };
+const DATA_NAMES: Readonly<Record<number, string>> = { 9: 'SED', 18: 'SEIPD', 20: 'AEAD' };
+
+export function cipherName(id: number): string {
+  return STRONG[id] ?? WEAK[id] ?? `unknown cipher ${id}`;
+}
+
+export function isStrong(id: number): boolean {
+  return id in STRONG;
+}
+
+/** `intakeKeyIds`: the configured intake key's (sub)key ids, 16 lowercase hex digits each. */
+export function judgeMessage(shape: MessageShape, intakeKeyIds: ReadonlySet<string>): VerifyResult {
+  if (shape.kind === 'plain') return decide('openpgp', 'unencrypted', { details: { packet: shape.what } });
+  const { esks, data } = shape;
+  if (!data) return decide('openpgp', 'corrupt', { details: { error: 'no encrypted data after the session-key packets' } });
+  const visible = data.cipher ?? esks.map((esk) => (esk.kind === 'skesk' ? esk.dataCipher : undefined)).find((id) => id !== undefined);
+  const cipher = visible === undefined ? undefined : cipherName(visible);
+  const details = describe(esks, data);
+  if (data.tag === 9) return decide('openpgp', 'no-integrity', { cipher, details });
+  if (esks.length === 0) return decide('openpgp', 'corrupt', { details: { ...details, error: 'no session-key packet' } });
+  const weak = [visible, ...esks.map((esk) => (esk.kind === 'skesk' ? esk.wrapCipher : undefined))].find((id) => id !== undefined && !isStrong(id));
+  if (weak !== undefined) return decide('openpgp', 'weak-cipher', { cipher: cipherName(weak), details });
+  if (data.tag === 20 || data.version === 2) {
+    if (data.aead === undefined || !(data.aead in AEAD)) return decide('openpgp', 'corrupt', { details: { ...details, error: `unknown AEAD mode ${data.aead}` } });
+  }
+  const usable = esks.some((esk) => esk.kind === 'skesk' || (esk.keyId !== null && intakeKeyIds.has(esk.keyId)));
+  if (!usable) {
+    const keys = esks.map((esk) => (esk.kind === 'pkesk' ? (esk.keyId ?? 'anonymous').toUpperCase() : '')).filter(Boolean);
+    return decide('openpgp', 'pgp-unknown-key', { cipher, details, note: `It is encrypted to ${keys.join(', ')}, not to casedrop.` });
+  }
+  return decide('openpgp', 'encrypted', { cipher, details });
+}
+
+function describe(esks: EskInfo[], data: DataInfo): Record<string, unknown> {
+  const sessionKeys = esks.map((esk) => (esk.kind === 'skesk' ? `SKESK v${esk.version}${esk.wrapCipher === undefined ? '' : ` (wrapped with ${cipherName(esk.wrapCipher)})`}` : `PKESK v${esk.version} to ${(esk.keyId ?? 'anonymous').toUpperCase()}`));
+  const mode = data.aead === undefined ? (data.tag === 18 ? 'CFB+MDC' : 'CFB') : (AEAD[data.aead] ?? `AEAD ${data.aead}`);
+  return { sessionKeys, data: `${DATA_NAMES[data.tag] ?? data.tag}${data.version === undefined ? '' : ` v${data.version}`}`, mode };
+}

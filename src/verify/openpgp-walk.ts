@@ -1,0 +1,54 @@
+import { parseData, parseEsk, type DataInfo, type EskInfo } from './openpgp-fields.js';
+import type { MessageShape } from './openpgp-policy.js';
+import { PacketFormatError, walkPackets } from './openpgp-packets.js';
+import type { ByteReader } from './openpgp-reader.js';
+
+/**
+ * Reads a message's packet sequence into the shape the policy judges. An encrypted message is
+ * `[marker] ESK* encrypted-data [padding]` (RFC 9580 §10.3): it is walked to its end, so a
+ * truncated or padded-out file is caught; anything else is decided by its first packet.
+ */
+const IGNORED = new Set([10, 21]); // marker, padding
+const ESK_TAGS = new Set([1, 3]);
+const ENCRYPTED_DATA = new Set([9, 18, 20]);
+const PLAIN_NAMES: Readonly<Record<number, string>> = {
+  2: 'signature', 4: 'one-pass signature', 5: 'secret key', 6: 'public key', 8: 'compressed data', 11: 'literal data', 14: 'public subkey', 7: 'secret subkey',
+};
+
+export async function readShape(reader: ByteReader): Promise<MessageShape> {
+  const esks: EskInfo[] = [];
+  let data: DataInfo | undefined;
+  for await (const packet of walkPackets(reader)) {
+    if (IGNORED.has(packet.tag)) continue;
+    if (data) throw new PacketFormatError(`packet tag ${packet.tag} after the encrypted data`);
+    if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
+    else if (ENCRYPTED_DATA.has(packet.tag)) data = await parseData(packet);
+    else if (esks.length === 0) return { kind: 'plain', what: PLAIN_NAMES[packet.tag] ?? `packet tag ${packet.tag}` };
+    else throw new PacketFormatError(`packet tag ${packet.tag} after the session-key packets`);
+  }
+  if (esks.length === 0 && !data) throw new PacketFormatError('no packets');
+  return { kind: 'encrypted', esks, data };
+}
+
+/** Whether the first bytes look like an OpenPGP packet that can start a message or a key block. */
+export function looksLikePacket(head: Buffer): boolean {
+  const octet = head[0];
+  if (octet === undefined || (octet & 0x80) === 0) return false;
+  const tag = octet & 0x40 ? octet & 0x3f : (octet >> 2) & 0x0f;
+  const bodyStart = octet & 0x40 ? newHeaderLength(head[1]) : 1 + ([1, 2, 4, 0][octet & 0x03] ?? 0);
+  const version = head[bodyStart];
+  if (version === undefined) return false;
+  // The version (or first field) of each packet that can open a message: random bytes rarely match.
+  const firstOctets: Readonly<Record<number, readonly number[]>> = {
+    1: [3, 6], 3: [4, 5, 6], 18: [1, 2], 20: [1], 2: [3, 4, 6], 4: [3, 6], 5: [4, 5, 6], 6: [4, 5, 6], 8: [0, 1, 2, 3],
+    11: [0x62, 0x74, 0x75, 0x6c, 0x31, 0x6d], 10: [0x50],
+  };
+  // SED (tag 9) has no version octet to check; real ones follow an SKESK, so a bare one is not claimed.
+  return firstOctets[tag]?.includes(version) ?? false;
+}
+
+function newHeaderLength(o1: number | undefined): number {
+  if (o1 === undefined) return 2;
+  if (o1 < 192 || (o1 >= 224 && o1 < 255)) return 2;
+  return o1 === 255 ? 6 : 3;
+}
