@@ -17,6 +17,8 @@ export const ErrorCode = {
   CaseExists: 'CASE_EXISTS',
   QueueUnavailable: 'QUEUE_UNAVAILABLE',
   JobNotFound: 'JOB_NOT_FOUND',
+  /** an attachment's container structure does not hold; verify() turns it into a `corrupt` verdict */
+  ArchiveMalformed: 'ARCHIVE_MALFORMED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

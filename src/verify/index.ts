@@ -2,9 +2,12 @@ import type { Detector } from './detector.js';
 import { HEAD_BYTES } from './detector.js';
 import { openSource } from './source.js';
 import type { VerifyInput, VerifyOptions, VerifyResult } from './types.js';
+import { opensslDetector } from './openssl.js';
+import { classifyPlain, nameOf, noteNameMismatch } from './plain.js';
+import { zipDetector } from './zip.js';
 import { openpgpDetector } from './openpgp.js';
 // Detectors, most specific magic first. Each format module adds itself here with one line.
-const detectors: Detector[] = [openpgpDetector];
+const detectors: Detector[] = [zipDetector, opensslDetector, openpgpDetector];
 
 export type { IntakeKey, VerifyInput, VerifyOptions, VerifyResult } from './types.js';
 
@@ -13,6 +16,10 @@ export type { IntakeKey, VerifyInput, VerifyOptions, VerifyResult } from './type
  * type). Fails closed: an error inside a detector becomes `corrupt`, never an accept.
  */
 export async function verify(input: VerifyInput, options: VerifyOptions = {}): Promise<VerifyResult> {
+  return noteNameMismatch(await verifyContent(input, options), nameOf(input));
+}
+
+async function verifyContent(input: VerifyInput, options: VerifyOptions): Promise<VerifyResult> {
   const source = await openSource(input);
   try {
     const head = await source.read(0, HEAD_BYTES);
@@ -20,7 +27,7 @@ export async function verify(input: VerifyInput, options: VerifyOptions = {}): P
       if (!detector.recognises(head, source.size)) continue;
       return await detector.verify(source, head, options).catch((err: unknown) => corrupt(detector.format, err));
     }
-    return unrecognised(head);
+    return unrecognised(head, source.size);
   } finally {
     await source.close();
   }
@@ -31,7 +38,7 @@ function corrupt(format: string, err: unknown): VerifyResult {
   return { format, verdict: 'reject', reason: 'corrupt', details: { error: message.slice(0, 200) }, advice: 'The archive is damaged or truncated; create it again and resend it.' };
 }
 
-// Replaced by the sniffing of plain formats (PDF, gzip, tar …) in plain.ts.
-function unrecognised(_head: Buffer): VerifyResult {
-  return { format: 'unknown', verdict: 'reject', reason: 'not-an-archive', details: {}, advice: 'Put the file in an encrypted archive: 7z a -tzip -mem=AES256 -p files.zip <file>' };
+// Content no detector claimed: named by its magic (PDF, gzip, tar …) so the refusal says what it is.
+function unrecognised(head: Buffer, size: number): VerifyResult {
+  return classifyPlain(head, size);
 }

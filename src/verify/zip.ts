@@ -1,0 +1,40 @@
+import { ErrorCode, isCasedropError } from '../errors.js';
+import { decide } from './advice.js';
+import type { Detector } from './detector.js';
+import type { ByteSource } from './source.js';
+import type { VerifyResult } from './types.js';
+import { parseCentralDirectory } from './zip-central.js';
+import { readDirectoryEnd } from './zip-eocd.js';
+import { judgeEntries } from './zip-judge.js';
+import { checkLocalHeaders } from './zip-local.js';
+
+// local header, empty archive (end record only), split-archive marker
+const ZIP_MAGICS = [0x04034b50, 0x06054b50, 0x08074b50];
+
+/**
+ * ZIP: accepted only when every file entry is WinZip AES. Reads the end record, the central
+ * directory and each local header — never the entries' data.
+ */
+export const zipDetector: Detector = {
+  format: 'zip',
+  recognises: (head) => head.length >= 4 && ZIP_MAGICS.includes(head.readUInt32LE(0)),
+  async verify(source) {
+    try {
+      return await verifyZip(source);
+    } catch (err) {
+      if (isCasedropError(err, ErrorCode.ArchiveMalformed)) return decide('zip', 'corrupt', { details: { problem: err.message } });
+      throw err;
+    }
+  },
+};
+
+async function verifyZip(source: ByteSource): Promise<VerifyResult> {
+  const dir = await readDirectoryEnd(source);
+  const cd = await source.read(dir.cdOffset, dir.cdSize);
+  const entries = parseCentralDirectory(cd, dir.entries);
+  const { reason, ...finding } = judgeEntries(entries);
+  // Strong encryption may mask the local headers (flag bit 13), so they are only compared otherwise.
+  if (reason !== 'zip-strong-encryption') await checkLocalHeaders(source, entries, dir.cdOffset);
+  finding.details = { ...finding.details, zip64: dir.zip64, commentBytes: dir.commentLength };
+  return decide('zip', reason, finding);
+}

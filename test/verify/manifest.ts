@@ -1,0 +1,58 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { verify } from '../../src/verify/index.js';
+import type { VerifyResult } from '../../src/verify/types.js';
+
+/** One line of fixtures/archives/<family>/manifest.json, written by fixtures/archives/make-<family>.sh. */
+export interface ManifestEntry {
+  file: string;
+  command: string;
+  format: string;
+  verdict: 'accept' | 'reject';
+  reason: string;
+  cipher?: string;
+  /** committed gzip-compressed because of its size; the archive is the gunzipped bytes */
+  gzip?: boolean;
+}
+
+export function familyDir(family: string): string {
+  return join('fixtures', 'archives', family);
+}
+
+export function readManifest(family: string): ManifestEntry[] {
+  return JSON.parse(readFileSync(join(familyDir(family), 'manifest.json'), 'utf8')) as ManifestEntry[];
+}
+
+/** The archive's bytes and the name a customer would have attached it under. */
+export function fixtureBytes(family: string, entry: ManifestEntry): { name: string; bytes: Buffer } {
+  const raw = readFileSync(join(familyDir(family), entry.file));
+  return entry.gzip ? { name: entry.file.replace(/\.gz$/, ''), bytes: gunzipSync(raw) } : { name: entry.file, bytes: raw };
+}
+
+/** verify() from memory and from a file; both must give the same verdict. */
+export async function verifyBothWays(name: string, bytes: Buffer): Promise<{ fromBuffer: VerifyResult; fromPath: VerifyResult }> {
+  const dir = mkdtempSync(join(tmpdir(), 'casedrop-verify-'));
+  try {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    const fromBuffer = await verify({ name, buffer: bytes });
+    const fromPath = await verify({ path });
+    return { fromBuffer, fromPath };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function expectManifestVerdict(result: VerifyResult, entry: ManifestEntry): void {
+  expect({ format: result.format, verdict: result.verdict, reason: result.reason, cipher: result.cipher }).toEqual({
+    format: entry.format,
+    verdict: entry.verdict,
+    reason: entry.reason,
+    cipher: entry.cipher,
+  });
+  if (result.verdict === 'accept') expect(result.advice).toBe('');
+  else expect(result.advice.length).toBeGreaterThan(20);
+}
