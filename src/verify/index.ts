@@ -6,8 +6,9 @@ import { opensslDetector } from './openssl.js';
 import { classifyPlain, nameOf, noteNameMismatch } from './plain.js';
 import { zipDetector } from './zip.js';
 import { openpgpDetector } from './openpgp.js';
+import { sevenZipDetector } from './sevenzip.js';
 // Detectors, most specific magic first. Each format module adds itself here with one line.
-const detectors: Detector[] = [zipDetector, opensslDetector, openpgpDetector];
+const detectors: Detector[] = [zipDetector, opensslDetector, sevenZipDetector, openpgpDetector];
 
 export type { IntakeKey, VerifyInput, VerifyOptions, VerifyResult } from './types.js';
 
