@@ -47,16 +47,17 @@ export function isPermanent(err: unknown): boolean {
 }
 
 /**
- * Writes `<dir>/<name>.eml` atomically: a temp file fsynced, renamed into place, the directory
- * fsynced, so a reader (or the benchmark counting receipts) never sees half a mail. A retry
- * rewrites the same name. `Return-Path` records the envelope sender, as a delivering MTA would.
+ * Writes `<dir>/<name>.eml` atomically: a temp file in `tmpDir` (a sibling on the same file system,
+ * so the outbox itself only ever holds finished mails) fsynced, renamed into place, the directory
+ * fsynced. A reader, or the benchmark counting receipts, never sees half a mail; a retry rewrites
+ * the same name. `Return-Path` records the envelope sender, as a delivering MTA would.
  */
-export function outboxDeliverer(dir: string, logger: Logger): Deliverer {
+export function outboxDeliverer(dir: string, tmpDir: string, logger: Logger): Deliverer {
   return {
     async deliver(name, raw, envelope) {
       const path = join(dir, `${safeFileName(name)}.eml`);
       const returnPath = Buffer.from(`Return-Path: <${envelope.from === false ? '' : envelope.from}>\r\n`);
-      await writeAtomic(dir, path, Buffer.concat([returnPath, raw]));
+      await writeAtomic(dir, tmpDir, path, Buffer.concat([returnPath, raw]));
       logger.info({ path, to: envelope.to, bytes: raw.length }, 'mail written to the outbox (no relay configured)');
       return path;
     },
@@ -68,10 +69,10 @@ export function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
-async function writeAtomic(dir: string, path: string, data: Buffer): Promise<void> {
-  const tmpDir = join(dir, '.tmp');
+async function writeAtomic(dir: string, tmpDir: string, path: string, data: Buffer): Promise<void> {
+  await mkdir(dir, { recursive: true });
   await mkdir(tmpDir, { recursive: true });
-  const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
+  const tmp = join(tmpDir, `${process.pid}.${randomBytes(8).toString('hex')}.part`);
   const file = await open(tmp, 'w', 0o600);
   try {
     await file.writeFile(data);

@@ -5,6 +5,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
+import { repliesSent } from '../metrics.js';
 import { outcomeId } from '../pipeline/outcome.js';
 import { createQueue } from '../pipeline/queues.js';
 import { QueueName, type NotifyJobData } from '../pipeline/types.js';
@@ -61,7 +62,7 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
 
   const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, 4, (job) => processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }));
   const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, 4, (job) => processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }));
-  const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) => runWebhook(job, config, o.store, webhookTimeoutMs));
+  const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) => runWebhook(job, config, o.store, webhookTimeoutMs, jobLogger(log, job)));
 
   return {
     notify,
@@ -96,7 +97,7 @@ function jobLogger(log: Logger, job: Job): Logger {
 
 function makeDeliverer(config: Config, log: Logger): Deliverer {
   if (config.relayUrl) return smtpDeliverer(config.relayUrl);
-  return outboxDeliverer(join(config.dataDir, 'outbox'), log);
+  return outboxDeliverer(join(config.dataDir, 'outbox'), join(config.dataDir, '.outbox-tmp'), log);
 }
 
 function warnAboutWebhooks(config: Config, log: Logger): void {
@@ -105,10 +106,13 @@ function warnAboutWebhooks(config: Config, log: Logger): void {
   }
 }
 
-async function runWebhook(job: Job<WebhookJobData>, config: Config, store: ObjectStore, timeoutMs: number): Promise<void> {
+async function runWebhook(job: Job<WebhookJobData>, config: Config, store: ObjectStore, timeoutMs: number, log: Logger): Promise<void> {
   const url = config.webhookUrls[job.data.urlIndex];
   const secret = config.webhookSecret;
   if (url === undefined || secret === undefined) throw new UnrecoverableError(`webhook ${job.data.urlIndex} is no longer configured`);
   const outcome = await readOutcome(store, outcomeId(job.data.spoolId));
-  await postWebhook(webhookPayload(outcome), { url, secret, deliveryId: job.id ?? '', timeoutMs });
+  const status = await postWebhook(webhookPayload(outcome), { url, secret, deliveryId: job.id ?? '', timeoutMs });
+  repliesSent.inc({ kind: 'webhook', result: 'sent' });
+  // the index, not the URL: a URL may carry credentials
+  log.info({ webhook: job.data.urlIndex, status }, 'webhook delivered');
 }

@@ -22,7 +22,8 @@ describe('outbox mode', () => {
     const dir = join(h.config.dataDir, 'outbox');
     const names = (await readdir(dir)).filter((n) => n.endsWith('.eml')).sort();
     expect(names).toEqual([`${outcome.spoolId}-engineer.eml`, `${outcome.spoolId}-sender.eml`]);
-    expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+    expect(await readdir(join(h.config.dataDir, '.outbox-tmp'))).toEqual([]);
+    expect(await readdir(dir)).toHaveLength(2);
 
     const dsn = await simpleParser(await readFile(join(dir, `${outcome.spoolId}-sender.eml`)), { keepDeliveryStatus: true });
     expect(dsn.headers.get('return-path')).toBeDefined();

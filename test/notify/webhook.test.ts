@@ -100,6 +100,10 @@ describe('webhooks', () => {
         time: outcome.processedAt,
       });
     }
+    for (const n of [0, 1]) await h.settle('webhook', `${outcome.spoolId}-webhook-${n}`);
+    expect(h.logLines.filter((l) => l.msg === 'webhook delivered').map((l) => l.webhook).sort()).toEqual([0, 1]);
+    // a URL may carry credentials: the log names the webhook by index only
+    expect(JSON.stringify(h.logLines)).not.toContain('127.0.0.1');
   });
 
   it('retries an endpoint that fails (500, then 200), signing each attempt', async () => {
