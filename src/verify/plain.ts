@@ -45,9 +45,9 @@ const SIGNATURES: Signature[] = [
 export function classifyPlain(head: Buffer, size: number): VerifyResult {
   if (size === 0) return decide('empty', 'not-an-archive', { details: { bytes: 0 }, note: 'The file is empty.' });
   const signature = SIGNATURES.find((candidate) => candidate.matches(head));
-  if (signature) return decide(signature.format, signature.reason ?? 'unencrypted', { details: { bytes: size } });
+  if (signature) return decide(signature.format, signature.reason ?? 'unencrypted', { details: { bytes: size }, note: `It is ${describe(signature.format)}.` });
   const text = textKind(head, size);
-  if (text === 'text') return decide('text', 'unencrypted', { details: { bytes: size } });
+  if (text === 'text') return decide('text', 'unencrypted', { details: { bytes: size }, note: `It is ${describe('text')}.` });
   if (text === 'base64') {
     return decide('base64-text', 'not-an-archive', { details: { bytes: size }, note: 'It is base64 text of unrecognised bytes (openssl enc -a -nosalt looks like this).' });
   }
@@ -117,12 +117,17 @@ export function noteNameMismatch(result: VerifyResult, name: string | undefined)
   const expected = EXTENSION_FORMATS[extension];
   const found = SAME_FAMILY[result.format] ?? result.format;
   if (!expected || expected === found) return result;
-  const note = `The name ends in ${extension} but the content is ${describe(result.format)}, not ${describe(expected)}.`;
+  const note = `The name ends in ${extension} but this is not ${describe(expected)}.`;
   const advice = result.verdict === 'accept' ? result.advice : `${note} ${result.advice}`;
   return { ...result, details: { ...result.details, nameMismatch: { extension, expected, found: result.format } }, advice };
 }
 
+const DISPLAY: Record<string, string> = {
+  pdf: 'a PDF document', png: 'a PNG image', jpeg: 'a JPEG image', gif: 'a GIF image', text: 'plain text',
+  elf: 'an ELF program or core dump', 'windows-executable': 'a Windows program', 'ole-compound': 'an OLE2 compound file (e.g. an Office document)',
+  openpgp: 'an OpenPGP file', 'openssl-enc': 'an openssl enc file', xz: 'an xz file',
+};
+
 function describe(format: string): string {
-  const article = /^[aeiou]/.test(format) ? 'an' : 'a';
-  return format === 'unknown' ? 'unrecognisable' : `${article} ${format} file`;
+  return DISPLAY[format] ?? `a ${format} file`;
 }
