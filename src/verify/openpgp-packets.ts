@@ -25,6 +25,11 @@ const DATA_HEAD = 64;
 const ESK_MAX = 16 * 1024;
 /** more packets than any message carries, to bound the walk over hostile input */
 export const MAX_PACKETS = 1024;
+/**
+ * gpg and openpgp.js write partial chunks of at least 512 bytes, so 2^16 chunks cover 32 MiB, more
+ * than a mailed attachment; more chunks than that is an attack on walk time (1-byte chunks).
+ */
+export const MAX_PARTIAL_CHUNKS = 65536;
 
 interface Header {
   tag: number;
@@ -80,7 +85,8 @@ async function readBody(reader: ByteReader, header: Header): Promise<RawPacket> 
   let kept = 0;
   let total = 0;
   let chunk = { length: header.length, last: !header.partial };
-  for (;;) {
+  for (let chunks = 1; ; chunks++) {
+    if (chunks > MAX_PARTIAL_CHUNKS) throw new PacketFormatError(`more than ${MAX_PARTIAL_CHUNKS} partial-length chunks`);
     const head = await reader.read(Math.min(chunk.length, Math.max(0, keep - kept)));
     parts.push(head);
     kept += head.length;

@@ -13,8 +13,8 @@ export const AES_CODER = '06f10701';
 const LZMA_CODER = '030101';
 /** A raw header is read whole; 7-Zip's for 20k files is about 1 MiB. */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
-/** LZMA-JS keeps its output as a JS array (~27 bytes per byte): 4 MiB costs ~110 MB and ~0.4 s. */
-export const MAX_DECODED_HEADER_BYTES = 4 * 1024 * 1024;
+/** LZMA-JS keeps its output as a JS array (~27 bytes per byte): 2 MiB (~20k files) costs ~50 MB and ~0.5 s. */
+export const MAX_DECODED_HEADER_BYTES = 2 * 1024 * 1024;
 
 export type HeaderView =
   /** the header itself is AES-encrypted (-mhe=on): nothing inside is visible, all of it is encrypted */

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { armor, enums } from 'openpgp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verify } from '../../src/verify/index.js';
+
+// Hostile OpenPGP built around gpg's own SKESK (no tool writes absurd lengths on purpose).
+const dir = join(import.meta.dirname, '../../fixtures/archives/openpgp');
+const gpgC = readFileSync(join(dir, 'c-default.gpg'));
+const skesk = gpgC.subarray(0, 2 + gpgC[1]!); // new-format tag 3, one-octet length
+const work = mkdtempSync(join(tmpdir(), 'casedrop-openpgp-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A SEIPD v1 packet header with a four-octet length (as for a large file), body to follow. */
+function seipdHeader(bodyLength: number): Buffer {
+  const header = Buffer.from([0xd2, 0xff, 0, 0, 0, 0]);
+  header.writeUInt32BE(bodyLength, 2);
+  return header;
+}
+
+async function expectCorrupt(bytes: Buffer, error: RegExp): Promise<void> {
+  const started = Date.now();
+  const result = await verify({ buffer: bytes });
+  expect(result).toMatchObject({ format: 'openpgp', verdict: 'reject', reason: 'corrupt' });
+  expect(String(result.details.error)).toMatch(error);
+  expect(Date.now() - started).toBeLessThan(2000);
+}
+
+describe('OpenPGP with absurd lengths', () => {
+  it('refuses a session-key packet claiming 4 GiB', async () => {
+    await expectCorrupt(Buffer.concat([Buffer.from([0xc3, 0xff, 0xff, 0xff, 0xff, 0xff]), skesk.subarray(2)]), /session-key packet of 4294967295 bytes/);
+  });
+
+  it('refuses encrypted data whose length runs past the end', async () => {
+    await expectCorrupt(Buffer.concat([skesk, seipdHeader(0xffffffff), Buffer.from([1]), randomBytes(100)]), /truncated/);
+  });
+
+  it('stops walking endless one-byte partial chunks', async () => {
+    const chunks = Buffer.alloc(1_000_000);
+    for (let i = 0; i < chunks.length; i += 2) chunks[i] = 0xe0; // partial length 2^0, then one body byte
+    await expectCorrupt(Buffer.concat([skesk, Buffer.from([0xd2, 0xe0, 0x01]), chunks]), /more than 65536 partial-length chunks/);
+  });
+
+  it('finds a partial-length body that ends without its last chunk', async () => {
+    const chunks = Buffer.alloc(2000);
+    for (let i = 0; i < chunks.length; i += 2) chunks[i] = 0xe0;
+    await expectCorrupt(Buffer.concat([skesk, Buffer.from([0xd2, 0xe0, 0x01]), chunks]), /truncated/);
+  });
+
+  it('stops after a thousand packets', async () => {
+    const marker = Buffer.from([0xca, 0x03, 0x50, 0x47, 0x50]); // marker packet "PGP"
+    await expectCorrupt(Buffer.concat(Array.from({ length: 2000 }, () => marker)), /more than 1024 packets/);
+  });
+
+  it('refuses data after the encrypted packet', async () => {
+    await expectCorrupt(Buffer.concat([gpgC, skesk]), /after the encrypted data/);
+  });
+});
+
+describe('OpenPGP of attachment size', () => {
+  // 20 MiB of ciphertext behind gpg's SKESK: what `gpg -c` makes of a 20 MiB log, structurally.
+  const body = Buffer.concat([Buffer.from([1]), randomBytes(20 * 1024 * 1024)]);
+  const binary = Buffer.concat([skesk, seipdHeader(body.length), body]);
+
+  it('reads only packet headers of a 20 MiB binary message', async () => {
+    const path = join(work, 'big.gpg');
+    writeFileSync(path, binary);
+    const started = Date.now();
+    expect(await verify({ path })).toMatchObject({ verdict: 'accept', cipher: 'AES-256' });
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('decodes a 27 MiB armored message as a stream, memory flat', async () => {
+    const path = join(work, 'big.asc');
+    writeFileSync(path, armor(enums.armor.message, binary));
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const result = await verify({ path });
+    clearInterval(sampler);
+    expect(result).toMatchObject({ verdict: 'accept', cipher: 'AES-256', details: { armored: true } });
+    expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('OpenPGP fixtures mutated at random', () => {
+  it('always get a verdict in bounded time, never an exception', async () => {
+    const files = readdirSync(dir).filter((file) => /\.(gpg|pgp|asc)$/.test(file));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...files), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), async (file, flips, cut) => {
+        const bytes = Buffer.from(readFileSync(join(dir, file)));
+        for (const [at, value] of flips) bytes[at % bytes.length] = value;
+        const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
+        const started = Date.now();
+        const result = await verify({ buffer: input });
+        expect(['accept', 'reject']).toContain(result.verdict);
+        expect(Date.now() - started).toBeLessThan(2000);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { verify } from '../../src/verify/index.js';
+
+// Hostile 7z files, made by mutating 7-Zip's own output: no tool writes a lying header on purpose.
+const dir = join(import.meta.dirname, '../../fixtures/archives/7z');
+const fixture = (file: string): Buffer => readFileSync(join(dir, file));
+
+function headerOf(archive: Buffer): { start: number; header: Buffer } {
+  const start = 32 + Number(archive.readBigUInt64LE(12));
+  return { start, header: archive.subarray(start, start + Number(archive.readBigUInt64LE(20))) };
+}
+
+/** The archive with its header replaced and both CRCs made right again, so only the lie remains. */
+function withHeader(archive: Buffer, header: Buffer, claimedSize = header.length): Buffer {
+  const { start } = headerOf(archive);
+  const out = Buffer.concat([archive.subarray(0, start), header]);
+  out.writeBigUInt64LE(BigInt(claimedSize), 20);
+  out.writeUInt32LE(crc32(header), 28);
+  out.writeUInt32LE(crc32(out.subarray(12, 32)), 8);
+  return out;
+}
+
+function splice(buffer: Buffer, at: number, remove: number, insert: number[]): Buffer {
+  return Buffer.concat([buffer.subarray(0, at), Buffer.from(insert), buffer.subarray(at + remove)]);
+}
+
+async function expectCorrupt(bytes: Buffer, error: RegExp): Promise<void> {
+  const result = await verify({ buffer: bytes });
+  expect(result).toMatchObject({ format: '7z', verdict: 'reject', reason: 'corrupt' });
+  expect(String(result.details.error)).toMatch(error);
+}
+
+describe('7z with lying headers', () => {
+  it('refuses a NextHeaderSize past the end of the file', async () => {
+    const archive = fixture('aes.7z');
+    await expectCorrupt(withHeader(archive, headerOf(archive).header, 2 ** 40), /outside the/);
+  });
+
+  it('refuses a broken start-header CRC and a broken header CRC', async () => {
+    const archive = Buffer.from(fixture('aes.7z'));
+    archive[8]! ^= 1;
+    await expectCorrupt(archive, /start header CRC/);
+    const tampered = Buffer.from(fixture('aes.7z'));
+    tampered[tampered.length - 3]! ^= 1;
+    await expectCorrupt(tampered, /header CRC mismatch/);
+  });
+
+  it('refuses a folder count larger than the header, without allocating it', async () => {
+    const archive = fixture('aes-plainheader.7z');
+    const { header } = headerOf(archive);
+    const at = header.indexOf(Buffer.from([0x07, 0x0b, 0x01, 0x00])) + 2; // UnpackInfo, Folder, numFolders = 1
+    await expectCorrupt(withHeader(archive, splice(header, at, 1, [0xe0, 0xff, 0xff, 0xff])), /count \d+ exceeds the header/);
+  });
+
+  it('refuses to decode a compressed header that claims 1 GiB, at once', async () => {
+    const archive = fixture('aes.7z');
+    const { header } = headerOf(archive);
+    const lzma = header.indexOf(Buffer.from([0x03, 0x01, 0x01, 0x05]));
+    const sizeAt = lzma + 4 + 5 + 1; // after the coder id, property size, 5 properties and kCodersUnpackSize
+    expect(header[sizeAt - 1]).toBe(0x0c);
+    const started = Date.now();
+    await expectCorrupt(withHeader(archive, splice(header, sizeAt, 2, [0xf0, 0x00, 0x00, 0x00, 0x40])), /exceeds the \d+-byte bound/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('decodes a compressed header that lies within the bound, and finds it does not match its CRC', async () => {
+    const archive = fixture('aes.7z');
+    const { header } = headerOf(archive);
+    const sizeAt = header.indexOf(Buffer.from([0x03, 0x01, 0x01, 0x05])) + 10;
+    const started = Date.now();
+    await expectCorrupt(withHeader(archive, splice(header, sizeAt, 2, [0xe0, 0x00, 0x00, 0x20])), /does not decode to its CRC/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('refuses packed streams that run into the header', async () => {
+    const archive = fixture('aes.7z');
+    const { header } = headerOf(archive);
+    expect(header.subarray(0, 2)).toEqual(Buffer.from([0x17, 0x06])); // EncodedHeader, PackInfo, packPos …
+    await expectCorrupt(withHeader(archive, splice(header, 2, 2, [0x80, 0xff])), /past the header/);
+  });
+
+  it('gives every mutated or cut fixture a verdict in bounded time, never an exception', async () => {
+    const files = readdirSync(dir).filter((file) => file.endsWith('.7z'));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...files), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), async (file, flips, cut) => {
+        const bytes = Buffer.from(fixture(file));
+        for (const [at, value] of flips) bytes[at % bytes.length] = value;
+        const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
+        const started = Date.now();
+        const result = await verify({ buffer: input });
+        expect(['accept', 'reject']).toContain(result.verdict);
+        expect(Date.now() - started).toBeLessThan(2000);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
