@@ -1,0 +1,47 @@
+import type { Queue } from 'bullmq';
+import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { outcomeId, spoolObjectId } from '../pipeline/outcome.js';
+import type { IntakeJobData, SpoolMeta } from '../pipeline/types.js';
+import type { ObjectStore, PutResult } from '../store/types.js';
+
+/**
+ * The door's two durable steps and their undo: the encrypted spool object (fsynced by the store
+ * before put resolves) and the intake job, whose id is the spool id so a repeated add is a no-op.
+ * Job data holds the id only; the message stays in the store.
+ */
+export class Spool {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly queue: Queue<IntakeJobData>,
+  ) {}
+
+  write(meta: SpoolMeta, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
+    return this.store.put('spool', body, { ...meta }, { name: meta.spoolId });
+  }
+
+  async enqueue(spoolId: string): Promise<void> {
+    try {
+      await this.queue.add('message', { spoolId }, { jobId: spoolId });
+    } catch (err) {
+      throw new CasedropError(ErrorCode.QueueUnavailable, 'intake queue unavailable', { cause: err });
+    }
+  }
+
+  /** Removes a spool object that must not be processed; failures are logged, never thrown (a reply is pending). */
+  async discard(spoolId: string, log: Logger): Promise<void> {
+    try {
+      await this.store.delete(spoolObjectId(spoolId));
+    } catch (err) {
+      if (isCasedropError(err, ErrorCode.ObjectNotFound)) return;
+      // an orphan is harmless to the pipeline (no job points at it) but wastes space: say so
+      log.error({ err, spoolId, event: 'spool_orphan' }, 'could not remove a spool object that will not be processed');
+    }
+  }
+
+  /** The pipeline knows a spool id while its job exists or once its outcome was recorded. */
+  async isKnown(spoolId: string): Promise<boolean> {
+    if (await this.queue.getJob(spoolId)) return true;
+    return this.store.exists(outcomeId(spoolId));
+  }
+}
