@@ -2,6 +2,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
 import { outcomeId } from '../pipeline/outcome.js';
+import type { Outcome } from '../pipeline/types.js';
 import type { ObjectStore } from '../store/types.js';
 import type { ComposeConfig, ComposedMail } from './compose.js';
 import type { Deliverer } from './deliver.js';
@@ -34,7 +35,7 @@ export async function processOutbound(jobId: string, data: OutboundJobData, deps
   deps.logger.info({ kind: data.kind, caseNumber: outcome.caseNumber, bytes: raw.length, result }, 'mail sent');
 }
 
-async function compose(data: OutboundJobData, deps: OutboundDeps, outcome: Awaited<ReturnType<typeof readOutcome>>): Promise<ComposedMail | undefined> {
+async function compose(data: OutboundJobData, deps: OutboundDeps, outcome: Outcome): Promise<ComposedMail | undefined> {
   if (data.kind === 'dsn') return buildDsn(outcome, deps.config);
   if (data.kind === 'receipt') return buildReceipt(outcome, deps.config);
   const owner = (await deps.registry.get(outcome.caseNumber))?.owner;
