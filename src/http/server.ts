@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { registry } from '../metrics.js';
@@ -14,7 +14,7 @@ export interface HttpDeps {
  * Built apart from listen() so tests use inject().
  */
 export function buildHttp({ logger, redis }: HttpDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger.child({ stage: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger.child({ stage: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   app.get('/healthz', async (_req, reply) => {
     try {
       await redis.ping();
