@@ -6,19 +6,33 @@ import { AES_EXTRA_ID, extraFields, parseAesExtra } from './zip-extra.js';
 const LOCAL_SIG = 0x04034b50;
 const WINDOW = 64 * 1024;
 
+const SPLIT_MARKER = 0x08074b50;
+const FLAG_DESCRIPTOR = 0x0008;
+/** a data descriptor after the data: CRC and two sizes of 4 or 8 bytes, with or without its signature */
+const DESCRIPTOR_SIZES = [12, 16, 20, 24];
+
 /**
  * Every local header must agree with its central header (a reader that trusts the local one must
- * see the same encryption), and the entries' data must lie in order without overlapping each other
- * or the directory — overlapping entries are how zip bombs multiply their output.
+ * see the same encryption), and the entries must tile the file up to the directory: overlapping
+ * entries are how zip bombs multiply their output, and bytes no entry accounts for could be
+ * anything, plain text included.
  */
 export async function checkLocalHeaders(source: ByteSource, entries: CentralEntry[], cdOffset: number): Promise<void> {
   const reader = new WindowReader(source);
   const ordered = [...entries].sort((a, b) => a.localOffset - b.localOffset);
-  let previousEnd = 0;
+  const start = (await reader.bytes(0, 4)).readUInt32LE(0) === SPLIT_MARKER ? 4 : 0;
+  let previous = { end: start, descriptor: false, index: -1 };
   for (const entry of ordered) {
-    if (entry.localOffset < previousEnd) malformed(`entry ${entry.index} overlaps the entry before it`);
-    previousEnd = await checkOne(reader, entry, cdOffset);
+    requireAdjacent(previous, entry.localOffset, `entry ${entry.index}`);
+    previous = { end: await checkOne(reader, entry, cdOffset), descriptor: (entry.flags & FLAG_DESCRIPTOR) !== 0, index: entry.index };
   }
+  requireAdjacent(previous, cdOffset, 'the central directory');
+}
+
+function requireAdjacent(previous: { end: number; descriptor: boolean; index: number }, next: number, what: string): void {
+  const gap = next - previous.end;
+  if (gap < 0) malformed(`${what} overlaps ${previous.index < 0 ? 'the start of the file' : `entry ${previous.index}`}`);
+  if (gap !== 0 && !(previous.descriptor && DESCRIPTOR_SIZES.includes(gap))) malformed(`${gap} bytes before ${what} belong to no entry`);
 }
 
 /** Returns where the entry's data ends. */

@@ -39,6 +39,11 @@ describe('zip details', () => {
     expect((await verify({ buffer: fixture('zip64-zipcrypto.zip') })).details.zip64).toBe(true);
   });
 
+  it('refuses bytes no entry accounts for (a plain zip glued before an AES one)', async () => {
+    const result = await verify({ buffer: fixture('plain-then-aes256.zip') });
+    expect(String(result.details.problem)).toMatch(/bytes before entry \d+ belong to no entry/);
+  });
+
   it('names the unencrypted files of a partly encrypted archive', async () => {
     const result = await verify({ buffer: fixture('partial-7zip.zip') });
     expect(result.details.plainFiles).toEqual(['extra.txt']);
