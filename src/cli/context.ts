@@ -9,6 +9,13 @@ import type { CaseRegistry } from '../cases/types.js';
 /** Usage errors exit 2, everything else 1, always with one line on stderr. */
 export class UsageError extends Error {}
 
+/** A command that has already said everything and only needs its exit status (e.g. `verify` → 1). */
+export class ExitStatus extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 export interface CliContext {
   config(): Config;
   logger(): Logger;

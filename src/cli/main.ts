@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isCasedropError, ErrorCode } from '../errors.js';
-import { createContext, UsageError, type CliContext } from './context.js';
+import { createContext, ExitStatus, UsageError, type CliContext } from './context.js';
 // command modules register themselves here, one line each
 import { registerConfigCommands } from './commands/config.js';
 import { registerCaseCommands } from './commands/case.js';
+import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
+import { registerServeCommands } from './commands/serve.js';
+import { registerVerifyCommands } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext = createContext()): Command {
   const program = new Command('casedrop')
@@ -14,9 +17,11 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
     .exitOverride()
     .showHelpAfterError();
   registerConfigCommands(program, ctx);
-  registerCaseCommands(program, ctx);
+  registerCaseFileCommands(registerCaseCommands(program, ctx), ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
+  registerServeCommands(program, ctx);
+  registerVerifyCommands(program, ctx);
   return program;
 }
 
@@ -32,6 +37,7 @@ export async function main(argv: string[], ctx: CliContext = createContext()): P
 }
 
 function exitCodeFor(err: unknown): number {
+  if (err instanceof ExitStatus) return err.code;
   if (err instanceof CommanderError) {
     // help and version are "errors" to commander but success to the user
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;

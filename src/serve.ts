@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+import { RedisCaseRegistry } from './cases/registry.js';
+import type { Config } from './config/schema.js';
+import { buildHttp } from './http/server.js';
+import { stopAll, type Stoppable } from './lifecycle.js';
+import type { Logger } from './log.js';
+import { startNotifyWorkers } from './notify/index.js';
+import { startIntakeWorker } from './pipeline/worker.js';
+import { createRedis, ready } from './redis.js';
+import { startSmtp } from './smtp/index.js';
+import { openStore } from './store/open.js';
+import { intakeVerifier } from './verify/intake-options.js';
+
+/**
+ * What one process runs. `all` is the laptop default; in production the SMTP door, the workers and
+ * the HTTP side scale apart (one role per process), talking only through Redis and the store.
+ */
+export const roles = ['all', 'smtp', 'worker', 'http'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Running {
+  /** the SMTP port actually bound (for port 0 in tests), when the role has one */
+  smtpPort?: number;
+  httpPort?: number;
+  /** graceful stop: doors first, then workers, then connections */
+  stop(): Promise<boolean>;
+}
+
+const has = (role: Role, part: Exclude<Role, 'all'>): boolean => role === 'all' || role === part;
+
+export async function serve(config: Config, role: Role, logger: Logger): Promise<Running> {
+  const log = logger.child({ role });
+  const store = await openStore(config, log);
+  // producers fail fast when Redis is down (the door answers 451); workers wait for it
+  const producer = createRedis(config, 'producer');
+  const workerRedis = has(role, 'worker') ? createRedis(config, 'worker') : undefined;
+  await ready(producer);
+  const registry = new RedisCaseRegistry(producer, config.redisPrefix, config.caseDigits);
+  const doors: Stoppable[] = [];
+  const workers: Stoppable[] = [];
+  const running: Omit<Running, 'stop'> = {};
+  try {
+    if (has(role, 'smtp')) {
+      const smtp = await startSmtp({ config, logger: log, store, registry, redis: producer });
+      running.smtpPort = smtp.port;
+      doors.push({ name: 'smtp', stop: () => smtp.stop() });
+    }
+    if (has(role, 'http')) {
+      const app = buildHttp({ logger: log, redis: producer });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+      const address = app.server.address();
+      running.httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+      doors.push({ name: 'http', stop: () => app.close() });
+    }
+    if (workerRedis) {
+      const verify = await intakeVerifier(config);
+      const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis });
+      const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });
+      workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
+    }
+  } catch (err) {
+    await stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log);
+    throw err;
+  }
+  log.info({ ...running, role }, 'casedrop started');
+  return {
+    ...running,
+    stop: () => stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log),
+  };
+}
+
+function connections(...clients: (Redis | undefined)[]): Stoppable {
+  return {
+    name: 'redis',
+    stop: async () => {
+      for (const client of clients) await client?.quit().catch(() => client.disconnect());
+    },
+  };
+}
