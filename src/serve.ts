@@ -11,12 +11,9 @@ import { startSmtp } from './smtp/index.js';
 import { openStore } from './store/open.js';
 import { intakeVerifier } from './verify/intake-options.js';
 
-/**
- * What one process runs. `all` is the laptop default; in production the SMTP door, the workers and
- * the HTTP side scale apart (one role per process), talking only through Redis and the store.
- */
-export const roles = ['all', 'smtp', 'worker', 'http'] as const;
-export type Role = (typeof roles)[number];
+import type { Role } from './roles.js';
+
+export { roles, type Role } from './roles.js';
 
 export interface Running {
   /** the SMTP port actually bound (for port 0 in tests), when the role has one */

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { onShutdownSignal } from '../../lifecycle.js';
 import { createLogger } from '../../log.js';
-import { roles, serve, type Role } from '../../serve.js';
+import { roles, type Role } from '../../roles.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -16,6 +16,8 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: { role: Role }) => {
       const config = ctx.config();
       const logger = createLogger(config.logLevel);
+      // loaded only here: the other commands (verify above all) should start fast
+      const { serve } = await import('../../serve.js');
       const running = await serve(config, opts.role, logger);
       await new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
