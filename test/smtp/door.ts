@@ -53,8 +53,8 @@ export interface TestDoor {
   queue: Queue;
   door: SmtpDoor;
   logs: Record<string, unknown>[];
-  /** resolves with the first log line (already written or still to come) with this `event` */
-  logEvent(event: string): Promise<Record<string, unknown>>;
+  /** resolves with the n-th log line (already written or still to come) with this `event` */
+  logEvent(event: string, n?: number): Promise<Record<string, unknown>>;
   spoolIds(): Promise<string[]>;
   /** the store's temp files: a put that failed or was cut leaves none */
   tempFiles(): string[];
@@ -80,12 +80,13 @@ export async function startDoor(options: DoorOptions = {}): Promise<TestDoor> {
       cb();
     },
   }));
-  const logEvent = (event: string) =>
+  const logEvent = (event: string, n = 1) =>
     new Promise<Record<string, unknown>>((resolve) => {
-      const seen = logs.find((l) => l.event === event);
-      if (seen) return resolve(seen);
+      const seen = logs.filter((l) => l.event === event);
+      if (seen.length >= n) return resolve(seen[n - 1]!);
+      let count = seen.length;
       const on = (l: Record<string, unknown>) => {
-        if (l.event !== event) return;
+        if (l.event !== event || ++count < n) return;
         logged.off('line', on);
         resolve(l);
       };
@@ -141,14 +142,12 @@ export async function sendWithNodemailer(port: number, raw: Buffer, envelope: { 
   }
 }
 
-/** swaks: its transcript, and the last server line of the DATA exchange. */
-export async function sendWithSwaks(port: number, args: string[]): Promise<{ transcript: string; final: string; exitCode: number }> {
-  const r = await execFileP('swaks', ['--server', `127.0.0.1:${port}`, '--hide-informational', ...args], { timeout: 60_000 }).then(
+/** swaks: its transcript (server lines start with `<-`, or `<**` for errors) and exit code. */
+export async function sendWithSwaks(port: number, args: string[]): Promise<{ transcript: string; exitCode: number }> {
+  return execFileP('swaks', ['--server', `127.0.0.1:${port}`, '--hide-informational', ...args], { timeout: 60_000 }).then(
     (out) => ({ transcript: out.stdout + out.stderr, exitCode: 0 }),
     (err: { stdout?: string; stderr?: string; code?: number }) => ({ transcript: `${err.stdout ?? ''}${err.stderr ?? ''}`, exitCode: err.code ?? 1 }),
   );
-  const serverLines = r.transcript.split('\n').filter((l) => /^ *<[~*]* /.test(l)).map((l) => l.replace(/^ *<[~*]* /, ''));
-  return { ...r, final: serverLines.filter((l) => /^\d{3} /.test(l)).at(-2) ?? '' };
 }
 
 /** Python's smtplib; returns the reply to the message (or the refusal) as {code, text}. */
@@ -158,7 +157,7 @@ import json, smtplib, sys
 host, port, path, sender, rcpt = sys.argv[1:6]
 opts = sys.argv[6:]
 data = open(path, 'rb').read()
-s = smtplib.SMTP(host, int(port), timeout=30)
+s = smtplib.SMTP(host, int(port), local_hostname='python.test', timeout=30)
 try:
     s.ehlo('python.test')
     code, msg = s.mail(sender, opts)
