@@ -1,5 +1,5 @@
 import { malformed } from './zip-eocd.js';
-import { AES_EXTRA_ID, applyZip64, extraFields, parseAesExtra, type AesExtra } from './zip-extra.js';
+import { AES_EXTRA_ID, ZIP64_EXTRA_ID, applyZip64, findExtra, hasZip64Sentinel, parseAesExtra, type AesExtra } from './zip-extra.js';
 
 const CENTRAL_SIG = 0x02014b50;
 export const FLAG_ENCRYPTED = 0x0001;
@@ -7,18 +7,22 @@ export const FLAG_STRONG = 0x0040;
 const FLAG_UTF8 = 0x0800;
 export const METHOD_AES = 99;
 
-/** One central directory header, with ZIP64 sizes resolved and the AES extra parsed. */
+/**
+ * One central directory header, with ZIP64 sizes resolved and the AES extra parsed. The name stays
+ * in the directory's bytes (`cd`) until it is shown: a directory may hold hundreds of thousands of
+ * entries, and a Buffer and a string each would multiply its memory.
+ */
 export interface CentralEntry {
   index: number;
-  name: string;
-  /** raw name bytes, compared with the local header's */
-  rawName: Buffer;
+  cd: Buffer;
+  nameOffset: number;
+  nameLength: number;
   flags: number;
   method: number;
   compressedSize: number;
   uncompressedSize: number;
   localOffset: number;
-  aes?: AesExtra;
+  aes: AesExtra | undefined;
   /** a name ending in "/" with no content: tools leave these unencrypted even in AES archives */
   isDirectory: boolean;
 }
@@ -28,28 +32,34 @@ export function parseCentralDirectory(cd: Buffer, count: number): CentralEntry[]
   const entries: CentralEntry[] = [];
   let pos = 0;
   for (let index = 0; index < count; index++) {
-    const { entry, next } = parseHeader(cd, pos, index);
+    const entry = parseHeader(cd, pos, index);
     entries.push(entry);
-    pos = next;
+    pos = entry.nameOffset + entry.nameLength + cd.readUInt16LE(pos + 30) + cd.readUInt16LE(pos + 32);
   }
   if (pos !== cd.length) malformed(`the central directory has ${cd.length - pos} bytes after its ${count} entries`);
   return entries;
 }
 
-function parseHeader(cd: Buffer, pos: number, index: number): { entry: CentralEntry; next: number } {
+function parseHeader(cd: Buffer, pos: number, index: number): CentralEntry {
   if (pos + 46 > cd.length || cd.readUInt32LE(pos) !== CENTRAL_SIG) malformed(`central directory entry ${index} is missing or cut`);
+  const nameOffset = pos + 46;
   const nameLength = cd.readUInt16LE(pos + 28);
-  const extraLength = cd.readUInt16LE(pos + 30);
-  const next = pos + 46 + nameLength + extraLength + cd.readUInt16LE(pos + 32);
-  if (next > cd.length) malformed(`central directory entry ${index} runs past the directory`);
+  const extraEnd = nameOffset + nameLength + cd.readUInt16LE(pos + 30);
+  if (extraEnd + cd.readUInt16LE(pos + 32) > cd.length) malformed(`central directory entry ${index} runs past the directory`);
   const flags = cd.readUInt16LE(pos + 8);
-  const rawName = cd.subarray(pos + 46, pos + 46 + nameLength);
-  const extra = extraFields(cd.subarray(pos + 46 + nameLength, pos + 46 + nameLength + extraLength));
-  const sizes = applyZip64({ compressedSize: cd.readUInt32LE(pos + 20), uncompressedSize: cd.readUInt32LE(pos + 24), localOffset: cd.readUInt32LE(pos + 42) }, extra);
-  const aesData = extra.get(AES_EXTRA_ID);
-  const name = rawName.toString(flags & FLAG_UTF8 ? 'utf8' : 'latin1');
-  const entry: CentralEntry = { index, name, rawName, flags, method: cd.readUInt16LE(pos + 10), ...sizes, isDirectory: false };
-  if (aesData) entry.aes = parseAesExtra(aesData);
-  entry.isDirectory = name.endsWith('/') && sizes.uncompressedSize === 0 && ((flags & FLAG_ENCRYPTED) !== 0 || sizes.compressedSize === 0);
-  return { entry, next };
+  let sizes = { compressedSize: cd.readUInt32LE(pos + 20), uncompressedSize: cd.readUInt32LE(pos + 24), localOffset: cd.readUInt32LE(pos + 42) };
+  if (hasZip64Sentinel(sizes)) sizes = applyZip64(sizes, findExtra(cd, nameOffset + nameLength, extraEnd, ZIP64_EXTRA_ID));
+  const aesData = findExtra(cd, nameOffset + nameLength, extraEnd, AES_EXTRA_ID);
+  const isDirectory = nameLength > 0 && cd[nameOffset + nameLength - 1] === 0x2f && sizes.uncompressedSize === 0 && ((flags & FLAG_ENCRYPTED) !== 0 || sizes.compressedSize === 0);
+  return { index, cd, nameOffset, nameLength, flags, method: cd.readUInt16LE(pos + 10), ...sizes, aes: aesData && parseAesExtra(aesData), isDirectory };
+}
+
+/** The entry's name for people (UTF-8 when flag bit 11 says so, else read as Latin-1), at most 200 characters. */
+export function entryName(entry: CentralEntry): string {
+  return entry.cd.toString(entry.flags & FLAG_UTF8 ? 'utf8' : 'latin1', entry.nameOffset, entry.nameOffset + entry.nameLength).slice(0, 200);
+}
+
+/** Whether `buf[start, end)` (a local header's name) is the entry's name, byte for byte. */
+export function sameName(entry: CentralEntry, buf: Buffer, start: number, end: number): boolean {
+  return end - start === entry.nameLength && entry.cd.compare(buf, start, end, entry.nameOffset, entry.nameOffset + entry.nameLength) === 0;
 }

@@ -1,7 +1,7 @@
 import { malformed } from './zip-eocd.js';
 
 export const AES_EXTRA_ID = 0x9901;
-const ZIP64_EXTRA_ID = 0x0001;
+export const ZIP64_EXTRA_ID = 0x0001;
 const SENTINEL32 = 0xffffffff;
 
 /** WinZip AES extra field (0x9901): AE-1 keeps the real CRC, AE-2 stores 0; strength 1/2/3 = AES-128/192/256. */
@@ -12,19 +12,24 @@ export interface AesExtra {
   method: number;
 }
 
-/** Extra field records by id. A record running past the field, or a repeated id, is refused. */
-export function extraFields(field: Buffer): Map<number, Buffer> {
-  const records = new Map<number, Buffer>();
-  let pos = 0;
-  while (pos + 4 <= field.length) {
-    const id = field.readUInt16LE(pos);
-    const length = field.readUInt16LE(pos + 2);
-    if (pos + 4 + length > field.length) malformed(`extra field 0x${hex(id)} runs past the end of its header`);
-    if (records.has(id)) malformed(`extra field 0x${hex(id)} appears twice in one header`);
-    records.set(id, field.subarray(pos + 4, pos + 4 + length));
-    pos += 4 + length;
+/**
+ * The data of record `id` in an extra field, or undefined. The whole field is checked on the way:
+ * a record running past the field, or `id` appearing twice, is refused. Allocates nothing unless
+ * the record is found, so directories of many entries cost little memory.
+ */
+export function findExtra(buf: Buffer, start: number, end: number, id: number): Buffer | undefined {
+  let found: Buffer | undefined;
+  for (let pos = start; pos + 4 <= end; ) {
+    const recordId = buf.readUInt16LE(pos);
+    const next = pos + 4 + buf.readUInt16LE(pos + 2);
+    if (next > end) malformed(`extra field 0x${hex(recordId)} runs past the end of its header`);
+    if (recordId === id) {
+      if (found) malformed(`extra field 0x${hex(id)} appears twice in one header`);
+      found = buf.subarray(pos + 4, next);
+    }
+    pos = next;
   }
-  return records;
+  return found;
 }
 
 export function parseAesExtra(data: Buffer): AesExtra {
@@ -47,18 +52,21 @@ export interface Sizes {
 }
 
 /** Central header values of 0xFFFFFFFF are in the ZIP64 extra field, in this order, 8 bytes each. */
-export function applyZip64(sizes: Sizes, extra: Map<number, Buffer>): Sizes {
+export function applyZip64(sizes: Sizes, zip64: Buffer | undefined): Sizes {
   const wanted = (['uncompressedSize', 'compressedSize', 'localOffset'] as const).filter((key) => sizes[key] === SENTINEL32);
   if (wanted.length === 0) return sizes;
-  const data = extra.get(ZIP64_EXTRA_ID);
-  if (!data || data.length < wanted.length * 8) malformed('a central header says ZIP64 but has no ZIP64 extra field for it');
+  if (!zip64 || zip64.length < wanted.length * 8) malformed('a central header says ZIP64 but has no ZIP64 extra field for it');
   const out = { ...sizes };
   wanted.forEach((key, i) => {
-    const value = data.readBigUInt64LE(i * 8);
+    const value = zip64.readBigUInt64LE(i * 8);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) malformed(`absurd ZIP64 ${key}: ${value}`);
     out[key] = Number(value);
   });
   return out;
+}
+
+export function hasZip64Sentinel(sizes: Sizes): boolean {
+  return sizes.compressedSize === SENTINEL32 || sizes.uncompressedSize === SENTINEL32 || sizes.localOffset === SENTINEL32;
 }
 
 function hex(id: number): string {

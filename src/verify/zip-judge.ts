@@ -1,6 +1,6 @@
 import type { ReasonCode } from './types.js';
 import type { Finding } from './advice.js';
-import { FLAG_ENCRYPTED, FLAG_STRONG, METHOD_AES, type CentralEntry } from './zip-central.js';
+import { FLAG_ENCRYPTED, FLAG_STRONG, METHOD_AES, entryName, type CentralEntry } from './zip-central.js';
 import { malformed } from './zip-eocd.js';
 import { aesBits, type AesExtra } from './zip-extra.js';
 
@@ -52,7 +52,7 @@ export function aesCipher(variants: AesExtra[]): string {
 const NAMES_SHOWN = 5;
 
 function names(entries: CentralEntry[]): string[] {
-  return entries.slice(0, NAMES_SHOWN).map((entry) => entry.name.slice(0, 200));
+  return entries.slice(0, NAMES_SHOWN).map(entryName);
 }
 
 function listNames(entries: CentralEntry[]): string {

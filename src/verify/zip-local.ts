@@ -1,7 +1,7 @@
 import type { ByteSource } from './source.js';
-import { FLAG_ENCRYPTED, FLAG_STRONG, type CentralEntry } from './zip-central.js';
+import { FLAG_ENCRYPTED, FLAG_STRONG, sameName, type CentralEntry } from './zip-central.js';
 import { malformed } from './zip-eocd.js';
-import { AES_EXTRA_ID, extraFields, parseAesExtra } from './zip-extra.js';
+import { AES_EXTRA_ID, findExtra, parseAesExtra } from './zip-extra.js';
 
 const LOCAL_SIG = 0x04034b50;
 const WINDOW = 64 * 1024;
@@ -20,37 +20,41 @@ const DESCRIPTOR_SIZES = [12, 16, 20, 24];
 export async function checkLocalHeaders(source: ByteSource, entries: CentralEntry[], cdOffset: number): Promise<void> {
   const reader = new WindowReader(source);
   const ordered = [...entries].sort((a, b) => a.localOffset - b.localOffset);
-  const start = (await reader.bytes(0, 4)).readUInt32LE(0) === SPLIT_MARKER ? 4 : 0;
-  let previous = { end: start, descriptor: false, index: -1 };
+  const first = await reader.view(0, 4);
+  let end = first.length === 4 && first.buf.readUInt32LE(first.at) === SPLIT_MARKER ? 4 : 0;
+  let before: CentralEntry | undefined;
   for (const entry of ordered) {
-    requireAdjacent(previous, entry.localOffset, `entry ${entry.index}`);
-    previous = { end: await checkOne(reader, entry, cdOffset), descriptor: (entry.flags & FLAG_DESCRIPTOR) !== 0, index: entry.index };
+    requireAdjacent(end, before, entry.localOffset, `entry ${entry.index}`);
+    end = await checkOne(reader, entry, cdOffset);
+    before = entry;
   }
-  requireAdjacent(previous, cdOffset, 'the central directory');
+  requireAdjacent(end, before, cdOffset, 'the central directory');
 }
 
-function requireAdjacent(previous: { end: number; descriptor: boolean; index: number }, next: number, what: string): void {
-  const gap = next - previous.end;
-  if (gap < 0) malformed(`${what} overlaps ${previous.index < 0 ? 'the start of the file' : `entry ${previous.index}`}`);
-  if (gap !== 0 && !(previous.descriptor && DESCRIPTOR_SIZES.includes(gap))) malformed(`${gap} bytes before ${what} belong to no entry`);
+function requireAdjacent(end: number, before: CentralEntry | undefined, next: number, what: string): void {
+  const gap = next - end;
+  if (gap < 0) malformed(`${what} overlaps ${before ? `entry ${before.index}` : 'the start of the file'}`);
+  const descriptor = before !== undefined && (before.flags & FLAG_DESCRIPTOR) !== 0;
+  if (gap !== 0 && !(descriptor && DESCRIPTOR_SIZES.includes(gap))) malformed(`${gap} bytes before ${what} belong to no entry`);
 }
 
 /** Returns where the entry's data ends. */
 async function checkOne(reader: WindowReader, entry: CentralEntry, cdOffset: number): Promise<number> {
-  const header = await reader.bytes(entry.localOffset, 30);
-  if (header.length < 30 || entry.localOffset + 30 > cdOffset || header.readUInt32LE(0) !== LOCAL_SIG) malformed(`no local header for entry ${entry.index} where the directory points`);
-  const flags = header.readUInt16LE(6);
-  const nameLength = header.readUInt16LE(26);
-  const extraLength = header.readUInt16LE(28);
-  const dataStart = entry.localOffset + 30 + nameLength + extraLength;
-  const dataEnd = dataStart + entry.compressedSize;
+  const header = await reader.view(entry.localOffset, 30);
+  const { buf, at } = header;
+  if (header.length < 30 || entry.localOffset + 30 > cdOffset || buf.readUInt32LE(at) !== LOCAL_SIG) malformed(`no local header for entry ${entry.index} where the directory points`);
+  const flags = buf.readUInt16LE(at + 6);
+  const method = buf.readUInt16LE(at + 8);
+  const nameLength = buf.readUInt16LE(at + 26);
+  const extraLength = buf.readUInt16LE(at + 28);
+  const dataEnd = entry.localOffset + 30 + nameLength + extraLength + entry.compressedSize;
   if (dataEnd > cdOffset) malformed(`the data of entry ${entry.index} runs into the central directory`);
-  const rest = await reader.bytes(entry.localOffset + 30, nameLength + extraLength);
   const mask = FLAG_ENCRYPTED | FLAG_STRONG;
   if ((flags & mask) !== (entry.flags & mask)) malformed(`entry ${entry.index}: the local header's encryption flags differ from the central directory's`);
-  if (header.readUInt16LE(8) !== entry.method) malformed(`entry ${entry.index}: the local header's method differs from the central directory's`);
-  if (!rest.subarray(0, nameLength).equals(entry.rawName)) malformed(`entry ${entry.index}: the local header names another file`);
-  checkAesAgrees(entry, extraFields(rest.subarray(nameLength)).get(AES_EXTRA_ID));
+  if (method !== entry.method) malformed(`entry ${entry.index}: the local header's method differs from the central directory's`);
+  const rest = await reader.view(entry.localOffset + 30, nameLength + extraLength);
+  if (!sameName(entry, rest.buf, rest.at, rest.at + nameLength)) malformed(`entry ${entry.index}: the local header names another file`);
+  checkAesAgrees(entry, findExtra(rest.buf, rest.at + nameLength, rest.at + rest.length, AES_EXTRA_ID));
   return dataEnd;
 }
 
@@ -64,18 +68,29 @@ function checkAesAgrees(entry: CentralEntry, localData: Buffer | undefined): voi
   }
 }
 
-/** Serves the ascending small reads of local headers from 64 KiB windows, so many tiny entries cost few reads. */
+/** `length` bytes (fewer at the end of the file) at `buf[at]`, without copying. */
+interface View {
+  buf: Buffer;
+  at: number;
+  length: number;
+}
+
+/**
+ * Serves the ascending small reads of local headers from 64 KiB windows without copying, so many
+ * tiny entries cost few reads and little garbage.
+ */
 class WindowReader {
   private start = 0;
   private window: Buffer = Buffer.alloc(0);
 
   constructor(private readonly source: ByteSource) {}
 
-  async bytes(offset: number, length: number): Promise<Buffer> {
+  async view(offset: number, length: number): Promise<View> {
     if (offset < this.start || offset + length > this.start + this.window.length) {
       this.start = offset;
       this.window = await this.source.read(offset, Math.max(length, WINDOW));
     }
-    return this.window.subarray(offset - this.start, offset - this.start + length);
+    const at = offset - this.start;
+    return { buf: this.window, at, length: Math.max(0, Math.min(length, this.window.length - at)) };
   }
 }
