@@ -33,8 +33,9 @@ async function verifyZip(source: ByteSource): Promise<VerifyResult> {
   const cd = await source.read(dir.cdOffset, dir.cdSize);
   const entries = parseCentralDirectory(cd, dir.entries);
   const { reason, ...finding } = judgeEntries(entries);
-  // Strong encryption may mask the local headers (flag bit 13), so they are only compared otherwise.
-  if (reason !== 'zip-strong-encryption') await checkLocalHeaders(source, entries, dir.cdOffset);
+  // Local headers can only turn an accept into a refusal (their encryption must match the
+  // directory's), so a refusal from the directory alone is final and they are not read.
+  if (reason === 'encrypted') await checkLocalHeaders(source, entries, dir.cdOffset);
   finding.details = { ...finding.details, zip64: dir.zip64, commentBytes: dir.commentLength };
   return decide('zip', reason, finding);
 }
