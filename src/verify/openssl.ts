@@ -65,14 +65,13 @@ async function regularLines(source: ByteSource, first: Buffer, lineEnd: number, 
 }
 
 async function linesEndWhereExpected(source: ByteSource, fullLines: number, stride: number, width: number, eol: number): Promise<boolean> {
+  const eolText = eol === 2 ? '\r\n' : '\n';
+  const lineOk = (bytes: Buffer): boolean => isBase64(bytes.subarray(0, width)) && bytes.subarray(width).toString('latin1') === eolText;
   const step = Math.max(1, Math.floor(fullLines / EOL_SAMPLES));
   for (let line = 0; line < fullLines; line += step) {
-    const bytes = await source.read(line * stride, stride);
-    if (!isBase64(bytes.subarray(0, width)) || bytes.subarray(width).toString('latin1') !== (eol === 2 ? '\r\n' : '\n')) return false;
+    if (!lineOk(await source.read(line * stride, stride))) return false;
   }
-  if (fullLines === 0) return true;
-  const last = await source.read((fullLines - 1) * stride, stride);
-  return last.subarray(width).toString('latin1') === (eol === 2 ? '\r\n' : '\n');
+  return fullLines === 0 || lineOk(await source.read((fullLines - 1) * stride, stride));
 }
 
 /** `-A`: one line. Evenly spaced samples must hold no line end. */
