@@ -9,6 +9,8 @@ command -v swaks >/dev/null || missing+=(swaks)
 command -v postconf >/dev/null || missing+=(postfix)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v python3 >/dev/null || missing+=(python3)
+# swaks speaks STARTTLS only with Perl's Net::SSLeay (the swaks package merely recommends it)
+perl -MNet::SSLeay -e 1 2>/dev/null || missing+=(libnet-ssleay-perl)
 # the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
 command -v 7zz >/dev/null || missing+=(7zip)
 
