@@ -27,24 +27,11 @@ function capBytes(name: string, max: number): string {
   return stem + ext;
 }
 
-/** `logs.7z`, `logs (2).7z`, … ; `taken` holds names already used in the case. */
-export function numberDuplicate(name: string, taken: ReadonlySet<string>): string {
-  if (!taken.has(name)) return name;
+/**
+ * Where a duplicate's number goes: `logs.7z` → `logs (2).7z`. The extension stays last because it
+ * tells the engineer what the file is.
+ */
+export function duplicateParts(name: string): { stem: string; ext: string } {
   const dot = name.lastIndexOf('.');
-  const stem = dot > 0 ? name.slice(0, dot) : name;
-  const ext = dot > 0 ? name.slice(dot) : '';
-  for (let n = 2; ; n++) {
-    const candidate = capBytes(`${stem} (${n})${ext}`, MAX_STORED_NAME_BYTES + 8);
-    if (!taken.has(candidate)) return candidate;
-  }
-}
-
-/** Stored names for a batch, in order, numbered against each other and against `existing`. */
-export function assignStoredNames(originals: (string | undefined)[], existing: Iterable<string> = []): string[] {
-  const taken = new Set(existing);
-  return originals.map((original) => {
-    const name = numberDuplicate(sanitizeFilename(original), taken);
-    taken.add(name);
-    return name;
-  });
+  return dot > 0 ? { stem: name.slice(0, dot), ext: name.slice(dot) } : { stem: name, ext: '' };
 }

@@ -7,11 +7,11 @@ import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
-import type { CaseLock } from './case-lock.js';
 import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
-import { assignStoredNames } from './filenames.js';
+import { sanitizeFilename } from './filenames.js';
 import { attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
+import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
 
 /**
@@ -27,8 +27,8 @@ export interface IntakeDeps {
   verify: (input: VerifyInput) => Promise<VerifyResult>;
   notify: { add(name: string, data: NotifyJobData, opts: { jobId: string }): Promise<unknown> };
   logger: Logger;
-  /** serialises stored-name numbering per case; without it names are only unique within one worker's view */
-  caseLock?: CaseLock;
+  /** stored names unique within a case, across workers and retries */
+  names: NameRegistry;
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
   checkpoint?: (step: IntakeStep) => void;
 }
@@ -180,27 +180,21 @@ function refusal(j: Judged): RefusedFile {
 }
 
 async function storeAccepted(judged: Judged[], meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<StoredFile[]> {
-  const accepted = judged.filter((j) => j.verdict.verdict === 'accept');
-  if (accepted.length === 0) return [];
-  const lock: CaseLock = deps.caseLock ?? ((_case, fn) => fn());
-  return lock(meta.caseNumber, () => storeNamed(accepted, meta, outcome, deps));
-}
-
-async function storeNamed(accepted: Judged[], meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<StoredFile[]> {
   const namespace = caseFilesNamespace(meta.caseNumber);
-  const names = assignStoredNames(accepted.map((j) => j.part.filename), await otherStoredNames(namespace, meta.spoolId, deps.store));
   const stored: StoredFile[] = [];
-  for (const [i, j] of accepted.entries()) {
-    const file = describe(j, meta.spoolId, names[i] ?? 'attachment');
-    await deps.store.put(namespace, Readable.from([j.part.content]), fileMeta(file, j, meta, outcome), { name: file.id });
-    stored.push({ ...file, id: `${namespace}/${file.id}` });
+  for (const j of judged.filter((x) => x.verdict.verdict === 'accept')) {
+    const id = attachmentName(meta.spoolId, j.part.partPath);
+    const storedName = await deps.names.reserve(meta.caseNumber, id, sanitizeFilename(j.part.filename));
+    const file = describe(j, id, storedName);
+    await deps.store.put(namespace, Readable.from([j.part.content]), fileMeta(file, j, meta, outcome), { name: id });
+    stored.push({ ...file, id: `${namespace}/${id}` });
   }
   return stored;
 }
 
-function describe(j: Judged, spoolId: string, storedName: string): StoredFile {
+function describe(j: Judged, id: string, storedName: string): StoredFile {
   return {
-    id: attachmentName(spoolId, j.part.partPath),
+    id,
     originalName: j.part.filename ?? '',
     storedName,
     size: j.part.content.length,
@@ -224,20 +218,6 @@ function fileMeta(file: StoredFile, j: Judged, meta: SpoolMeta, outcome: Outcome
     spoolId: meta.spoolId,
     channel: 'email',
   };
-}
-
-/**
- * Stored names of the case's files from other messages, so a new `logs.7z` becomes `logs (2).7z`.
- * This message's own earlier attempt is left out: a retry must give the same names again.
- */
-async function otherStoredNames(namespace: string, spoolId: string, store: ObjectStore): Promise<string[]> {
-  const ids = (await store.list(`${namespace}/`)).filter((id) => !id.slice(namespace.length + 1).startsWith(`${spoolId}-`));
-  const names: string[] = [];
-  for (const id of ids) {
-    const storedName = (await store.head(id)).meta.storedName;
-    if (typeof storedName === 'string') names.push(storedName);
-  }
-  return names;
 }
 
 async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {

@@ -6,7 +6,7 @@ import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
-import { redisCaseLock } from './case-lock.js';
+import { redisNameRegistry } from './stored-names.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
 import { createQueue } from './queues.js';
 import { QueueName, type IntakeJobData } from './types.js';
@@ -44,7 +44,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, caseLock: redisCaseLock(redis, config.redisPrefix), checkpoint: testCrashHook(config) };
+  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), checkpoint: testCrashHook(config) };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,

@@ -8,7 +8,7 @@ import { registerCaseFileCommands } from '../../src/cli/commands/case-files.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
-import { CASE, magicVerify, openTestStore, registryFor, sample, silent, spool } from './helpers.js';
+import { CASE, namesFor, realVerify, openTestStore, registryFor, sample, silent, spool } from './helpers.js';
 
 /** `casedrop case files|get|notes`, registered on a `case` command the way case.ts will. */
 const env = testConfig();
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const store = await openTestStore(config);
   const registry = registryFor(config, redis);
   await registry.open(CASE, 'engineer@example.com');
-  const deps = { config, store, registry, verify: magicVerify, notify: { add: async () => undefined }, logger: silent };
+  const deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent };
   await processIntake(await spool(store, sample('rfc2231-name.eml'), { mailFrom: 'first@example.com' }), deps);
   await processIntake(await spool(store, sample('no-attachment.eml')), deps);
   redis.disconnect();

@@ -1,7 +1,6 @@
 // Child process of worker-crash.test.ts: one intake worker on the compiled build (BUILD_DIR), with
 // the configuration from the environment. CASEDROP_TEST_CRASH_AT makes it exit 137 at that step.
-// Uses the real verifier when the build has one, else the tests' magic-byte stand-in.
-import { existsSync, readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 
 const dir = process.env.BUILD_DIR;
@@ -13,12 +12,7 @@ const { openStore } = await imp('store/index.js');
 const { RedisCaseRegistry } = await imp('cases/registry.js');
 const { startIntakeWorker } = await imp('pipeline/worker.js');
 
-async function magicVerify(input) {
-  const buf = Buffer.from(input.buffer ?? readFileSync(input.path));
-  if (buf.subarray(0, 6).toString('hex') === '377abcaf271c') return { format: '7z', verdict: 'accept', reason: 'encrypted', cipher: 'AES-256', details: {}, advice: '' };
-  return { format: 'zip', verdict: 'reject', reason: 'unencrypted', details: {}, advice: 'encrypt it' };
-}
-const verify = existsSync(join(dir, 'verify/index.js')) ? (await imp('verify/index.js')).verify : magicVerify;
+const { verify } = await imp('verify/index.js');
 
 const config = loadConfig(process.env);
 const logger = createLogger('silent');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignStoredNames, MAX_STORED_NAME_BYTES, sanitizeFilename } from '../../src/pipeline/filenames.js';
+import { duplicateParts, MAX_STORED_NAME_BYTES, sanitizeFilename } from '../../src/pipeline/filenames.js';
 
 describe('sanitizeFilename', () => {
   it('keeps Unicode names as they are', () => {
@@ -35,10 +35,10 @@ describe('sanitizeFilename', () => {
   });
 });
 
-describe('assignStoredNames', () => {
-  it('numbers duplicates within the message and against files already in the case', () => {
-    expect(assignStoredNames(['logs.7z', 'logs.7z', 'logs.7z'])).toEqual(['logs.7z', 'logs (2).7z', 'logs (3).7z']);
-    expect(assignStoredNames(['logs.7z'], ['logs.7z'])).toEqual(['logs (2).7z']);
-    expect(assignStoredNames(['README', 'README'])).toEqual(['README', 'README (2)']);
+describe('duplicateParts', () => {
+  it('puts the number before the extension, and after the whole name when there is none', () => {
+    expect(duplicateParts('logs.tar.7z')).toEqual({ stem: 'logs.tar', ext: '.7z' });
+    expect(duplicateParts('README')).toEqual({ stem: 'README', ext: '' });
+    expect(duplicateParts('.hidden')).toEqual({ stem: '.hidden', ext: '' });
   });
 });

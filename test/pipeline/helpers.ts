@@ -11,7 +11,9 @@ import { createQueue } from '../../src/pipeline/queues.js';
 import { QueueName, type Outcome, type SpoolMeta } from '../../src/pipeline/types.js';
 import { openStore } from '../../src/store/index.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import { verify } from '../../src/verify/index.js';
 import type { VerifyInput, VerifyResult } from '../../src/verify/types.js';
+import { redisNameRegistry, type NameRegistry } from '../../src/pipeline/stored-names.js';
 
 export const CASE = '612345678';
 export const silent = createLogger('silent');
@@ -63,16 +65,12 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * Until src/verify lands, unit tests of the job judge by magic bytes: 7z accepted, anything else
- * refused as unencrypted. The end-to-end test uses the real verifier.
- */
-export async function magicVerify(input: VerifyInput): Promise<VerifyResult> {
-  const buf = 'buffer' in input ? Buffer.from(input.buffer) : readFileSync(input.path);
-  if (buf.subarray(0, 6).toString('hex') === '377abcaf271c') {
-    return { format: '7z', verdict: 'accept', reason: 'encrypted', cipher: 'AES-256', details: { headersEncrypted: true }, advice: '' };
-  }
-  return { format: buf[0] === 0x50 ? 'zip' : 'unknown', verdict: 'reject', reason: 'unencrypted', details: {}, advice: 'Encrypt it: 7z a -p -mhe=on logs.7z <files>' };
+/** The real verifier: the pipeline's tests judge attachments exactly as production does. */
+export const realVerify = (input: VerifyInput): Promise<VerifyResult> => verify(input);
+
+/** Stored-name reservations in the test run's own Redis prefix. */
+export function namesFor(config: Config, redis: Redis): NameRegistry {
+  return redisNameRegistry(redis, config.redisPrefix);
 }
 
 /** Collects notify jobs the way the notify stage would see them. */

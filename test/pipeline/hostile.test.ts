@@ -7,7 +7,7 @@ import { processIntake, type IntakeDeps } from '../../src/pipeline/intake.js';
 import { sanitizeFilename } from '../../src/pipeline/filenames.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
-import { CASE, magicVerify, openTestStore, registryFor, silent, spool } from './helpers.js';
+import { CASE, namesFor, realVerify, openTestStore, registryFor, silent, spool } from './helpers.js';
 
 /**
  * Every hostile message of the shared corpus that could pass the door must reach an outcome in the
@@ -25,7 +25,7 @@ beforeAll(async () => {
   redis = createRedis(env.config, 'worker');
   const registry = registryFor(env.config, redis);
   await registry.open(CASE, 'engineer@example.com');
-  deps = { config: env.config, store: await openTestStore(env.config), registry, verify: magicVerify, notify: { add: async () => undefined }, logger: silent };
+  deps = { config: env.config, store: await openTestStore(env.config), registry, verify: realVerify, names: namesFor(env.config, redis), notify: { add: async () => undefined }, logger: silent };
 });
 afterAll(async () => {
   redis.disconnect();

@@ -3,11 +3,10 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config/schema.js';
 import { createRedis } from '../../src/redis.js';
-import { redisCaseLock } from '../../src/pipeline/case-lock.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from '../../src/pipeline/intake.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { testConfig } from '../helpers/env.js';
-import { CASE, magicVerify, notifyQueue, openTestStore, readAll, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
+import { CASE, namesFor, realVerify, notifyQueue, openTestStore, readAll, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
 
 let env: Awaited<ReturnType<typeof testConfig>>;
 let config: Config;
@@ -24,7 +23,7 @@ beforeEach(async () => {
   notify = notifyQueue(config, redis);
   const registry = registryFor(config, redis);
   await registry.open(CASE, 'engineer@example.com');
-  deps = { config, store, registry, verify: magicVerify, notify, logger: silent };
+  deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify, logger: silent };
 });
 
 afterEach(async () => {
@@ -40,11 +39,11 @@ describe('processIntake', () => {
     const spoolId = await spool(store, sample('verdicts.eml'), { messageId: '<m@x>' });
     const outcome = await processIntake(spoolId, deps);
     expect(outcome?.kind).toBe('partial');
-    expect(outcome?.stored.map((f) => f.originalName)).toEqual(['aes.7z']);
-    expect(outcome?.refused.map((f) => [f.originalName, f.reason])).toEqual([['aes.zip', 'unencrypted'], ['zipcrypto.zip', 'unencrypted'], ['plain.zip', 'unencrypted']]);
+    expect(outcome?.stored.map((f) => f.originalName)).toEqual(['aes.7z', 'aes.zip']);
+    expect(outcome?.refused.map((f) => [f.originalName, f.reason])).toEqual([['zipcrypto.zip', 'weak-zipcrypto'], ['plain.zip', 'unencrypted']]);
     expect(outcome?.refused.every((f) => f.advice.length > 0)).toBe(true);
-    const [id] = await files();
-    const info = await store.head(id!);
+    const heads = await Promise.all((await files()).map((f) => store.head(f)));
+    const info = heads.find((h) => h.meta.originalName === 'aes.7z')!;
     expect(info.meta).toMatchObject({ originalName: 'aes.7z', storedName: 'aes.7z', format: '7z', cipher: 'AES-256', sender: 'customer@example.com', spoolId, channel: 'email', verdict: { reason: 'encrypted' } });
     expect(info.meta.sha256).toBe(info.sha256);
     expect(typeof info.meta.messageId).toBe('string');
@@ -111,7 +110,7 @@ describe('processIntake', () => {
   });
 
   it('stores the files of a forwarded message and of signed messages; inline cid images are not files', async () => {
-    for (const [name, expected] of [['forwarded.eml', ['forwarded.7z']], ['smime-signed.eml', ['signed.7z']], ['pgp-signed.eml', ['signed.7z']], ['inline-cid-image.eml', ['logs.7z']]] as const) {
+    for (const [name, expected] of [['forwarded.eml', ['forwarded.7z', 'direct.zip']], ['smime-signed.eml', ['signed.7z']], ['pgp-signed.eml', ['signed.7z']], ['inline-cid-image.eml', ['logs.7z']]] as const) {
       const outcome = await processIntake(await spool(store, sample(name)), deps);
       expect(outcome?.stored.map((f) => f.originalName), name).toEqual(expected);
       expect([...(outcome?.stored ?? []), ...(outcome?.refused ?? [])].map((f) => f.originalName), name).not.toContain('logo.png');
@@ -127,10 +126,9 @@ describe('processIntake', () => {
     expect(c?.stored.map((f) => f.storedName)).toEqual(['logs (3).7z']);
   });
 
-  it('numbers duplicates even when messages for one case are processed at the same time (case lock)', async () => {
-    const locked = { ...deps, caseLock: redisCaseLock(redis, config.redisPrefix) };
+  it('numbers duplicates even when messages for one case are processed at the same time', async () => {
     const ids = await Promise.all([1, 2, 3].map(() => spool(store, sample('simple-7z.eml'))));
-    const outcomes = await Promise.all(ids.map((id) => processIntake(id, locked)));
+    const outcomes = await Promise.all(ids.map((id) => processIntake(id, deps)));
     expect(outcomes.map((o) => o?.stored[0]?.storedName).sort()).toEqual(['logs (2).7z', 'logs (3).7z', 'logs.7z']);
   });
 
@@ -158,7 +156,7 @@ describe('processIntake', () => {
       };
       await expect(processIntake(spoolId, { ...deps, checkpoint: crash })).rejects.toThrow(`crash ${step}`);
       await processIntake(spoolId, deps);
-      expect(await files()).toHaveLength(1);
+      expect(await files()).toHaveLength(2);
       expect(await store.list(`cases/${CASE}/notes/`)).toHaveLength(1);
       expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);
       expect(await notify.getJobCounts()).toMatchObject({ waiting: 1 });

@@ -1,6 +1,6 @@
 // Child process of memory.test.ts: spools one message file and runs the intake job on it, sampling
 // resident memory every millisecond. Prints one JSON line with the figures. Run with --expose-gc.
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [eml] = process.argv.slice(2);
@@ -12,13 +12,9 @@ const { createRedis } = await imp('redis.js');
 const { openStore } = await imp('store/index.js');
 const { RedisCaseRegistry } = await imp('cases/registry.js');
 const { processIntake } = await imp('pipeline/intake.js');
+const { redisNameRegistry } = await imp('pipeline/stored-names.js');
 
-async function magicVerify(input) {
-  const buf = input.buffer ?? readFileSync(input.path);
-  if (Buffer.from(buf.subarray(0, 6)).toString('hex') === '377abcaf271c') return { format: '7z', verdict: 'accept', reason: 'encrypted', cipher: 'AES-256', details: {}, advice: '' };
-  return { format: 'unknown', verdict: 'reject', reason: 'unencrypted', details: {}, advice: 'encrypt it' };
-}
-const verify = existsSync(join(dir, 'verify/index.js')) ? (await imp('verify/index.js')).verify : magicVerify;
+const { verify } = await imp('verify/index.js');
 
 const config = loadConfig(process.env);
 const logger = createLogger('silent');
@@ -48,7 +44,7 @@ const sample = () => {
   livePeak = Math.max(livePeak, live());
 };
 const sampler = setInterval(sample, 1);
-const outcome = await processIntake(spoolId, { config, store, registry, verify, notify, logger });
+const outcome = await processIntake(spoolId, { config, store, registry, verify, notify, logger, names: redisNameRegistry(redis, config.redisPrefix) });
 clearInterval(sampler);
 sample();
 process.stdout.write(`${JSON.stringify({

@@ -57,7 +57,7 @@ describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])(
       while ((await (await queue.getJob(spoolId))?.getState()) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 
       expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed');
-      expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(1);
+      expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(2);
       expect(await store.list(`cases/${CASE}/notes/`)).toHaveLength(1);
       expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);
       expect((await readOutcome(store, spoolId)).kind).toBe('partial');

@@ -9,7 +9,7 @@ import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import type { VerifyInput } from '../../src/verify/types.js';
 import { testConfig } from '../helpers/env.js';
-import { CASE, intakeQueue, magicVerify, openTestStore, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
+import { CASE, intakeQueue, realVerify, openTestStore, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
 
 let env: ReturnType<typeof testConfig>;
 let config: Config;
@@ -35,7 +35,7 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-function start(verify = magicVerify): IntakeWorker {
+function start(verify = realVerify): IntakeWorker {
   worker = startIntakeWorker({ config, logger: silent, store, registry: registryFor(config, redis), verify });
   return worker;
 }
@@ -69,7 +69,7 @@ describe('intake worker', () => {
     let calls = 0;
     const flaky = async (input: VerifyInput) => {
       if (++calls === 1) throw new Error('temporary: verifier busy');
-      return magicVerify(input);
+      return realVerify(input);
     };
     start(flaky);
     const id = await spool(store, sample('simple-7z.eml'), {}, queue);
