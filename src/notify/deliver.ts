@@ -77,6 +77,10 @@ async function writeAtomic(dir: string, tmpDir: string, path: string, data: Buff
   try {
     await file.writeFile(data);
     await file.sync();
+  } catch (err) {
+    // a partial temp file (ENOSPC above all) must not stay behind: every retry would leave another
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   } finally {
     await file.close();
   }
