@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../bench/lib/casedrop.mjs';
+import { waitUntil } from '../../bench/lib/procs.mjs';
+import { restartRedis } from '../../bench/lib/redis-restart.mjs';
+import { acceptedByMessage, buildMessage, runLoad, tally, type Attempt, type Message } from './support/ledger.js';
+import { startSystem, logTail, type FaultSystem } from './support/system.js';
+import { checkAgainstLedger, drained } from './support/verify.js';
+
+/**
+ * Fault test 2 of issue 7: Redis stopped (SIGTERM, so its AOF is complete) and restarted on the
+ * same port and directory in the middle of a load. While it is down the door must answer only 4xx
+ * (never a 5xx, which would bounce the customer's mail, and never a 250, which would promise a job
+ * that cannot be queued); the client retries like an MTA, and afterwards every message is stored
+ * exactly once. Neither casedrop process is restarted: the door and the worker must find Redis again
+ * on their own. Run with `npm run test:faults`.
+ */
+const MESSAGES = Number(process.env.FAULTS_OUTAGE_MESSAGES ?? 200);
+const SESSIONS = 6;
+/** transactions started and answered while Redis was down: enough to see the door's behaviour */
+const MIN_DOWN_ATTEMPTS = 30;
+/** long enough for the clients' reconnect back-off to grow (ioredis waits up to 2 s between tries) */
+const MIN_DOWN_MS = 4_000;
+const attachment = { filename: 'diagnostics.zip', content: readFileSync(join(repoRoot, 'fixtures/archives/zip/aes256.zip')) };
+
+let dir: string;
+let sys: FaultSystem;
+let messages: Message[];
+let ledger: Attempt[] = [];
+const times = { down: 0, restarting: 0, up: 0 };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'casedrop-outage-'));
+  sys = await startSystem(dir, 'outage', {
+    // a job whose worker lost Redis mid-job is taken back quickly
+    CASEDROP_WORKER_LOCK_MS: '5000',
+    CASEDROP_WORKER_STALLED_CHECK_MS: '2000',
+  });
+  messages = await Promise.all(Array.from({ length: MESSAGES }, (_, n) => buildMessage('outage', n, attachment)));
+}, 60_000);
+
+afterAll(async () => {
+  await sys?.stop();
+  // FAULTS_KEEP=1 keeps the logs, the data dir and the AOF for a look afterwards
+  if (dir && !process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
+  else if (dir) console.log(`redis-outage: kept ${dir}`);
+});
+
+/** Stops Redis once a quarter of the messages are in, keeps it down a while and until the door has answered enough, restarts it. */
+async function outage(): Promise<void> {
+  const accepted = () => ledger.filter((a) => a.code === 250).length;
+  await waitUntil(() => accepted() >= MESSAGES / 4, { timeoutMs: 120_000, intervalMs: 20, what: 'a quarter of the messages accepted' });
+  await sys.redis.stop();
+  times.down = performance.now();
+  await waitUntil(() => performance.now() - times.down >= MIN_DOWN_MS && ledger.filter((a) => a.startedAt > times.down).length >= MIN_DOWN_ATTEMPTS,
+    { timeoutMs: 60_000, intervalMs: 20, what: `${MIN_DOWN_ATTEMPTS} attempts while Redis is down` });
+  times.restarting = performance.now();
+  sys.redis = await restartRedis(sys.redisDir, sys.redis.port);
+  times.up = performance.now();
+}
+
+describe('Redis stopped and restarted mid-load', () => {
+  it('answers only 4xx while Redis is down, recovers on its own, and stores every message exactly once', async () => {
+    const started = performance.now();
+    const load = runLoad({ port: sys.casedrop.smtpPort, messages, concurrency: SESSIONS, retryDelayMs: 100, deadlineMs: 180_000, onAttempt: (a) => ledger.push(a) });
+    await Promise.all([load, outage()]);
+    const loadMs = performance.now() - started;
+
+    // while down: attempts begun after Redis exited and answered before it was started again
+    const whileDown = ledger.filter((a) => a.startedAt > times.down && a.repliedAt < times.restarting);
+    expect(whileDown.length, 'attempts while Redis was down').toBeGreaterThanOrEqual(MIN_DOWN_ATTEMPTS);
+    expect(whileDown.filter((a) => a.code < 400 || a.code >= 500), `replies while Redis was down: ${tally(whileDown)}`).toEqual([]);
+    expect(ledger.filter((a) => a.code >= 500 || a.code === 0), `every reply: ${tally(ledger)}`).toEqual([]);
+
+    // every message got exactly one 250, some of them only after the restart
+    const { accepted, twice } = acceptedByMessage(ledger);
+    expect(twice).toEqual([]);
+    expect(accepted.size, tally(ledger)).toBe(MESSAGES);
+    const firstAfter = ledger.find((a) => a.code === 250 && a.startedAt > times.up);
+    expect(firstAfter, 'a 250 after the restart').toBeDefined();
+
+    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: sys.prefix }), { timeoutMs: 180_000, intervalMs: 250, what: 'the queues to drain' })
+      .catch((err: Error) => { throw new Error(`${err.message}\n${sys.casedrop.processes.map((p) => `--- ${p.role}\n${logTail(p.logFile)}`).join('\n')}`); });
+    const problems = await checkAgainstLedger({
+      env: sys.casedrop.env,
+      queues: { redisPort: sys.redis.port, prefix: sys.prefix },
+      accepted,
+      attachmentSha256: createHash('sha256').update(attachment.content).digest('hex'),
+    });
+    expect(problems).toEqual([]);
+    // the same processes throughout: nothing was restarted but Redis
+    for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
+
+    const down = whileDown.length;
+    console.log(`redis-outage: ${MESSAGES} messages, ${ledger.length} attempts (${tally(ledger)}); Redis down ${((times.up - times.down) / 1000).toFixed(1)} s, ` +
+      `${down} attempts answered meanwhile; first 250 ${((firstAfter!.repliedAt - times.up) / 1000).toFixed(2)} s after the restart; ` +
+      `load ${(loadMs / 1000).toFixed(1)} s, drain ${(drainMs / 1000).toFixed(1)} s more`);
+  }, 300_000);
+});
