@@ -21,6 +21,9 @@ import { loadTls } from './tls.js';
  * `421 4.3.2`, lets transactions in flight finish within `shutdownGraceMs`, then closes every
  * connection (`421 4.3.2` to idle ones) and the listener.
  */
+/** How long the door waits at start for the queue's first answer from Redis. */
+const READY_TIMEOUT_MS = 10_000;
+
 export interface SmtpDoor {
   port: number;
   stop(): Promise<void>;
@@ -39,7 +42,20 @@ export async function startSmtp(o: StartSmtpOptions): Promise<SmtpDoor> {
   const { config } = o;
   const logger = o.logger.child({ component: 'smtp' });
   const queue = createQueue(config, QueueName.intake, o.redis) as Queue<IntakeJobData>;
-  const spool = new Spool(o.store, queue);
+  // BullMQ re-emits the connection's errors here; unheard, it would print them to stderr
+  queue.on('error', (err: Error) => logger.warn({ err, event: 'smtp_queue_error' }, 'intake queue connection error'));
+  const spool = new Spool(o.store, queue, () => o.redis.status === 'ready');
+  try {
+    const server = await listen(config, logger, spool, o);
+    return running(server.server, server.door, spool, config, logger);
+  } catch (err) {
+    await queue.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtpOptions): Promise<{ server: DoorServer; door: Door }> {
+  await spool.ready(READY_TIMEOUT_MS);
   const dedup = config.dedupWindowSeconds > 0 ? new Dedup(o.redis, config.redisPrefix, config.dedupWindowSeconds, (id) => spool.isKnown(id)) : undefined;
   const door = new Door({
     config,
@@ -58,12 +74,16 @@ export async function startSmtp(o: StartSmtpOptions): Promise<SmtpDoor> {
       resolve();
     });
   });
+  return { server, door };
+}
+
+function running(server: DoorServer, door: Door, spool: Spool, config: Config, logger: Logger): SmtpDoor {
   const port = (server.server.address() as AddressInfo).port;
   logger.info({ host: config.smtpHost, port, lmtp: config.smtpLmtp, tls: Boolean(config.smtpTlsCert), auth: Boolean(config.smtpAuthUsers), event: 'smtp_listening' }, 'SMTP door listening');
   let stopping: Promise<void> | undefined;
   return {
     port,
-    stop: () => (stopping ??= stop(server, door, queue, config.shutdownGraceMs, logger)),
+    stop: () => (stopping ??= stop(server, door, spool, config.shutdownGraceMs, logger)),
   };
 }
 
@@ -103,7 +123,7 @@ function serverOptions(config: Config, door: Door): SMTPServerOptions {
   };
 }
 
-async function stop(server: DoorServer, door: Door, queue: Queue, graceMs: number, logger: Logger): Promise<void> {
+async function stop(server: DoorServer, door: Door, spool: Spool, graceMs: number, logger: Logger): Promise<void> {
   door.stopping = true;
   logger.info({ inFlight: door.transactionsInFlight, event: 'smtp_stopping' }, 'SMTP door stopping: refusing newcomers, finishing transactions in flight');
   const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
@@ -112,6 +132,6 @@ async function stop(server: DoorServer, door: Door, queue: Queue, graceMs: numbe
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const connection of server.connections) connection.send(421, replyText('shuttingDown'));
   await closed;
-  await queue.close();
+  await spool.close();
   logger.info({ event: 'smtp_stopped' }, 'SMTP door stopped');
 }

@@ -5,6 +5,17 @@ import { outcomeId, spoolObjectId } from '../pipeline/outcome.js';
 import type { IntakeJobData, SpoolMeta } from '../pipeline/types.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
+/** A backstop: each Redis command already times out, but an add may be several of them. */
+const ADD_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the queue within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The door's two durable steps and their undo: the encrypted spool object (fsynced by the store
  * before put resolves) and the intake job, whose id is the spool id so a repeated add is a no-op.
@@ -14,7 +25,26 @@ export class Spool {
   constructor(
     private readonly store: ObjectStore,
     private readonly queue: Queue<IntakeJobData>,
+    /** the producer connection is up: an add on a connection that is down would wait, not fail */
+    private readonly connected: () => boolean,
   ) {}
+
+  /**
+   * Resolves once the queue's first contact with Redis (BullMQ's version check) succeeded. That
+   * check runs once per queue and a failed one fails every later add, so the door checks it at
+   * start and refuses to start without it rather than answering 451 until restarted.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    try {
+      await withTimeout(this.queue.waitUntilReady(), timeoutMs);
+    } catch (err) {
+      throw new CasedropError(ErrorCode.QueueUnavailable, 'the intake queue is not reachable', { cause: err });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
 
   write(meta: SpoolMeta, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
     return this.store.put('spool', body, { ...meta }, { name: meta.spoolId });
@@ -22,7 +52,8 @@ export class Spool {
 
   async enqueue(spoolId: string): Promise<void> {
     try {
-      await this.queue.add('message', { spoolId }, { jobId: spoolId });
+      if (!this.connected()) throw new Error('Redis connection not ready');
+      await withTimeout(this.queue.add('message', { spoolId }, { jobId: spoolId }), ADD_TIMEOUT_MS);
     } catch (err) {
       throw new CasedropError(ErrorCode.QueueUnavailable, 'intake queue unavailable', { cause: err });
     }

@@ -3,7 +3,10 @@ import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
 import type { SpoolMeta } from '../../src/pipeline/types.js';
+import { ErrorCode, isCasedropError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
 import { ready } from '../../src/redis.js';
+import { startSmtp } from '../../src/smtp/index.js';
 import { enospc, FaultyStore } from './faulty-store.js';
 import { item, manifest, message, queuedId, sendWithNodemailer, startDoor, type TestDoor } from './door.js';
 import { privateRedis, type PrivateRedis } from './private-redis.js';
@@ -251,4 +254,15 @@ describe('Redis stops in the middle', () => {
     expect(after.code).toBe(250);
     expect(await d.jobIds()).toEqual([queuedId(after.text)]);
   }, 60_000);
+
+  it('a door that cannot reach the queue at start does not start (instead of answering 451 until restarted)', async () => {
+    await redis.stop();
+    try {
+      const started = startSmtp({ config: d.config, logger: createLogger('silent'), store: d.store, registry: d.registry, redis: d.redis });
+      await expect(started).rejects.toSatisfy((err: unknown) => isCasedropError(err, ErrorCode.QueueUnavailable));
+    } finally {
+      await redis.start();
+      await ready(d.redis);
+    }
+  }, 30_000);
 });
