@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { queueCounts, repoRoot } from '../../bench/lib/casedrop.mjs';
+import { waitUntil } from '../../bench/lib/procs.mjs';
+import { connectRaw, type RawClient, type Trickle } from '../../bench/lib/slow-clients.mjs';
+import { acceptedByMessage, buildMessage, INTAKE, SENDER, sendOnce, tally, type Attempt } from './support/ledger.js';
+import { logLines, startSystem, type FaultSystem } from './support/system.js';
+import { checkAgainstLedger, drained, leftovers, storeOf } from './support/verify.js';
+
+/**
+ * Fault test 5 of issue 7: clients that hold connections without finishing anything — slow-loris
+ * (a byte every half second, so the idle timeout never fires), idle ones, and ones that vanish in
+ * the middle of DATA. The door must bound them (per address and in total), close the idle ones
+ * after the socket timeout, keep serving a normal client meanwhile, and keep nothing of an aborted
+ * message. Loopback addresses 127.0.0.2… stand for other hosts. Run with `npm run test:faults`.
+ */
+const MAX_TOTAL = 8;
+const MAX_PER_IP = 3;
+const SOCKET_TIMEOUT_MS = 1_500;
+const TRICKLE_MS = 500;
+const attachment = { filename: 'diagnostics.zip', content: readFileSync(join(repoRoot, 'fixtures/archives/zip/aes256.zip')) };
+
+let dir: string;
+let sys: FaultSystem;
+const ledger: Attempt[] = [];
+let sent = 0;
+const open: { client: RawClient; trickle?: Trickle }[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'casedrop-slow-'));
+  sys = await startSystem(dir, 'slow', {
+    CASEDROP_SMTP_MAX_CONNECTIONS: String(MAX_TOTAL),
+    CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP: String(MAX_PER_IP),
+    CASEDROP_SMTP_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const o of open) o.client.destroy();
+  await sys?.stop();
+  if (dir && !process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
+  else if (dir) console.log(`slow-clients: kept ${dir}`);
+});
+
+/** A normal client from 127.0.0.1: one message, one session. */
+async function sendNormal(): Promise<Attempt> {
+  const a = await sendOnce(sys.casedrop.smtpPort, await buildMessage('slow', sent++, attachment), 1, 20_000);
+  ledger.push(a);
+  return a;
+}
+
+/** Connects from `address` and reads the first reply: the greeting, or a refusal. */
+async function arrive(address: string): Promise<{ client: RawClient; first: string }> {
+  const client = await connectRaw({ port: sys.casedrop.smtpPort, localAddress: address });
+  open.push({ client });
+  const first = await client.nextReply(10_000);
+  return { client, first };
+}
+
+/** Admitted connections start trickling an EHLO line that never ends. */
+function loris(client: RawClient): Trickle {
+  const trickle = client.trickle(`EHLO ${'x'.repeat(400)}`, TRICKLE_MS);
+  open.find((o) => o.client === client)!.trickle = trickle;
+  return trickle;
+}
+
+describe('slow and idle clients', () => {
+  it(`slow-loris from one address holds at most ${MAX_PER_IP} connections, the rest get 421 4.7.0; idle ones are closed after the socket timeout; a normal client is served meanwhile`, async () => {
+    const lorises = await Promise.all(Array.from({ length: 2 * MAX_PER_IP }, () => arrive('127.0.0.2')));
+    const admitted = lorises.filter((l) => l.first.startsWith('220 '));
+    const refused = lorises.filter((l) => !l.first.startsWith('220 '));
+    expect(admitted.length, lorises.map((l) => l.first).join(' / ')).toBe(MAX_PER_IP);
+    expect(refused.map((l) => l.first.slice(0, 9))).toEqual(Array(MAX_PER_IP).fill('421 4.7.0'));
+    await Promise.all(refused.map((l) => l.client.closed));
+    const trickles = admitted.map((l) => loris(l.client));
+
+    const idle = await Promise.all([arrive('127.0.0.3'), arrive('127.0.0.3')]);
+    expect(idle.map((i) => i.first.slice(0, 4))).toEqual(['220 ', '220 ']);
+
+    // the normal client, while both kinds hold their connections
+    for (let i = 0; i < 5; i++) expect((await sendNormal()).code, tally(ledger)).toBe(250);
+
+    // the idle ones are told and closed once the socket timeout passes; the lorises defeat it (a byte
+    // resets it) and are still there: the connection limit, not luck, kept the door open
+    const idleFor = await Promise.all(idle.map(async (i) => (await i.client.closed) - i.client.openedAt));
+    for (const i of idle) expect(i.client.text).toMatch(/\r\n421 .*[Tt]imeout/);
+    for (const ms of idleFor) {
+      expect(ms).toBeGreaterThanOrEqual(SOCKET_TIMEOUT_MS - 50);
+      expect(ms).toBeLessThan(SOCKET_TIMEOUT_MS + 2_000);
+    }
+    await waitUntil(() => trickles.every((t) => t.sent * TRICKLE_MS > 3 * SOCKET_TIMEOUT_MS), { timeoutMs: 10_000, what: 'the lorises to outlast the idle timeout' });
+    expect(admitted.filter((l) => l.client.isClosed)).toEqual([]);
+    console.log(`slow-clients: idle connections closed after ${idleFor.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s; lorises alive after ${trickles.map((t) => t.sent).join(', ')} bytes`);
+  }, 60_000);
+
+  it(`in total at most ${MAX_TOTAL} connections from any mix of addresses; the slots are given back when clients leave`, async () => {
+    // three lorises from 127.0.0.2 are still open; fill the rest from other addresses
+    const more = [];
+    for (const address of ['127.0.0.4', '127.0.0.4', '127.0.0.4', '127.0.0.5', '127.0.0.5']) {
+      const a = await arrive(address);
+      expect(a.first.slice(0, 4), `${address}: ${a.first}`).toBe('220 ');
+      loris(a.client);
+      more.push(a);
+    }
+    const ninth = await arrive('127.0.0.6');
+    expect(ninth.first).toMatch(/^421 /);
+    const normal = await sendNormal();
+    expect([normal.code, normal.stage]).toEqual([421, 'greeting']);
+
+    // the slow clients leave (resets, no QUIT): the door must count them out again
+    for (const o of open) {
+      o.trickle?.stop();
+      o.client.destroy();
+    }
+    await Promise.all(open.map((o) => o.client.closed));
+    await waitUntil(async () => {
+      const probe = await arrive('127.0.0.1');
+      probe.client.destroy();
+      return probe.first.startsWith('220 ');
+    }, { timeoutMs: 10_000, intervalMs: 100, what: 'a free slot after the slow clients left' });
+    expect((await sendNormal()).code, tally(ledger)).toBe(250);
+  }, 60_000);
+});
+
+describe('a client that goes away in the middle of DATA', () => {
+  /** A 2 MiB message: half of it is well past the header block, so the spool write has begun. */
+  async function startData(): Promise<{ client: RawClient; half: Buffer }> {
+    const big = await buildMessage('aborted', sent++, { filename: 'big.bin', content: randomBytes(2 * 1024 * 1024) });
+    const client = await connectRaw({ port: sys.casedrop.smtpPort });
+    open.push({ client });
+    expect(await client.nextReply()).toMatch(/^220 /);
+    for (const [line, code] of [['EHLO aborting.faults.test', '250'], [`MAIL FROM:<${SENDER}>`, '250'], [`RCPT TO:<${INTAKE}>`, '250'], ['DATA', '354']]) {
+      await client.write(`${line}\r\n`);
+      expect(await client.nextReply(), line).toMatch(new RegExp(`^${code}[ -]`));
+    }
+    return { client, half: big.wire.subarray(0, big.wire.length / 2) };
+  }
+
+  it('a reset, or a stall until the socket timeout, in the middle of DATA leaves no spool object, no temp file and no job', async () => {
+    const props = { redisPort: sys.redis.port, prefix: sys.prefix };
+    await waitUntil(() => drained(props), { timeoutMs: 60_000, intervalMs: 200, what: 'the earlier messages to be processed' });
+    const before = await queueCounts(sys.redis.port, sys.prefix, 'intake');
+    const smtpLog = sys.casedrop.processes.find((p) => p.role === 'smtp')!.logFile;
+    const hangups = () => logLines(smtpLog, /"event":"smtp_hangup"/).length;
+    const hangupsBefore = hangups();
+
+    // reset only once the spool write is under way (a reset discards what the door has not read yet)
+    const tmpDir = join(sys.casedrop.dataDir, 'objects/.tmp');
+    const spooling = () => leftovers(tmpDir).some((n) => (statSync(join(tmpDir, n), { throwIfNoEntry: false })?.size ?? 0) > 0);
+    const reset = await startData();
+    await reset.client.write(reset.half);
+    await waitUntil(spooling, { timeoutMs: 10_000, intervalMs: 20, what: 'the spool write of the aborted message to begin' });
+    reset.client.destroy();
+    await waitUntil(() => hangups() >= hangupsBefore + 1, { timeoutMs: 10_000, what: 'the door to notice the reset' });
+
+    const stall = await startData();
+    await stall.client.write(stall.half);
+    await stall.client.closed;
+    expect(stall.client.text).toMatch(/\r\n421 .*[Tt]imeout/);
+    await waitUntil(() => hangups() >= hangupsBefore + 2, { timeoutMs: 10_000, what: 'the door to give up on the stalled client' });
+    const bytesRead = logLines(smtpLog, /"event":"smtp_hangup"/).slice(hangupsBefore).map((l) => (JSON.parse(l) as { bytes: number }).bytes);
+    expect(Math.min(...bytesRead), 'bytes the door had read of each aborted message').toBeGreaterThan(1024 * 1024);
+
+    const store = storeOf(sys.casedrop.env);
+    expect(await store.list('spool/')).toEqual([]);
+    expect(leftovers(join(sys.casedrop.dataDir, 'objects/.tmp'))).toEqual([]);
+    expect(await queueCounts(sys.redis.port, sys.prefix, 'intake')).toEqual(before);
+
+    // and the whole run against the ledger: only the normal client's 250s were ever stored
+    await waitUntil(() => drained(props), { timeoutMs: 60_000, intervalMs: 200, what: 'the queues to drain' });
+    const { accepted } = acceptedByMessage(ledger);
+    const problems = await checkAgainstLedger({ env: sys.casedrop.env, queues: props, accepted, attachmentSha256: createHash('sha256').update(attachment.content).digest('hex') });
+    expect(problems).toEqual([]);
+    for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
+  }, 60_000);
+});
