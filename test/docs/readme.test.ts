@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configTableMarkdown } from '../../src/config/load.js';
+import { repliesMarkdown } from '../../src/smtp/replies.js';
+import { renderPolicyTable } from '../../src/verify/advice.js';
 
 /**
  * Tables in the README are generated from the source; this test fails when they drift.
@@ -18,6 +20,8 @@ function replaceSection(readme: string, name: string, body: string): string {
 
 const generated: Record<string, () => string> = {
   config: configTableMarkdown,
+  policy: renderPolicyTable,
+  replies: repliesMarkdown,
 };
 
 describe('README', () => {
