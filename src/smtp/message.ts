@@ -7,14 +7,14 @@ import type { Logger } from '../log.js';
 import { smtpAcceptLatency } from '../metrics.js';
 import type { SpoolMeta } from '../pipeline/types.js';
 import { isAutomatic, automaticReason } from './automatic.js';
-import { DataPipe, type HeadResult, type HeaderBlock } from './data-pipe.js';
+import { DataPipe, type EndResult, type HeadResult, type HeaderBlock } from './data-pipe.js';
 import type { Dedup } from './dedup.js';
 import { receivedHeader } from './received.js';
 import { caseFromRecipients } from './recipients.js';
 import { replies, replyText, smtpError, type ReplyName, type SmtpError } from './replies.js';
 import type { Spool } from './spool.js';
 import { caseExample, decodeSubject, findCaseNumber } from './subject.js';
-import { caseRefusal, contentVerdict, transmissionProtocol, type CaseLookup, type Refusal } from './verdict.js';
+import { caseRefusal, contentVerdict, transmissionProtocol, type CaseLookup, type ContentVerdict, type Refusal } from './verdict.js';
 
 /**
  * One message, from DATA to the reply: read the headers while the data streams in, decide the
@@ -40,6 +40,8 @@ export interface DataReply {
   code: number;
   text: string;
   error: SmtpError;
+  /** the client is gone: nothing reaches it, and the reply is not counted */
+  unsent?: true;
 }
 
 function reply(name: ReplyName, vars?: Record<string, string>): DataReply {
@@ -78,43 +80,59 @@ export async function receiveMessage(stream: SMTPServerDataStream, session: SMTP
   const end = await pipe.ended;
   const endAt = process.hrtime.bigint();
   const put = spooling ? await spooling : undefined;
+  const result = await conclude({ spoolId, decision, end, put, mailFrom, deps, log });
+  if (result.name === 'queued') smtpAcceptLatency.observe(Number(process.hrtime.bigint() - endAt) / 1e9);
+  return result;
+}
 
+interface Ending {
+  spoolId: string;
+  decision: Decision;
+  end: EndResult;
+  put: PutOutcome | undefined;
+  mailFrom: string;
+  deps: MessageDeps;
+  log: Logger;
+}
+
+/** After the final dot (or the hang-up): the reply, and the spool object removed unless queued. */
+async function conclude(e: Ending): Promise<DataReply> {
+  const { spoolId, decision, end, put, deps, log } = e;
   if (end.hungUp) {
     if (put?.ok) await deps.spool.discard(spoolId, log);
     log.info({ event: 'smtp_hangup', bytes: end.bytes }, 'client went away inside DATA; nothing kept');
-    return reply('localError');
+    return { ...reply('localError'), unsent: true };
   }
-
   const verdict = contentVerdict({
     sizeExceeded: end.sizeExceeded,
     headerTooBig: decision.headerTooBig,
-    bareLineEnding: config.smtpBareLineEndings === 'reject' && end.bareLineEnding,
+    bareLineEnding: deps.config.smtpBareLineEndings === 'reject' && end.bareLineEnding,
     caseRefusal: decision.caseRefusal,
     automatic: decision.automatic,
-    limits: { maxMessageBytes: config.maxMessageBytes, maxHeaderBytes: config.smtpMaxHeaderBytes },
+    limits: { maxMessageBytes: deps.config.maxMessageBytes, maxHeaderBytes: deps.config.smtpMaxHeaderBytes },
   });
   if (verdict.kind !== 'accept') {
     if (put?.ok) await deps.spool.discard(spoolId, log);
-    if (verdict.kind === 'refuse') {
-      log.info({ event: 'smtp_refused', reply: verdict.refusal.name, caseNumber: decision.caseNumber }, 'message refused');
-      return reply(verdict.refusal.name, verdict.refusal.vars);
-    }
-    log.info({ event: 'smtp_discarded_automatic', because: verdict.because.name, automatic: decision.autoReason, mailFrom }, 'automatic message failed a check: accepted and discarded');
-    return reply('discardedAutomatic', { id: spoolId });
+    return refuseOrDiscard(verdict, e);
   }
-
   if (!put?.ok) {
-    const err = put?.error;
-    log.error({ err, event: 'smtp_spool_failed' }, 'message not spooled');
-    return reply(isDiskFull(err) ? 'storageFull' : 'localError');
+    log.error({ err: put?.error, event: 'smtp_spool_failed' }, 'message not spooled');
+    return reply(isDiskFull(put?.error) ? 'storageFull' : 'localError');
   }
-
   const result = await queue(spoolId, decision.headers?.get('message-id'), end.sha256, deps, log);
-  smtpAcceptLatency.observe(Number(process.hrtime.bigint() - endAt) / 1e9);
   if (result.name === 'queued') {
     log.info({ event: 'smtp_queued', caseNumber: decision.caseNumber, bytes: end.bytes, automatic: decision.automatic, normalized: end.bareLineEnding }, 'message queued');
   }
   return result;
+}
+
+function refuseOrDiscard(verdict: Exclude<ContentVerdict, { kind: 'accept' }>, e: Ending): DataReply {
+  if (verdict.kind === 'refuse') {
+    e.log.info({ event: 'smtp_refused', reply: verdict.refusal.name, caseNumber: e.decision.caseNumber }, 'message refused');
+    return reply(verdict.refusal.name, verdict.refusal.vars);
+  }
+  e.log.info({ event: 'smtp_discarded_automatic', because: verdict.because.name, automatic: e.decision.autoReason, mailFrom: e.mailFrom }, 'automatic message failed a check: accepted and discarded');
+  return reply('discardedAutomatic', { id: e.spoolId });
 }
 
 /** From the header block (or its absence) to the case the message goes to, or the refusal. */

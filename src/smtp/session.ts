@@ -105,7 +105,7 @@ export class Door {
     receiveMessage(stream, session, state.tx, { ...this.deps, log: state.log })
       .then(
         (reply) => {
-          smtpReplies.inc({ reason: reply.name, code: String(replies[reply.name].code) });
+          if (!reply.unsent) smtpReplies.inc({ reason: reply.name, code: String(replies[reply.name].code) });
           if (reply.code >= 400) callback(reply.error);
           else callback(null, reply.text);
         },
