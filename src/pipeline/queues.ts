@@ -22,9 +22,13 @@ export function createQueue(
   name: QueueName,
   connection: Redis | ConnectionOptions,
 ): Queue {
-  return new Queue(name, {
+  const queue = new Queue(name, {
     connection: connection as ConnectionOptions,
     prefix: config.redisPrefix,
     defaultJobOptions: jobOptions(config),
   });
+  // Connection errors surface as rejected add() calls where they matter; without a listener BullMQ
+  // prints each one with console.error, a bare stack trace in the JSON log on every reconnect.
+  queue.on('error', () => undefined);
+  return queue;
 }
