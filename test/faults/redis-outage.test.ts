@@ -62,6 +62,17 @@ async function outage(): Promise<void> {
   times.up = performance.now();
 }
 
+function notJson(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').filter((line) => {
+    if (line === '') return false;
+    try {
+      return typeof JSON.parse(line) !== 'object';
+    } catch {
+      return true;
+    }
+  });
+}
+
 describe('Redis stopped and restarted mid-load', () => {
   it('answers only 4xx while Redis is down, recovers on its own, and stores every message exactly once', async () => {
     const started = performance.now();
@@ -93,6 +104,8 @@ describe('Redis stopped and restarted mid-load', () => {
     expect(problems).toEqual([]);
     // the same processes throughout: nothing was restarted but Redis
     for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
+    // and their logs stayed structured through the outage: one JSON object per line, no bare stack traces
+    for (const p of sys.casedrop.processes) expect(notJson(p.logFile).slice(0, 3), `${p.role} log`).toEqual([]);
 
     const down = whileDown.length;
     console.log(`redis-outage: ${MESSAGES} messages, ${ledger.length} attempts (${tally(ledger)}); Redis down ${((times.up - times.down) / 1000).toFixed(1)} s, ` +
