@@ -198,6 +198,8 @@ export interface AuditReport {
   receipts: number;
   /** the findings of some kinds, as text (an empty list is the pass) */
   of(...kinds: FindingKind[]): string[];
+  /** per ledger entry (by n): absent, complete, or what is wrong with it */
+  status: Map<number, 'absent' | 'complete' | FindingKind>;
 }
 
 /**
@@ -206,7 +208,7 @@ export interface AuditReport {
  */
 export async function audit(dataDir: string, masterKeys: string, entries: Entry[]): Promise<AuditReport> {
   const findings: AuditReport['findings'] = [];
-  const report: AuditReport = { findings, complete: 0, absent: 0, receipts: 0, of: (...kinds) => findings.filter((f) => kinds.includes(f.kind)).map((f) => f.text) };
+  const report: AuditReport = { findings, complete: 0, absent: 0, receipts: 0, status: new Map(), of: (...kinds) => findings.filter((f) => kinds.includes(f.kind)).map((f) => f.text) };
   const stray = (text: string) => findings.push({ kind: 'stray', text });
   const temps = listDir(join(dataDir, 'objects', '.tmp'));
   if (temps.length > 0) stray(`${temps.length} unfinished object(s) in objects/.tmp: ${temps.slice(0, 3).join(', ')}`);
@@ -259,11 +261,13 @@ async function readHoldings(store: ObjectStore, stray: (text: string) => void): 
  */
 function judge(e: Entry, h: Holdings | undefined, outbox: Set<string>, report: AuditReport): void {
   const add = (kind: FindingKind, what: string): void => {
+    report.status.set(e.n, kind);
     report.findings.push({ kind, text: `#${e.n} ${e.messageId} (${e.fate}${e.queueId ? ` as ${e.queueId}` : ''}): ${what}` });
   };
   const ids = new Set([...(h?.outcomes ?? []), ...(h?.files ?? []), ...(h?.notes ?? [])].map((x) => x.spoolId));
   if (!h || (ids.size === 0 && h.spool.length === 0 && h.receipts.length === 0)) {
     report.absent++;
+    report.status.set(e.n, 'absent');
     if (e.fate === 'queued') add('lost', 'got 250, but nothing of it was stored');
     return;
   }
@@ -276,6 +280,7 @@ function judge(e: Entry, h: Holdings | undefined, outbox: Set<string>, report: A
   const missing = incomplete(spoolId, h, outbox);
   if (missing.length > 0) return add(notYet, missing.join('; '));
   report.complete++;
+  report.status.set(e.n, 'complete');
   if (e.fate === 'queued' && e.queueId !== spoolId) add('misfiled', `stored under ${spoolId}, not under the id of its 250`);
   else if (e.fate !== 'queued' && e.fate !== 'lost') add('misfiled', `refused with ${e.code}, yet stored (the sender will send it again)`);
   else if (!e.bodySent) add('misfiled', 'stored though its body was never sent');
