@@ -146,9 +146,8 @@ async function sendOne(s: SmtpSession, e: Entry, body: Buffer): Promise<boolean>
     const r = await s.reply();
     if (r.closed) return lost(e);
     if (r.code !== 250) return refused(e, r.code);
-    const id = /queued as (\S+)/.exec(r.lines.join(' '))?.[1];
-    if (!id) throw new Error(`250 without a queue id: ${r.lines.join(' | ')}`);
-    Object.assign(e, { fate: 'queued', code: 250, queueId: id });
+    // a 250 without `queued as <id>` keeps queueId unset: the audit then reports it as misfiled
+    Object.assign(e, { fate: 'queued', code: 250, queueId: /queued as (\S+)/.exec(r.lines.join(' '))?.[1] });
     return true;
   } catch {
     // a write into a reset connection, or no reply in time: the client cannot know what happened
@@ -163,7 +162,7 @@ function lost(e: Entry): false {
 
 function refused(e: Entry, code: number): boolean {
   Object.assign(e, { fate: code >= 500 ? 'refused-5xx' : 'refused-4xx', code });
-  // after a 421 the door hangs up; other refusals leave the session usable, but a fresh one is simpler
+  // after a 421 the door hangs up; other refusals leave the session usable
   return code !== 421;
 }
 
