@@ -6,6 +6,8 @@ import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
+import { MemoryBudget } from './memory-budget.js';
+import { spoolObjectId } from './outcome.js';
 import { redisNameRegistry } from './stored-names.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
 import { createQueue } from './queues.js';
@@ -45,7 +47,8 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
   const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), checkpoint: testCrashHook(config) };
-  const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
+  const budget = new MemoryBudget(config.workerMemoryBytes);
+  const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps, budget), {
     connection: redis,
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
@@ -65,9 +68,11 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   };
 }
 
-async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps): Promise<void> {
+async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps, budget: MemoryBudget): Promise<void> {
   const spoolId = job.data.spoolId;
-  await processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) });
+  // a missing spool object weighs nothing: processIntake decides what that means
+  const bytes = await deps.store.head(spoolObjectId(spoolId)).then((info) => info.size, () => 0);
+  await budget.run(2 * bytes, () => processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) }));
 }
 
 /**
