@@ -1,15 +1,10 @@
 import type { Redis } from 'ioredis';
 import { RedisCaseRegistry } from './cases/registry.js';
 import type { Config } from './config/schema.js';
-import { buildHttp } from './http/server.js';
 import { stopAll, type Stoppable } from './lifecycle.js';
 import type { Logger } from './log.js';
-import { startNotifyWorkers } from './notify/index.js';
-import { startIntakeWorker } from './pipeline/worker.js';
 import { createRedis, ready } from './redis.js';
-import { startSmtp } from './smtp/index.js';
 import { openStore } from './store/open.js';
-import { intakeVerifier } from './verify/intake-options.js';
 
 import type { Role } from './roles.js';
 
@@ -25,6 +20,9 @@ export interface Running {
 
 const has = (role: Role, part: Exclude<Role, 'all'>): boolean => role === 'all' || role === part;
 
+// Each role loads only its own stages, so an SMTP door does not carry the parser, the verifiers and
+// OpenPGP in memory, nor a worker the SMTP server and Fastify.
+
 export async function serve(config: Config, role: Role, logger: Logger): Promise<Running> {
   const log = logger.child({ role });
   const store = await openStore(config, log);
@@ -38,11 +36,13 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
   const running: Omit<Running, 'stop'> = {};
   try {
     if (has(role, 'smtp')) {
+      const { startSmtp } = await import('./smtp/index.js');
       const smtp = await startSmtp({ config, logger: log, store, registry, redis: producer });
       running.smtpPort = smtp.port;
       doors.push({ name: 'smtp', stop: () => smtp.stop() });
     }
     if (has(role, 'http')) {
+      const { buildHttp } = await import('./http/server.js');
       const app = buildHttp({ logger: log, redis: producer });
       await app.listen({ host: config.httpHost, port: config.httpPort });
       const address = app.server.address();
@@ -50,6 +50,11 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       doors.push({ name: 'http', stop: () => app.close() });
     }
     if (workerRedis) {
+      const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([
+        import('./verify/intake-options.js'),
+        import('./pipeline/worker.js'),
+        import('./notify/index.js'),
+      ]);
       const verify = await intakeVerifier(config);
       const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis });
       const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });

@@ -33,7 +33,7 @@ beforeAll(async () => {
     prefix: PREFIX,
     overrides: {
       CASEDROP_INTAKE_ADDRESSES: manifest.intakeAddress,
-      CASEDROP_LOG_LEVEL: 'warn',
+      CASEDROP_LOG_LEVEL: 'info',
       // a job that fails is retried once, quickly: the test is about verdicts, not backoff
       CASEDROP_JOB_ATTEMPTS: '2',
       CASEDROP_JOB_BACKOFF_MS: '100',
