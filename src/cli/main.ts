@@ -9,6 +9,7 @@ import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerSpoolCommands } from './commands/spool.js';
 import { registerVerifyCommands } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext = createContext()): Command {
@@ -21,6 +22,7 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);
+  registerSpoolCommands(program, ctx);
   registerVerifyCommands(program, ctx);
   return program;
 }

@@ -8,6 +8,7 @@ import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { MemoryBudget } from './memory-budget.js';
 import { spoolObjectId } from './outcome.js';
+import { sweepOrphanSpool } from './spool-sweep.js';
 import { redisNameRegistry } from './stored-names.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
 import { createQueue } from './queues.js';
@@ -56,11 +57,13 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     stalledInterval: config.workerStalledCheckMs,
     maxStalledCount: 2,
   });
+  const sweeper = startSpoolSweeper(config, redis, options.store, log);
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'intake job failed'));
   worker.on('error', (err) => log.error({ err: err.message }, 'intake worker error'));
   return {
     worker,
     close: async () => {
+      await sweeper.stop();
       await worker.close();
       await notify.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
@@ -73,6 +76,25 @@ async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps, budget: MemoryB
   // a missing spool object weighs nothing: processIntake decides what that means
   const bytes = await deps.store.head(spoolObjectId(spoolId)).then((info) => info.size, () => 0);
   await budget.run(2 * bytes, () => processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) }));
+}
+
+/** Every worker sweeps now and then; sweeps are idempotent, so several workers doing it is harmless. */
+function startSpoolSweeper(config: Config, redis: Redis, store: ObjectStore, log: Logger): { stop(): Promise<void> } {
+  const intake = createQueue(config, QueueName.intake, redis);
+  const minAgeMs = config.spoolOrphanAgeSeconds * 1000;
+  let running: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    running = sweepOrphanSpool({ store, intake, logger: log, minAgeMs }).catch((err: unknown) => log.error({ err }, 'spool sweep failed'));
+  };
+  const timer = setInterval(sweep, Math.min(minAgeMs / 2, 5 * 60_000));
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+      await intake.close();
+    },
+  };
 }
 
 /**
