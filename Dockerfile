@@ -14,5 +14,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# a 2 MiB young generation: the service allocates in many short bursts, and V8's default let an SMTP
+# door grow to ~190 MiB under a burst of small messages (~130 MiB with this), at no measurable speed cost
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli/main.js"]
 CMD ["serve"]

@@ -2,6 +2,7 @@ import type { LoggedChild } from './procs.mjs';
 
 export const repoRoot: string;
 export const cliPath: string;
+export const serviceNodeFlags: string[];
 export function newMasterKeys(): string;
 export function casedropEnv(options: { dataDir: string; redisUrl: string; prefix?: string; smtpPort: number; masterKeys: string; overrides?: Record<string, string> }): Record<string, string | undefined>;
 export function runCli(env: Record<string, string | undefined>, args: string[], options?: { timeoutMs?: number }): Promise<string>;

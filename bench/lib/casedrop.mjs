@@ -12,6 +12,8 @@ import { redisCommand } from './redis.mjs';
 const execFileP = promisify(execFile);
 export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 export const cliPath = join(repoRoot, 'dist/cli/main.js');
+/** The V8 flags `npm start` and the Docker image run the service with (see package.json). */
+export const serviceNodeFlags = ['--max-semi-space-size=2'];
 
 /** A fresh master key in casedrop's `id:base64(32 bytes)` form. */
 export function newMasterKeys() {
@@ -61,7 +63,7 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
   for (const role of roles) {
     const logFile = join(dir, `casedrop-${role}.log`);
     const httpPort = await freePort();
-    const child = spawnLogged(process.execPath, [cliPath, 'serve', '--role', role], {
+    const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', role], {
       env: { ...env, CASEDROP_HTTP_PORT: String(httpPort) }, cwd: repoRoot, logFile,
     });
     processes.push({ role, child, pid: child.pid, logFile, httpPort });

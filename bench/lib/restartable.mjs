@@ -4,7 +4,7 @@
 // is never read from a previous life's log.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { casedropEnv, cliPath as builtCli, newMasterKeys, repoRoot } from './casedrop.mjs';
+import { casedropEnv, cliPath as builtCli, newMasterKeys, repoRoot, serviceNodeFlags } from './casedrop.mjs';
 import { freePort, spawnLogged, stopChild, waitForPort, waitUntil } from './procs.mjs';
 
 /**
@@ -29,7 +29,7 @@ export async function restartableCasedrop(dir, { redisUrl, prefix, overrides = {
     const logFile = join(dir, `casedrop-${role}-${incarnation}.log`);
     logs.push(logFile);
     const httpPort = await freePort();
-    const child = spawnLogged(process.execPath, [cli, 'serve', '--role', role], {
+    const child = spawnLogged(process.execPath, [...serviceNodeFlags, cli, 'serve', '--role', role], {
       env: { ...env, CASEDROP_HTTP_PORT: String(httpPort), ...extraEnv }, cwd: repoRoot, logFile,
     });
     const proc = { role, child, pid: child.pid, logFile, incarnation };

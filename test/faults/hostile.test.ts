@@ -57,7 +57,7 @@ describe('control', () => {
     const r = await replayMessage(casedrop.smtpPort, messageBytes(fixturesDir, item), item);
     expect(r.problem).toBeUndefined();
     accepted++;
-    await waitUntil(() => countObjects(casedrop.dataDir, `cases/${manifest.case}`) > 0, { timeoutMs: 60_000, what: 'a stored file' });
+    await waitUntil(() => countObjects(casedrop.dataDir, `cases/${manifest.case}/files`) > 0, { timeoutMs: 60_000, what: 'a stored file' });
   }, 90_000);
 });
 
