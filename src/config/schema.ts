@@ -82,7 +82,7 @@ export const settings = {
   smtpLmtp: setting('CASEDROP_SMTP_LMTP', bool, 'false', 'Speak LMTP (one reply per recipient) for an MTA that delivers into casedrop.'),
 
   // worker
-  workerConcurrency: setting('CASEDROP_WORKER_CONCURRENCY', positiveInt, '16', 'Intake jobs processed at once per worker process (most of a job is waiting for fsync, so more than the cores).'),
+  workerConcurrency: setting('CASEDROP_WORKER_CONCURRENCY', positiveInt, '16', 'Jobs processed at once per worker process, per queue (intake, notify, outbound): most of a job is waiting for fsync or a relay, so more than the cores.'),
   workerMemoryBytes: setting('CASEDROP_WORKER_MEMORY_BYTES', positiveInt, '50331648', 'Message bytes a worker process works on at once; each message counts twice its spooled size (parsed attachments plus the copy being stored). Bigger bursts wait; a message over the budget runs alone.'),
   jobAttempts: setting('CASEDROP_JOB_ATTEMPTS', positiveInt, '10', 'Tries of a job with a temporary failure before it is dead-lettered.'),
   jobBackoffMs: setting('CASEDROP_JOB_BACKOFF_MS', positiveInt, '2000', 'First retry delay; doubles each try.'),

@@ -60,8 +60,9 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, logger: log };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
-  const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, 4, (job) => processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }));
-  const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, 4, (job) => processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }));
+  // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker
+  const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, config.workerConcurrency, (job) => processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }));
+  const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, config.workerConcurrency, (job) => processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }));
   const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) => runWebhook(job, config, o.store, webhookTimeoutMs, jobLogger(log, job)));
 
   return {
