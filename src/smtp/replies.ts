@@ -3,8 +3,9 @@
  * interface, so each refusal carries an RFC 3463 enhanced code and a sentence the customer can act
  * on. The README's reply table is generated from this one (`repliesMarkdown`).
  *
- * smtp-server runs with `hideENHANCEDSTATUSCODES: true` (its default) and sends
- * `${responseCode} ${message}`, so the enhanced code is put into the text here, exactly once.
+ * The enhanced code is part of each text here. ENHANCEDSTATUSCODES is advertised, and the door's
+ * connection class (server.ts) leaves smtp-server's own derived code off any reply whose text
+ * already starts with one, so every reply carries exactly one.
  * `{name}` in a text is filled from the vars of `replyText`/`smtpError`; `defaults` fill what the
  * caller leaves out.
  */
