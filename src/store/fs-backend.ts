@@ -13,6 +13,8 @@ import { OBJECT_SUFFIX } from './names.js';
 export class FsBlobBackend implements BlobBackend {
   readonly root: string;
   readonly tempDir: string;
+  /** directories known to exist and be durable: namespaces are few, writes many */
+  private readonly knownDirs = new Set<string>();
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'objects');
@@ -83,13 +85,16 @@ export class FsBlobBackend implements BlobBackend {
   }
 
   /** Directories are created once per namespace; their own entries must be durable too. */
-  async ensureDir(dir: string): Promise<void> {
+  async ensureDir(dir: string, options: { recheck?: boolean } = {}): Promise<void> {
+    if (this.knownDirs.has(dir) && !options.recheck) return;
     const first = await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (first === undefined) return;
-    for (let d = dir; ; d = dirname(d)) {
-      await syncDir(dirname(d));
-      if (d === first) break;
+    if (first !== undefined) {
+      for (let d = dir; ; d = dirname(d)) {
+        await syncDir(dirname(d));
+        if (d === first) break;
+      }
     }
+    this.knownDirs.add(dir);
   }
 
   private async walk(dir: string, found: string[]): Promise<void> {
@@ -129,7 +134,12 @@ class FsTempWriter implements BlobWriter {
       await this.abort();
       return false;
     }
-    await rename(this.path, target);
+    await rename(this.path, target).catch(async (err: NodeJS.ErrnoException) => {
+      // the namespace directory was removed behind our back (an operator's clean-up): make it again
+      if (err.code !== 'ENOENT') throw err;
+      await this.backend.ensureDir(dirname(target), { recheck: true });
+      await rename(this.path, target);
+    });
     this.finish();
     await syncDir(dirname(target));
     return true;

@@ -81,6 +81,20 @@ describe('temp files', () => {
   });
 });
 
+describe('namespace directories', () => {
+  it('are made once, and made again when removed behind the backend', async () => {
+    const put = async (key: string, body: string) => {
+      const w = await backend.createWriteTemp();
+      await w.write([Buffer.from(body)]);
+      return w.commit(key);
+    };
+    expect(await put('cases/612345678/files/a', 'one')).toBe(true);
+    rmSync(join(backend.root, 'cases'), { recursive: true, force: true });
+    expect(await put('cases/612345678/files/b', 'two')).toBe(true);
+    expect(await backend.exists('cases/612345678/files/b')).toBe(true);
+  });
+});
+
 describe('disk full', () => {
   it('ENOSPC during a write is STORAGE_FULL, and the temp file is removed', async () => {
     const full = new FullDiskBackend(backend, 1_200_000);
