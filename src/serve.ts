@@ -64,7 +64,7 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     await stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log);
     throw err;
   }
-  log.info({ ...running, role }, 'casedrop started');
+  log.info({ ...running }, 'casedrop started');
   return {
     ...running,
     stop: () => stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log),
