@@ -62,8 +62,11 @@ async function instance(workerEnv: Record<string, string> = {}): Promise<{ cd: R
 
 const ledger = (tag: string, n: number): Entry[] => Array.from({ length: n }, (_, i) => ({ n: i, caseNumber: CASE, messageId: messageIdOf(tag, i), bodySent: false }));
 
-async function drain(prefix: string): Promise<number[]> {
+/** Until every intake job has finished (completed or failed) and nothing is pending downstream. */
+async function drain(prefix: string, intakeJobs: number): Promise<number[]> {
   await waitUntil(async () => {
+    const intake = await queueCounts(redis.port, prefix, 'intake');
+    if (intake.completed + intake.failed < intakeJobs) return false;
     for (const q of QUEUES) if ((await queueCounts(redis.port, prefix, q)).pending > 0) return false;
     return true;
   }, { timeoutMs: 60_000, intervalMs: 100, what: 'the queues to drain' });
@@ -82,8 +85,8 @@ function storedNotAcked(dataDir: string): string[] {
 
 /** What the data dir must show once the queues drained: each 250 complete once, nothing else. */
 async function expectConverged(c: RestartableCasedrop, prefix: string, entries: Entry[]): Promise<void> {
-  expect(await drain(prefix), 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
   const queued = entries.filter((e) => e.fate === 'queued').length;
+  expect(await drain(prefix, queued), 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
   const report = await audit(c.dataDir, c.env.CASEDROP_MASTER_KEYS!, entries);
   expect(report.findings.map((f) => `${f.kind}: ${f.text}`)).toEqual([]);
   expect(report.complete).toBe(queued);
