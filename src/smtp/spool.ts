@@ -70,9 +70,15 @@ export class Spool {
     }
   }
 
-  /** The pipeline knows a spool id while its job exists or once its outcome was recorded. */
+  /**
+   * The pipeline knows a spool id once its outcome was recorded, or while its job exists and its
+   * spool object is still there. A job without its spool object is a ghost: an add that timed out
+   * while Redis went away but landed later, after this door had discarded the spool object and
+   * answered 451. Counting the ghost as the original would answer the sender's retry "250 already
+   * queued" and lose the message (the Redis-outage fault test caught exactly that).
+   */
   async isKnown(spoolId: string): Promise<boolean> {
-    if (await this.queue.getJob(spoolId)) return true;
-    return this.store.exists(outcomeId(spoolId));
+    if (await this.store.exists(outcomeId(spoolId))) return true;
+    return (await this.queue.getJob(spoolId)) !== undefined && (await this.store.exists(spoolObjectId(spoolId)));
   }
 }

@@ -186,6 +186,18 @@ describe('duplicates', () => {
     expect(retry.text).toMatch(/^250 2\.0\.0 queued as /);
     expect(queuedId(retry.text)).not.toBe(first);
   });
+
+  it('a ghost job (its add landed after the door had given up and discarded the spool object) does not swallow the retry', async () => {
+    // the state an add leaves when it timed out as Redis went away but reached Redis after all:
+    // the door answered 451 and removed the spool object, the job stayed
+    const raw = Buffer.concat([message('eightbit.eml'), Buffer.from('ghost\r\n')]);
+    const first = queuedId((await sendWithNodemailer(d.port, raw, { from, to })).text)!;
+    await d.store.delete(`spool/${first}`);
+    const retry = await sendWithNodemailer(d.port, raw, { from, to });
+    expect(retry.text).toMatch(/^250 2\.0\.0 queued as /);
+    expect(queuedId(retry.text)).not.toBe(first);
+    expect(await d.spoolIds()).toContain(queuedId(retry.text));
+  });
 });
 
 describe('duplicates with the window at 0', () => {
