@@ -9,7 +9,7 @@ import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
 import { sanitizeFilename } from './filenames.js';
-import { attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
+import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
@@ -60,6 +60,12 @@ async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger
     // the job already ran to the end and only the acknowledgement was lost. The notify job was added
     // before the spool object went; adding it again could re-send a reply once BullMQ has pruned it.
     log.info('spool object already gone and outcome recorded: nothing left to do');
+    return undefined;
+  }
+  if (await deps.store.exists(abandonedId(spoolId))) {
+    // a ghost: its door answered 4xx and removed the message, then the add reached Redis after all
+    await deps.store.delete(abandonedId(spoolId));
+    log.info({ event: 'intake_ghost_dropped' }, 'job for a message its door gave up on (the sender was told to retry): dropped');
     return undefined;
   }
   throw new UnrecoverableError(`spool object ${spoolId} is missing and no outcome was recorded`);

@@ -27,3 +27,5 @@ export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseN
 export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
 export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
+/** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
+export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
-import { outcomeId, spoolObjectId } from './outcome.js';
+import { abandonedId, outcomeId, spoolObjectId } from './outcome.js';
 
 /**
  * The SMTP door writes the spool object, then adds the job, then answers 250. A door that dies
@@ -28,7 +28,16 @@ export async function sweepOrphanSpool(deps: SweepDeps): Promise<string[]> {
     deps.logger.warn({ spoolId, event: 'spool_orphan_removed' }, 'removed a spool object that no job points at (its door died before queueing it; the client got no 250)');
     removed.push(spoolId);
   }
+  await sweepAbandonedMarkers(deps, now);
   return removed;
+}
+
+/** Markers of messages a door gave up on matter only until a late job could still arrive (seconds). */
+async function sweepAbandonedMarkers(deps: SweepDeps, now: number): Promise<void> {
+  for (const id of await deps.store.list('abandoned/')) {
+    const info = await deps.store.head(id).catch(() => undefined);
+    if (info && now - Date.parse(info.createdAt) >= deps.minAgeMs) await deps.store.delete(abandonedId(id.slice('abandoned/'.length))).catch(() => undefined);
+  }
 }
 
 async function isOrphan(spoolId: string, now: number, deps: SweepDeps): Promise<boolean> {

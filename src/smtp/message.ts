@@ -223,7 +223,7 @@ async function queue(spoolId: string, messageId: string | undefined, sha256: str
   } catch (err) {
     log.error({ err, event: 'smtp_queue_failed' }, 'queue unavailable; spool object removed');
     await release?.().catch((e: unknown) => log.warn({ err: e }, 'dedup claim not released'));
-    await deps.spool.discard(spoolId, log);
+    await deps.spool.abandon(spoolId, log);
     return reply('queueUnavailable');
   }
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Queue } from 'bullmq';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -57,6 +58,19 @@ export class Spool {
     } catch (err) {
       throw new CasedropError(ErrorCode.QueueUnavailable, 'intake queue unavailable', { cause: err });
     }
+  }
+
+  /**
+   * The door gives up on a message after trying to queue it (Redis went away) and answers 4xx. The
+   * add may still reach Redis later: a marker tells the worker that such a job is a ghost to drop
+   * quietly, not a lost message to dead-letter. Without the marker (disk full too) the ghost is only
+   * dead-lettered: the sender's MTA resends the message either way.
+   */
+  async abandon(spoolId: string, log: Logger): Promise<void> {
+    await this.store.put('abandoned', Readable.from([]), { spoolId }, { name: spoolId }).catch((err: unknown) => {
+      log.warn({ err, spoolId }, 'could not mark the abandoned message; a late job for it will be dead-lettered');
+    });
+    await this.discard(spoolId, log);
   }
 
   /** Removes a spool object that must not be processed; failures are logged, never thrown (a reply is pending). */

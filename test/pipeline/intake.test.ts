@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -137,6 +138,13 @@ describe('processIntake', () => {
     await processIntake(spoolId, deps);
     await expect(processIntake(spoolId, deps)).resolves.toBeUndefined();
     await expect(processIntake('NOSUCHSPOOLID', deps)).rejects.toMatchObject({ name: 'UnrecoverableError' });
+  });
+
+  it('drops quietly a ghost job: one whose door gave up on the message (4xx) before the add landed', async () => {
+    await store.put('abandoned', Readable.from([]), { spoolId: 'GHOSTSPOOLID' }, { name: 'GHOSTSPOOLID' });
+    await expect(processIntake('GHOSTSPOOLID', deps)).resolves.toBeUndefined();
+    expect(await store.exists('abandoned/GHOSTSPOOLID')).toBe(false);
+    expect(await store.list('outcomes/')).toEqual([]);
   });
 
   it('a store failure is temporary: the job throws a retryable error and leaves the spool object', async () => {

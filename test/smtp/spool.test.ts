@@ -249,6 +249,8 @@ describe('Redis stops in the middle', () => {
     await s.quit();
     expect(await d.spoolIds()).toEqual(before.spool);
     expect(d.tempFiles()).toEqual([]);
+    // marked, so that a late-landing add of this message is dropped by the worker, not dead-lettered
+    expect(await d.store.list('abandoned/')).toHaveLength(1);
 
     // 2. while Redis is down: the case look-up fails at RCPT (sub-address) or after DATA (Subject)
     const rcpt = await sendWithNodemailer(d.port, message('subaddress.eml'), { from, to: item('subaddress.eml').rcptTo });
