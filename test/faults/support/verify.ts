@@ -94,7 +94,12 @@ export async function checkAgainstLedger(e: Expectation): Promise<string[]> {
 
   const intake = await queueCounts(e.queues.redisPort, e.queues.prefix, 'intake');
   if (intake.failed > 0) problems.push(`${intake.failed} intake jobs dead-lettered`);
-  if (intake.completed !== e.accepted.size) problems.push(`${intake.completed} intake jobs completed for ${e.accepted.size} messages answered 250`);
+  // A completed intake job beyond the 250s can only be a ghost: an add that reached Redis after its
+  // door had answered 451 and removed the message, dropped by the worker without outcome or reply.
+  // Each real message is one notify job, so notify must match the 250s exactly.
+  if (intake.completed < e.accepted.size) problems.push(`${intake.completed} intake jobs completed for ${e.accepted.size} messages answered 250`);
+  const notified = await queueCounts(e.queues.redisPort, e.queues.prefix, 'notify');
+  if (notified.completed !== e.accepted.size) problems.push(`${notified.completed} notify jobs completed for ${e.accepted.size} messages answered 250`);
   for (const name of ['notify', 'outbound']) {
     const q = await queueCounts(e.queues.redisPort, e.queues.prefix, name);
     if (q.failed > 0) problems.push(`${q.failed} ${name} jobs dead-lettered`);
