@@ -47,7 +47,8 @@ smtputf8_enable = no
 }
 
 // chroot off everywhere: a chroot needs copies of /etc files the Debian init script would make
-function masterCf(port) {
+/** master.cf of a private Postfix listening on 127.0.0.1:<port> (also the SMTP door's relay test). */
+export function masterCf(port) {
   const rows = [
     [`127.0.0.1:${port}`, 'inet', 'n', '-', 'n', '-', '-', 'smtpd'],
     ['pickup', 'unix', 'n', '-', 'n', '60', '1', 'pickup'],
@@ -77,7 +78,7 @@ function masterCf(port) {
 }
 
 /** postfix(1) reports only to syslog unless stderr is a terminal; `script` gives it one so failures are visible. */
-function postfixCommand(confDir, verb) {
+export function postfixCommand(confDir, verb) {
   const r = spawnSync('script', ['-qec', `postfix -c ${confDir} ${verb}`, '/dev/null'], { encoding: 'utf8' });
   return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
 }
@@ -119,7 +120,8 @@ export async function startPostfix(dir, { domain = 'bench.test' } = {}) {
   };
 }
 
-function alive(pid) {
+/** The process exists and is not a zombie (Postfix's master is not our child: no exit event). */
+export function alive(pid) {
   try {
     const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
     return state !== undefined && state !== 'Z';

@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive, masterCf, postfixCommand } from '../../bench/lib/postfix.mjs';
 import { freePort, sleep, waitForPort } from '../../bench/lib/procs.mjs';
 
 /**
@@ -49,41 +50,6 @@ smtputf8_enable = no
 `;
 }
 
-// chroot off: a chroot needs copies of /etc files that Debian's init script would make
-function masterCf(port: number): string {
-  const rows = [
-    [`127.0.0.1:${port}`, 'inet', 'n', '-', 'n', '-', '-', 'smtpd'],
-    ['pickup', 'unix', 'n', '-', 'n', '60', '1', 'pickup'],
-    ['cleanup', 'unix', 'n', '-', 'n', '-', '0', 'cleanup'],
-    ['qmgr', 'unix', 'n', '-', 'n', '300', '1', 'qmgr'],
-    ['rewrite', 'unix', '-', '-', 'n', '-', '-', 'trivial-rewrite'],
-    ['bounce', 'unix', '-', '-', 'n', '-', '0', 'bounce'],
-    ['defer', 'unix', '-', '-', 'n', '-', '0', 'bounce'],
-    ['trace', 'unix', '-', '-', 'n', '-', '0', 'bounce'],
-    ['verify', 'unix', '-', '-', 'n', '-', '1', 'verify'],
-    ['flush', 'unix', 'n', '-', 'n', '1000?', '0', 'flush'],
-    ['proxymap', 'unix', '-', '-', 'n', '-', '-', 'proxymap'],
-    ['proxywrite', 'unix', '-', '-', 'n', '-', '1', 'proxymap'],
-    ['smtp', 'unix', '-', '-', 'n', '-', '-', 'smtp'],
-    ['relay', 'unix', '-', '-', 'n', '-', '-', 'smtp'],
-    ['showq', 'unix', 'n', '-', 'n', '-', '-', 'showq'],
-    ['error', 'unix', '-', '-', 'n', '-', '-', 'error'],
-    ['retry', 'unix', '-', '-', 'n', '-', '-', 'error'],
-    ['discard', 'unix', '-', '-', 'n', '-', '-', 'discard'],
-    ['local', 'unix', '-', 'n', 'n', '-', '-', 'local'],
-    ['anvil', 'unix', '-', '-', 'n', '-', '1', 'anvil'],
-    ['scache', 'unix', '-', '-', 'n', '-', '1', 'scache'],
-    ['postlog', 'unix-dgram', 'n', '-', 'n', '-', '1', 'postlogd'],
-  ];
-  return `${rows.map((r) => r.join('\t')).join('\n')}\n`;
-}
-
-/** postfix(1) reports only to syslog unless stderr is a terminal; `script` gives it one so failures show. */
-function postfix(confDir: string, verb: string): { ok: boolean; output: string } {
-  const r = spawnSync('script', ['-qec', `postfix -c ${confDir} ${verb}`, '/dev/null'], { encoding: 'utf8' });
-  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
-}
-
 const idOf = (flag: '-u' | '-g', user: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
 
 export async function startRelay(dir: string, domain: string, casedropPort: number): Promise<RelayPostfix> {
@@ -95,7 +61,7 @@ export async function startRelay(dir: string, domain: string, casedropPort: numb
   writeFileSync(join(confDir, 'main.cf'), mainCf(dir, domain, casedropPort));
   writeFileSync(join(confDir, 'master.cf'), masterCf(port));
   const log = () => (existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '');
-  const started = postfix(confDir, 'start');
+  const started = postfixCommand(confDir, 'start');
   if (!started.ok) throw new Error(`postfix start failed: ${started.output}\n${log()}`);
   await waitForPort(port, { timeoutMs: 20_000 });
   const pidFile = join(dir, 'queue/pid/master.pid');
@@ -104,19 +70,10 @@ export async function startRelay(dir: string, domain: string, casedropPort: numb
     port,
     log,
     stop: async () => {
-      postfix(confDir, 'stop');
+      postfixCommand(confDir, 'stop');
       for (let i = 0; i < 100 && alive(masterPid); i++) await sleep(100);
-      if (alive(masterPid)) postfix(confDir, 'abort');
+      if (alive(masterPid)) postfixCommand(confDir, 'abort');
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return state !== undefined && state !== 'Z';
-  } catch {
-    return false;
-  }
 }
