@@ -1,16 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verify } from '../../src/verify/index.js';
+import { expectManifestVerdict, fixtureBytes, readManifest, verifyBothWays } from './manifest.js';
 
-interface Entry { file: string; command: string; format: string; verdict: string; reason: string; cipher?: string }
-
-const dir = join(import.meta.dirname, '../../fixtures/archives/openpgp');
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Entry[];
-
-function expected(entry: Entry): Record<string, unknown> {
-  return { format: entry.format, verdict: entry.verdict, reason: entry.reason, cipher: entry.cipher };
-}
+const manifest = readManifest('openpgp');
 
 describe('OpenPGP fixtures made by gpg and openpgp.js', () => {
   it('cover every verdict the family can give', () => {
@@ -20,11 +11,10 @@ describe('OpenPGP fixtures made by gpg and openpgp.js', () => {
 
   for (const entry of manifest) {
     it(`${entry.file} (${entry.command}) → ${entry.verdict} ${entry.reason}`, async () => {
-      const bytes = readFileSync(join(dir, entry.file));
-      for (const result of [await verify({ buffer: bytes }), await verify({ path: join(dir, entry.file) })]) {
-        expect({ format: result.format, verdict: result.verdict, reason: result.reason, cipher: result.cipher }).toEqual(expected(entry));
-        expect(result.advice === '').toBe(entry.verdict === 'accept');
-      }
+      const { name, bytes } = fixtureBytes('openpgp', entry);
+      const { fromBuffer, fromPath } = await verifyBothWays(name, bytes);
+      expectManifestVerdict(fromBuffer, entry);
+      expectManifestVerdict(fromPath, entry);
     });
   }
 });
