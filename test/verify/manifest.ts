@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import { verify } from '../../src/verify/index.js';
 import type { VerifyResult } from '../../src/verify/types.js';
@@ -55,4 +56,23 @@ export function expectManifestVerdict(result: VerifyResult, entry: ManifestEntry
   });
   if (result.verdict === 'accept') expect(result.advice).toBe('');
   else expect(result.advice.length).toBeGreaterThan(20);
+}
+
+/**
+ * Fixtures with random bytes overwritten and, one time in four, cut short: each must still get a
+ * verdict within 2 s, never an exception.
+ */
+export async function expectVerdictsUnderFlipsAndCuts(seeds: readonly Buffer[], numRuns = 300): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), async (seed, flips, cut) => {
+      const bytes = Buffer.from(seed);
+      for (const [at, value] of flips) bytes[at % bytes.length] = value;
+      const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
+      const started = Date.now();
+      const result = await verify({ buffer: input });
+      expect(['accept', 'reject']).toContain(result.verdict);
+      expect(Date.now() - started).toBeLessThan(2000);
+    }),
+    { numRuns },
+  );
 }

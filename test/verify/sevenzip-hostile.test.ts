@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/index.js';
+import { expectVerdictsUnderFlipsAndCuts } from './manifest.js';
 
 // Hostile 7z files, made by mutating 7-Zip's own output: no tool writes a lying header on purpose.
 const dir = join(import.meta.dirname, '../../fixtures/archives/7z');
@@ -85,17 +85,6 @@ describe('7z with lying headers', () => {
 
   it('gives every mutated or cut fixture a verdict in bounded time, never an exception', async () => {
     const files = readdirSync(dir).filter((file) => file.endsWith('.7z'));
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...files), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), async (file, flips, cut) => {
-        const bytes = Buffer.from(fixture(file));
-        for (const [at, value] of flips) bytes[at % bytes.length] = value;
-        const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
-        const started = Date.now();
-        const result = await verify({ buffer: input });
-        expect(['accept', 'reject']).toContain(result.verdict);
-        expect(Date.now() - started).toBeLessThan(2000);
-      }),
-      { numRuns: 300 },
-    );
+    await expectVerdictsUnderFlipsAndCuts(files.map((file) => fixture(file)));
   });
 });
