@@ -29,6 +29,8 @@ export interface IntakeDeps {
   logger: Logger;
   /** stored names unique within a case, across workers and retries */
   names: NameRegistry;
+  /** bounds the message bytes held at once across this process's jobs; unbounded without it */
+  budget?: { run<T>(bytes: number, fn: () => Promise<T>): Promise<T> };
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
   checkpoint?: (step: IntakeStep) => void;
 }
@@ -44,10 +46,12 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
     log.info('outcome already recorded; finished the remaining steps');
     return undefined;
   }
-  const meta = await readSpoolMeta(spoolId, deps.store);
+  const { meta, size } = await readSpoolMeta(spoolId, deps.store);
   const open = await caseIsOpen(meta.caseNumber, deps.registry);
   if (!open) await removePartialWork(meta, deps.store);
-  const outcome = open ? await processMessage(meta, deps, log) : closedCaseOutcome(meta);
+  // the parsed attachments and the copies being stored: about twice the spooled size in memory
+  const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
+  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log)) : closedCaseOutcome(meta);
   await deps.store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId, caseNumber: meta.caseNumber, kind: outcome.kind }, { name: spoolId });
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps);
@@ -79,13 +83,14 @@ async function finish(spoolId: string, deps: IntakeDeps): Promise<void> {
   });
 }
 
-async function readSpoolMeta(spoolId: string, store: ObjectStore): Promise<SpoolMeta> {
+async function readSpoolMeta(spoolId: string, store: ObjectStore): Promise<{ meta: SpoolMeta; size: number }> {
   const info = await store.head(spoolObjectId(spoolId));
   const meta = info.meta as Partial<SpoolMeta>;
   if (typeof meta.caseNumber !== 'string' || typeof meta.receivedAt !== 'string' || typeof meta.mailFrom !== 'string') {
     throw new UnrecoverableError(`spool object ${spoolId} has no usable metadata`);
   }
-  return { ...(meta as SpoolMeta), spoolId, rcptTo: meta.rcptTo ?? [], automatic: meta.automatic ?? false, clientAddress: meta.clientAddress ?? '', sessionId: meta.sessionId ?? '' };
+  const full = { ...(meta as SpoolMeta), spoolId, rcptTo: meta.rcptTo ?? [], automatic: meta.automatic ?? false, clientAddress: meta.clientAddress ?? '', sessionId: meta.sessionId ?? '' };
+  return { meta: full, size: info.size };
 }
 
 /** The case may have closed (or been removed) between the SMTP door and now. */

@@ -7,7 +7,6 @@ import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { MemoryBudget } from './memory-budget.js';
-import { spoolObjectId } from './outcome.js';
 import { sweepOrphanSpool } from './spool-sweep.js';
 import { redisNameRegistry } from './stored-names.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
@@ -47,9 +46,8 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), checkpoint: testCrashHook(config) };
-  const budget = new MemoryBudget(config.workerMemoryBytes);
-  const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps, budget), {
+  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config) };
+  const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
@@ -71,11 +69,9 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   };
 }
 
-async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps, budget: MemoryBudget): Promise<void> {
+async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps): Promise<void> {
   const spoolId = job.data.spoolId;
-  // a missing spool object weighs nothing: processIntake decides what that means
-  const bytes = await deps.store.head(spoolObjectId(spoolId)).then((info) => info.size, () => 0);
-  await budget.run(2 * bytes, () => processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) }));
+  await processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) });
 }
 
 /** Every worker sweeps now and then; sweeps are idempotent, so several workers doing it is harmless. */

@@ -140,6 +140,15 @@ describe('processIntake', () => {
     await expect(processIntake('NOSUCHSPOOLID', deps)).rejects.toMatchObject({ name: 'UnrecoverableError' });
   });
 
+  it('holds a message under the memory budget, weighed at twice its spooled size', async () => {
+    const spoolId = await spool(store, sample('simple-7z.eml'));
+    const size = (await store.head(`spool/${spoolId}`)).size;
+    const weighed: number[] = [];
+    const budget = { run: <T>(bytes: number, fn: () => Promise<T>) => (weighed.push(bytes), fn()) };
+    await processIntake(spoolId, { ...deps, budget });
+    expect(weighed).toEqual([2 * size]);
+  });
+
   it('drops quietly a ghost job: one whose door gave up on the message (4xx) before the add landed', async () => {
     await store.put('abandoned', Readable.from([]), { spoolId: 'GHOSTSPOOLID' }, { name: 'GHOSTSPOOLID' });
     await expect(processIntake('GHOSTSPOOLID', deps)).resolves.toBeUndefined();
