@@ -1,4 +1,4 @@
-import type { Outcome, RefusedFile } from '../pipeline/types.js';
+import type { Outcome, RefusedFile } from '../jobs/types.js';
 
 /**
  * The words and codes every reply shares. Pure. Reason codes come from src/verify (and the intake

@@ -9,10 +9,11 @@ import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
 import { sanitizeFilename } from './filenames.js';
-import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
+import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
+import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import type { NameRegistry } from './stored-names.js';
-import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
+import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
  * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,

@@ -3,7 +3,7 @@ import { simpleParser } from 'mailparser';
 import { isPermanent, safeFileName } from '../../src/notify/deliver.js';
 import { buildDsn, deliveryStatus, dsnSubject } from '../../src/notify/dsn.js';
 import { buildEngineerNotice, engineerSubject, shellWord } from '../../src/notify/engineer.js';
-import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/notify/jobs.js';
+import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/jobs/ids.js';
 import { buildReceipt } from '../../src/notify/receipt.js';
 import { isRetryableStatus, signature, webhookPayload } from '../../src/notify/webhook.js';
 import { dsnStatus, humanSize, rfc5322Date, safeName } from '../../src/notify/words.js';

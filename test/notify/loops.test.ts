@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Outcome } from '../../src/pipeline/types.js';
+import type { Outcome } from '../../src/jobs/types.js';
 import { CASE, makeOutcome, OWNER, REFUSED_TXT, startHarness, type Harness } from './helpers.js';
 import { startSink, type Sink } from './sink.js';
 
