@@ -1,3 +1,5 @@
+import type { ReasonCode } from '../reasons/table.js';
+
 /**
  * The job contract: what travels between stages, and the records they leave in the store for each
  * other. Job data holds ids only: message bodies, files and keys stay in the encrypted store.
@@ -69,7 +71,7 @@ export interface RefusedFile {
   originalName: string;
   size: number;
   format: string;
-  reason: string;
+  reason: ReasonCode;
   advice: string;
 }
 
