@@ -1,5 +1,3 @@
-import type { ReasonCode } from '../reasons/table.js';
-
 /**
  * The job contract: what travels between stages, and the records they leave in the store for each
  * other. Job data holds ids only: message bodies, files and keys stay in the encrypted store.
@@ -41,58 +39,4 @@ export interface WebhookJobData {
   urlIndex: number;
 }
 
-/** Metadata the SMTP door writes with each spooled message (encrypted with it). */
-export interface SpoolMeta {
-  spoolId: string;
-  caseNumber: string;
-  receivedAt: string;
-  mailFrom: string;
-  rcptTo: string[];
-  messageId?: string;
-  subject?: string;
-  clientAddress: string;
-  heloName?: string;
-  sessionId: string;
-  /** Auto-Submitted / Precedence / null sender: replies to it are suppressed */
-  automatic: boolean;
-}
-
-export interface StoredFile {
-  id: string;
-  originalName: string;
-  storedName: string;
-  size: number;
-  sha256: string;
-  format: string;
-  cipher?: string;
-}
-
-export interface RefusedFile {
-  originalName: string;
-  size: number;
-  format: string;
-  reason: ReasonCode;
-  advice: string;
-}
-
-export type OutcomeKind = 'stored' | 'partial' | 'refused' | 'no-attachment' | 'case-closed';
-
-/** One per spooled message, stored at `outcomes/<spoolId>`; drives replies and notices. */
-export interface Outcome {
-  spoolId: string;
-  caseNumber: string;
-  kind: OutcomeKind;
-  receivedAt: string;
-  processedAt: string;
-  mailFrom: string;
-  rcptTo: string[];
-  from?: string;
-  subject?: string;
-  messageId?: string;
-  automatic: boolean;
-  stored: StoredFile[];
-  refused: RefusedFile[];
-  noteId?: string;
-  /** the original header block, for the DSN's text/rfc822-headers part */
-  originalHeaders: string;
-}
+export type { Outcome, OutcomeKind, RefusedFile, SpoolMeta, StoredFile } from './records.js';

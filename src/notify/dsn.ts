@@ -1,8 +1,9 @@
 import MimeNode from 'nodemailer/lib/mime-node/index.js';
 import type { Outcome } from '../jobs/types.js';
+import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { storedLines } from './receipt.js';
-import { asciiToken, dsnStatus, plural, refusedLine, rfc5322Date, safeName } from './words.js';
+import { asciiToken, dsnStatus, plural, refusedLine, safeName } from './words.js';
 
 /**
  * The DSN a sender gets when something was refused, nothing was attached or the case is closed

@@ -1,7 +1,8 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Outcome } from '../jobs/types.js';
+import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, type ComposeConfig, type ComposedMail } from './compose.js';
-import { fileCount, humanSize, plainReason, rfc5322Date, safeName } from './words.js';
+import { fileCount, humanSize, plainReason, safeName } from './words.js';
 
 /**
  * The notice to the engineer who owns the case: who sent what, each file's verdict, and the

@@ -1,6 +1,7 @@
+import { buffer } from 'node:stream/consumers';
 import { UnrecoverableError } from 'bullmq';
 import { ErrorCode, isCasedropError } from '../errors.js';
-import type { Outcome } from '../jobs/types.js';
+import { outcomeSchema, recordProblem, type Outcome } from '../jobs/records.js';
 import type { ObjectStore } from '../store/types.js';
 
 /**
@@ -10,9 +11,7 @@ import type { ObjectStore } from '../store/types.js';
 export async function readOutcome(store: ObjectStore, outcomeId: string): Promise<Outcome> {
   let text: string;
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(outcomeId)) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
-    text = Buffer.concat(chunks).toString('utf8');
+    text = (await buffer(await store.get(outcomeId))).toString('utf8');
   } catch (err) {
     if (isCasedropError(err, ErrorCode.ObjectNotFound) || isCasedropError(err, ErrorCode.ObjectCorrupt) || isCasedropError(err, ErrorCode.ObjectTruncated)) {
       throw new UnrecoverableError(`${outcomeId}: ${err.code}`);
@@ -29,9 +28,7 @@ function parseOutcome(text: string, outcomeId: string): Outcome {
   } catch {
     throw new UnrecoverableError(`${outcomeId}: not JSON`);
   }
-  const o = value as Partial<Outcome> | null;
-  if (!o || typeof o.spoolId !== 'string' || typeof o.caseNumber !== 'string' || typeof o.kind !== 'string' || typeof o.mailFrom !== 'string') {
-    throw new UnrecoverableError(`${outcomeId}: not an outcome`);
-  }
-  return { ...o, rcptTo: o.rcptTo ?? [], stored: o.stored ?? [], refused: o.refused ?? [], originalHeaders: o.originalHeaders ?? '', automatic: o.automatic ?? false } as Outcome;
+  const parsed = outcomeSchema.safeParse(value);
+  if (!parsed.success) throw new UnrecoverableError(`${outcomeId}: not an outcome (${recordProblem(parsed.error)})`);
+  return parsed.data;
 }

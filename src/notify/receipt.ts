@@ -1,7 +1,8 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Outcome, StoredFile } from '../jobs/types.js';
+import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
-import { humanSize, plural, rfc5322Date, safeName } from './words.js';
+import { humanSize, plural, safeName } from './words.js';
 
 /**
  * The receipt a sender gets when every file was stored: each file with its size and SHA-256, so the

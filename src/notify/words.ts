@@ -63,12 +63,6 @@ export function humanSize(bytes: number): string {
   return `${v.toFixed(1)} ${units[i]} (${bytes} bytes)`;
 }
 
-/** RFC 5322 date-time, e.g. `Tue, 14 Jan 2025 10:00:00 +0000` (toUTCString says GMT, an obsolete zone). */
-export function rfc5322Date(iso: string): string {
-  const d = new Date(iso);
-  return (Number.isNaN(d.getTime()) ? new Date() : d).toUTCString().replace(/GMT$/, '+0000');
-}
-
 /** Printable ASCII without spaces or semicolons, for fields of the delivery-status part. */
 export function asciiToken(s: string): string {
   return s.replace(/[^\x21-\x7e]|;/g, '?');

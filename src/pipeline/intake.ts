@@ -5,6 +5,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { recordProblem, spoolMetaSchema } from '../jobs/records.js';
 import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
@@ -86,12 +87,10 @@ async function finish(spoolId: string, deps: IntakeDeps): Promise<void> {
 
 async function readSpoolMeta(spoolId: string, store: ObjectStore): Promise<{ meta: SpoolMeta; size: number }> {
   const info = await store.head(spoolObjectId(spoolId));
-  const meta = info.meta as Partial<SpoolMeta>;
-  if (typeof meta.caseNumber !== 'string' || typeof meta.receivedAt !== 'string' || typeof meta.mailFrom !== 'string') {
-    throw new UnrecoverableError(`spool object ${spoolId} has no usable metadata`);
-  }
-  const full = { ...(meta as SpoolMeta), spoolId, rcptTo: meta.rcptTo ?? [], automatic: meta.automatic ?? false, clientAddress: meta.clientAddress ?? '', sessionId: meta.sessionId ?? '' };
-  return { meta: full, size: info.size };
+  // the object's own id wins over whatever its metadata claims
+  const parsed = spoolMetaSchema.safeParse({ ...info.meta, spoolId });
+  if (!parsed.success) throw new UnrecoverableError(`spool object ${spoolId} has no usable metadata (${recordProblem(parsed.error)})`);
+  return { meta: parsed.data, size: info.size };
 }
 
 /** The case may have closed (or been removed) between the SMTP door and now. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
 
@@ -107,7 +108,7 @@ function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
       // mailparser may emit 'end' before the last attachment has been read (a message whose root is
       // the attachment), so the level is complete only when every read has finished
       pending.push(
-        readAll(data.content).then(
+        buffer(data.content).then(
           (content) => {
             level.parts[index - 1] = rawPart(data, content, index);
             data.release?.();
@@ -132,12 +133,6 @@ function rawPart(data: AttachmentStream, content: Buffer, index: number): RawPar
   const disposition = (data.headers.get('content-disposition') as { value?: string } | undefined)?.value?.toLowerCase();
   const partId = (data as AttachmentStream & { partId?: string | null }).partId ?? String(index);
   return { partId, filename: data.filename, contentType: data.contentType, disposition, cid: data.cid, content };
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }
 
 function stringHeader(value: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { rfc5322Date } from '../rfc5322.js';
 
 /**
  * The `Received:` trace header the door puts on top of every spooled message (RFC 5321 4.4):
@@ -26,8 +27,6 @@ export interface ReceivedOptions {
 }
 
 const MAX_LINE = 76;
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `[192.0.2.1]`, `[IPv6:2001:db8::1]`; an IPv4-mapped IPv6 address as the IPv4 it is. */
 export function addressLiteral(address: string): string {
@@ -47,12 +46,6 @@ function name(value: string): string {
 // The path of a recipient: no CTLs, spaces or angle brackets.
 function path(value: string): string {
   return value.replace(/[\x00-\x20\x7f<>]/g, '');
-}
-
-export function rfc5322Date(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-  return `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ${time} +0000`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { exampleCaseNumber } from '../cases/number.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -125,7 +126,7 @@ export class Door {
     const found = classifyRecipient(address, config.intakeAddresses, { digits: config.caseDigits });
     const intake = config.intakeAddresses[0]!;
     if (!found.accepted && found.reason === 'badSubaddress') {
-      return this.refuse('subaddressInvalid', { address, digits: String(config.caseDigits), intake: subaddress(intake, exampleNumber(config.caseDigits)) });
+      return this.refuse('subaddressInvalid', { address, digits: String(config.caseDigits), intake: subaddress(intake, exampleCaseNumber(config.caseDigits)) });
     }
     if (!found.accepted) return this.refuse('recipientUnknown', { address, intake });
     if (found.caseNumber === undefined) return undefined;
@@ -167,8 +168,4 @@ export class Door {
 
 function newTransaction(): Transaction {
   return { recipientCases: [] };
-}
-
-function exampleNumber(digits: number): string {
-  return '612345678'.repeat(3).slice(0, digits);
 }

@@ -1,4 +1,5 @@
 import libmime from 'libmime';
+import { exampleCaseNumber } from '../cases/number.js';
 
 /**
  * Finding the case number in a Subject, as customers and their mail clients write it.
@@ -73,6 +74,5 @@ export function verdict(numbers: readonly string[]): CaseFinding {
 
 /** The form to show in a refusal, from the configuration: `Case 612345678`. */
 export function caseExample(opts: SubjectOptions): string {
-  const number = '612345678'.repeat(3).slice(0, opts.digits);
-  return `${opts.prefixes[0] ?? 'Case'} ${number}`;
+  return `${opts.prefixes[0] ?? 'Case'} ${exampleCaseNumber(opts.digits)}`;
 }

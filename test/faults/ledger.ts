@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { openSession, stuffRaw, type SmtpSession } from '../../bench/lib/smtp-client.mjs';
 import { sleep } from '../../bench/lib/procs.mjs';
@@ -300,9 +301,7 @@ function incomplete(spoolId: string, h: Holdings, outbox: Set<string>): string[]
 }
 
 async function readAll(store: ObjectStore, id: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(id)) chunks.push(Buffer.from(c as Uint8Array));
-  return Buffer.concat(chunks);
+  return buffer(await store.get(id));
 }
 
 function listDir(dir: string): string[] {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisCaseRegistry } from '../../src/cases/registry.js';
@@ -59,10 +60,8 @@ export async function readOutcome(store: ObjectStore, spoolId: string): Promise<
   return JSON.parse((await readAll(await store.get(`outcomes/${spoolId}`))).toString('utf8')) as Outcome;
 }
 
-export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
+export function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return buffer(stream);
 }
 
 /** The real verifier: the pipeline's tests judge attachments exactly as production does. */

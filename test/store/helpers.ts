@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { expect } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { isCasedropError } from '../../src/errors.js';
@@ -43,9 +44,7 @@ export function randomSource(size: number, pieceSizes = [1, 1000, 70_000, CHUNK,
 }
 
 export async function readAll(store: ObjectStore, id: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of await store.get(id)) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+  return buffer(await store.get(id));
 }
 
 /** Reads as far as it can; returns what was emitted before the failure and the failure itself. */

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
@@ -66,8 +67,6 @@ export async function printCaseNotes(ctx: CliContext, store: ObjectStore, caseNu
   for (const info of await heads(store, `${caseNotesNamespace(caseNumber)}/`)) {
     const m = info.meta;
     ctx.out(`--- ${str(m.receivedAt)} from ${cell(m.from) || cell(m.sender)}${m.subject ? ` — ${cell(m.subject)}` : ''}${m.truncated === true ? ' (truncated)' : ''}`);
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(info.id)) chunks.push(c as Buffer);
-    ctx.out(Buffer.concat(chunks).toString('utf8'));
+    ctx.out((await buffer(await store.get(info.id))).toString('utf8'));
   }
 }

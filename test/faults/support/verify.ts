@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { pino } from 'pino';
 import { countOutbox, queueCounts } from '../../../bench/lib/casedrop.mjs';
 import { parseMasterKeys } from '../../../src/keys/ring.js';
@@ -22,9 +23,7 @@ export function storeOf(env: Record<string, string | undefined>): EncryptedStore
 /** Reads one object to the end; its SHA-256, or the error that stopped the read. */
 export async function readBack(store: EncryptedStore, id: string): Promise<{ sha256: string; bytes: Buffer } | { error: string }> {
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(id)) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await buffer(await store.get(id));
     return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
   } catch (err) {
     return { error: `${(err as { code?: string }).code ?? ''} ${(err as Error).message}` };
