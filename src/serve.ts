@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RedisCaseRegistry } from './cases/registry.js';
 import type { Config } from './config/schema.js';
@@ -14,6 +15,8 @@ export interface Running {
   /** the SMTP port actually bound (for port 0 in tests), when the role has one */
   smtpPort?: number;
   httpPort?: number;
+  /** the ops port (/healthz, /metrics) of an SMTP door or a worker run apart */
+  opsPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -43,11 +46,12 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     }
     if (has(role, 'http')) {
       const { buildHttp } = await import('./http/server.js');
-      const app = buildHttp({ logger: log, redis: producer });
-      await app.listen({ host: config.httpHost, port: config.httpPort });
-      const address = app.server.address();
-      running.httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-      doors.push({ name: 'http', stop: () => app.close() });
+      running.httpPort = await listen(buildHttp({ logger: log, redis: producer }), config.httpHost, config.httpPort, doors, 'http');
+    }
+    const opsPort = role === 'smtp' ? config.smtpOpsPort : role === 'worker' ? config.workerOpsPort : undefined;
+    if (opsPort !== undefined) {
+      const { buildOps } = await import('./http/ops.js');
+      running.opsPort = await listen(buildOps({ logger: log, redis: producer }), config.httpHost, opsPort, doors, 'ops');
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([
@@ -69,6 +73,14 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     ...running,
     stop: () => stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log),
   };
+}
+
+/** Listens and registers the server to be stopped with the doors; the port actually bound. */
+async function listen(app: FastifyInstance, host: string, port: number, doors: Stoppable[], name: string): Promise<number> {
+  doors.push({ name, stop: () => app.close() });
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : port;
 }
 
 function connections(...clients: (Redis | undefined)[]): Stoppable {

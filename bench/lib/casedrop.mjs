@@ -41,6 +41,11 @@ export function casedropEnv({ dataDir, redisUrl, prefix = 'casedrop', smtpPort, 
   };
 }
 
+/** One free port per process for whichever of the HTTP port and the ops ports its role listens on. */
+export function opsPortEnv(port) {
+  return { CASEDROP_HTTP_PORT: String(port), CASEDROP_SMTP_OPS_PORT: String(port), CASEDROP_WORKER_OPS_PORT: String(port) };
+}
+
 /** Runs a casedrop CLI command to completion (e.g. ['case', 'open', '612345678', '--owner', 'x@y']). */
 export async function runCli(env, args, { timeoutMs = 30_000 } = {}) {
   const { stdout } = await execFileP(process.execPath, [cliPath, ...args], { env, cwd: repoRoot, timeout: timeoutMs });
@@ -50,8 +55,8 @@ export async function runCli(env, args, { timeoutMs = 30_000 } = {}) {
 /**
  * Starts one process per role (`all`, or `smtp` and `worker`) under `dir`. Returns
  * { smtpPort, env, dataDir, processes: [{ role, child, pid, logFile }], stop() }.
- * Each process gets its own free HTTP port so several roles can run on one host (only `http` and
- * `all` listen on it). Ready means: the SMTP port accepts and each process logged `casedrop started`.
+ * Each process gets its own free port for its HTTP or ops endpoints (/healthz, /metrics), so several
+ * roles can run on one host. Ready means: the SMTP port accepts and each process logged `casedrop started`.
  */
 export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'worker'], overrides = {} } = {}) {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
@@ -64,7 +69,7 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
     const logFile = join(dir, `casedrop-${role}.log`);
     const httpPort = await freePort();
     const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', role], {
-      env: { ...env, CASEDROP_HTTP_PORT: String(httpPort) }, cwd: repoRoot, logFile,
+      env: { ...env, ...opsPortEnv(httpPort) }, cwd: repoRoot, logFile,
     });
     processes.push({ role, child, pid: child.pid, logFile, httpPort });
   }

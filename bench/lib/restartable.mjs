@@ -4,7 +4,7 @@
 // is never read from a previous life's log.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { casedropEnv, cliPath as builtCli, newMasterKeys, repoRoot, serviceNodeFlags } from './casedrop.mjs';
+import { casedropEnv, cliPath as builtCli, newMasterKeys, opsPortEnv, repoRoot, serviceNodeFlags } from './casedrop.mjs';
 import { freePort, spawnLogged, stopChild, waitForPort, waitUntil } from './procs.mjs';
 
 /**
@@ -30,7 +30,7 @@ export async function restartableCasedrop(dir, { redisUrl, prefix, overrides = {
     logs.push(logFile);
     const httpPort = await freePort();
     const child = spawnLogged(process.execPath, [...serviceNodeFlags, cli, 'serve', '--role', role], {
-      env: { ...env, CASEDROP_HTTP_PORT: String(httpPort), ...extraEnv }, cwd: repoRoot, logFile,
+      env: { ...env, ...opsPortEnv(httpPort), ...extraEnv }, cwd: repoRoot, logFile,
     });
     const proc = { role, child, pid: child.pid, logFile, incarnation };
     live.set(role, proc);

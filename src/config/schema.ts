@@ -106,6 +106,10 @@ export const settings = {
   // http
   httpHost: setting('CASEDROP_HTTP_HOST', z.string().min(1), '127.0.0.1', 'HTTP listen address (health, metrics).'),
   httpPort: setting('CASEDROP_HTTP_PORT', port, '8080', 'HTTP listen port.'),
+  smtpOpsPort: setting('CASEDROP_SMTP_OPS_PORT', port, '8081',
+    'With `--role smtp`, the port where the door serves its own `/healthz` and `/metrics` (on `CASEDROP_HTTP_HOST`); with `all`, the HTTP port serves them.'),
+  workerOpsPort: setting('CASEDROP_WORKER_OPS_PORT', port, '8082',
+    'With `--role worker`, the port where the worker serves its own `/healthz` and `/metrics` (on `CASEDROP_HTTP_HOST`).'),
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;

@@ -3,19 +3,19 @@ import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
+import { outcomeId } from '../jobs/ids.js';
+import { countJobs } from '../jobs/observe.js';
+import { createQueue } from '../jobs/queues.js';
+import { QueueName, type NotifyJobData, type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
 import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
-import { outcomeId } from '../jobs/ids.js';
-import { createQueue } from '../jobs/queues.js';
-import { QueueName, type NotifyJobData } from '../jobs/types.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { outboxDeliverer, smtpDeliverer, type Deliverer } from './deliver.js';
-import type { OutboundJobData, WebhookJobData } from '../jobs/types.js';
 import { processNotify, type NotifyDeps } from './notify.js';
-import { readOutcome } from './outcome.js';
 import { processOutbound, type OutboundDeps } from './outbound.js';
+import { readOutcome } from './outcome.js';
 import { redisRateLimiter } from './rate-limit.js';
 import { postWebhook, webhookPayload } from './webhook.js';
 
@@ -87,6 +87,7 @@ function worker<T>(name: QueueName, config: Config, redis: Redis, log: Logger, c
     stalledInterval: config.workerStalledCheckMs,
     maxStalledCount: 2,
   });
+  countJobs(w, name);
   w.on('failed', (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, `${name} job failed`));
   w.on('error', (err) => log.error({ queue: name, err: err.message }, `${name} worker error`));
   return w;

@@ -1,11 +1,11 @@
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
+import { outboundJobId, webhookJobId } from '../jobs/ids.js';
+import type { Outcome } from '../jobs/types.js';
+import { type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
-import type { Outcome } from '../jobs/types.js';
 import type { ObjectStore } from '../store/types.js';
-import { outboundJobId, webhookJobId } from '../jobs/ids.js';
-import { type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
 import { readOutcome } from './outcome.js';
 import { decideSenderReply, normaliseAddress, type SenderDecision } from './policy.js';
 import type { RateLimiter } from './rate-limit.js';

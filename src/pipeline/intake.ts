@@ -4,17 +4,18 @@ import { UnrecoverableError } from 'bullmq';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
 import { recordProblem, spoolMetaSchema } from '../jobs/records.js';
+import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
+import type { Logger } from '../log.js';
+import { filesProcessed } from '../metrics.js';
 import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { sanitizeFilename } from './filenames.js';
-import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import type { NameRegistry } from './stored-names.js';
-import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
  * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,
@@ -173,7 +174,11 @@ interface Judged {
 async function judgeAll(parts: ParsedAttachment[], verify: IntakeDeps['verify']): Promise<Judged[]> {
   const judged: Judged[] = [];
   // one at a time: each verification may decrypt in memory, and a message holds at most 20 MB anyway
-  for (const part of parts) judged.push({ part, verdict: await judgeOne(part, verify) });
+  for (const part of parts) {
+    const verdict = await judgeOne(part, verify);
+    filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
+    judged.push({ part, verdict });
+  }
   return judged;
 }
 

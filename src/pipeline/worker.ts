@@ -2,16 +2,17 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
+import { countJobs } from '../jobs/observe.js';
+import { createQueue } from '../jobs/queues.js';
+import { QueueName, type IntakeJobData } from '../jobs/types.js';
 import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
+import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
 import { MemoryBudget } from './memory-budget.js';
 import { sweepOrphanSpool } from './spool-sweep.js';
 import { redisNameRegistry } from './stored-names.js';
-import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
-import { createQueue } from '../jobs/queues.js';
-import { QueueName, type IntakeJobData } from '../jobs/types.js';
 
 export interface IntakeWorkerOptions {
   config: Config;
@@ -55,6 +56,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     stalledInterval: config.workerStalledCheckMs,
     maxStalledCount: 2,
   });
+  countJobs(worker, QueueName.intake);
   const sweeper = startSpoolSweeper(config, redis, options.store, log);
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'intake job failed'));
   worker.on('error', (err) => log.error({ err: err.message }, 'intake worker error'));

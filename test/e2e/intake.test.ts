@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import nodemailer from 'nodemailer';
 import { RedisCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
 import { caseFilesNamespace, outcomeId } from '../../src/jobs/ids.js';
-import type { Outcome } from '../../src/jobs/types.js';
+import { outcomeSchema, type Outcome } from '../../src/jobs/records.js';
+import { createLogger } from '../../src/log.js';
+import { registry } from '../../src/metrics.js';
 import { createRedis } from '../../src/redis.js';
 import { serve, type Running } from '../../src/serve.js';
 import { openStore } from '../../src/store/open.js';
@@ -57,14 +59,8 @@ async function send(file: string): Promise<string> {
 }
 
 async function outcomeOf(spoolId: string): Promise<Outcome> {
-  const deadline = Date.now() + 20_000;
-  while (!(await store.exists(outcomeId(spoolId)))) {
-    if (Date.now() > deadline) throw new Error(`no outcome for ${spoolId}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(outcomeId(spoolId))) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outcome;
+  await vi.waitFor(async () => expect(await store.exists(outcomeId(spoolId))).toBe(true), { timeout: 20_000, interval: 50 });
+  return outcomeSchema.parse(JSON.parse((await buffer(await store.get(outcomeId(spoolId)))).toString('utf8')));
 }
 
 async function storedNames(): Promise<string[]> {
@@ -72,6 +68,47 @@ async function storedNames(): Promise<string[]> {
   for (const id of await store.list(`${caseFilesNamespace(CASE)}/`)) names.push(String((await store.head(id)).meta.originalName));
   return names;
 }
+
+/** Every series a message moves, summed over its labels (histograms by their count). */
+async function seriesTotals(): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for (const metric of await registry.getMetricsAsJSON()) {
+    for (const v of metric.values) {
+      const name = 'metricName' in v && typeof v.metricName === 'string' ? v.metricName : metric.name;
+      if (/_(bucket|sum)$/.test(name)) continue;
+      const labels = Object.entries(v.labels).filter(([k]) => k !== 'le').map(([k, x]) => `${k}=${String(x)}`).sort().join(',');
+      totals.set(`${name}{${labels}}`, (totals.get(`${name}{${labels}}`) ?? 0) + v.value);
+    }
+  }
+  return totals;
+}
+
+describe('metrics', () => {
+  // the process's own series (CPU, heap, event loop) come from prom-client; these are casedrop's
+  const own = (name: string) => name.startsWith('casedrop_') && !/^casedrop_(process|nodejs)_/.test(name);
+
+  it('moves every casedrop series a mixed message passes through, each with the labels that say what happened', async () => {
+    const before = await seriesTotals();
+    const outcome = await outcomeOf(await send('verdicts.eml'));
+    // the replies go out after the outcome; the outbound jobs finish after the mail is handed over
+    const moved = (key: string, after: Map<string, number>) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    await vi.waitFor(async () => expect(moved('casedrop_jobs_total{queue=outbound,result=completed}', await seriesTotals())).toBe(2), { timeout: 20_000 });
+    const after = await seriesTotals();
+    expect(moved('casedrop_smtp_replies_total{code=250,reason=queued}', after)).toBe(1);
+    expect(moved('casedrop_smtp_accept_seconds_count{}', after)).toBe(1);
+    expect(moved('casedrop_files_total{reason=encrypted,verdict=accept}', after)).toBe(outcome.stored.length);
+    expect(moved('casedrop_files_total{reason=unencrypted,verdict=reject}', after)).toBe(1);
+    expect(moved('casedrop_files_total{reason=weak-zipcrypto,verdict=reject}', after)).toBe(1);
+    expect(moved('casedrop_jobs_total{queue=intake,result=completed}', after)).toBe(1);
+    expect(moved('casedrop_jobs_total{queue=notify,result=completed}', after)).toBe(1);
+    expect(moved('casedrop_replies_total{kind=dsn,result=sent}', after)).toBe(1);
+    expect(moved('casedrop_replies_total{kind=engineer,result=sent}', after)).toBe(1);
+    // and no casedrop metric is left that nothing moves
+    const metricsMoved = new Set([...after.keys()].filter((k) => moved(k, after) > 0).map((k) => k.replace(/(_count)?\{.*$/, '')));
+    const declared = (await registry.getMetricsAsJSON()).map((m) => m.name).filter(own);
+    expect(declared.filter((name) => !metricsMoved.has(name))).toEqual([]);
+  });
+});
 
 describe('an SMTP send ends as files in the case, with one answer each', () => {
   it('stores the encrypted archives of a mixed message, refuses the rest, and sends a DSN naming them', async () => {

@@ -2,11 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { openSession, stuffRaw, type SmtpSession } from '../../bench/lib/smtp-client.mjs';
 import { sleep } from '../../bench/lib/procs.mjs';
+import { openSession, stuffRaw, type SmtpSession } from '../../bench/lib/smtp-client.mjs';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
 import type { Outcome } from '../../src/jobs/types.js';
+import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { ObjectStore } from '../../src/store/types.js';
 

@@ -26,6 +26,8 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     CASEDROP_MASTER_KEYS: testMasterKeys(),
     CASEDROP_SMTP_PORT: '0',
     CASEDROP_HTTP_PORT: '0',
+    CASEDROP_SMTP_OPS_PORT: '0',
+    CASEDROP_WORKER_OPS_PORT: '0',
     ...overrides,
   });
   return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
+import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/jobs/ids.js';
 import { isPermanent, safeFileName } from '../../src/notify/deliver.js';
 import { buildDsn, deliveryStatus, dsnSubject } from '../../src/notify/dsn.js';
 import { buildEngineerNotice, engineerSubject, shellWord } from '../../src/notify/engineer.js';
-import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/jobs/ids.js';
 import { buildReceipt } from '../../src/notify/receipt.js';
 import { isRetryableStatus, signature, webhookPayload } from '../../src/notify/webhook.js';
 import { dsnStatus, humanSize, safeName } from '../../src/notify/words.js';

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Attachment } from 'mailparser';
 import libmime from 'libmime';
+import { jobsFinished } from '../../src/metrics.js';
+import { redisKey } from '../../src/redis-keys.js';
 import { CASE, makeOutcome, OWNER, REFUSED_TXT, REFUSED_ZIPCRYPTO, startHarness, type Harness } from './helpers.js';
 import { startSink, type Sink, type SunkMail } from './sink.js';
-import { redisKey } from '../../src/redis-keys.js';
 
 /**
  * The notify stage against a real SMTP sink (smtp-server on port 0 as the relay): what reaches the
@@ -190,12 +191,14 @@ describe('relay failures', () => {
     await sink.close();
     sink = await startSink((address, attempt) => (address === 'customer@example.com' && attempt === 1 ? { code: 451, text: '4.3.0 try later' } : undefined));
     h = await startHarness({ CASEDROP_RELAY_URL: sink.url });
+    const retriedBefore = await outboundJobs('retried');
     const outcome = makeOutcome();
     await h.notify(outcome);
     const job = await h.settle('outbound', `${outcome.spoolId}-sender`);
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsMade).toBe(2);
     expect(sink.mails.filter(toSender)).toHaveLength(1);
+    await vi.waitFor(async () => expect(await outboundJobs('retried')).toBe(retriedBefore + 1));
   });
 
   it('fails a permanent refusal (550) at once and keeps it in the failed set', async () => {
@@ -203,6 +206,7 @@ describe('relay failures', () => {
     await sink.close();
     sink = await startSink((address) => (address === 'customer@example.com' ? { code: 550, text: '5.1.1 no such user' } : undefined));
     h = await startHarness({ CASEDROP_RELAY_URL: sink.url });
+    const failedBefore = await outboundJobs('failed');
     const outcome = makeOutcome();
     await h.notify(outcome);
     const job = await h.settle('outbound', `${outcome.spoolId}-sender`);
@@ -211,5 +215,12 @@ describe('relay failures', () => {
     expect(job.failedReason).toMatch(/relay refused the mail: .*550/);
     expect(sink.refusals).toBe(1);
     expect(sink.mails.filter(toEngineer)).toHaveLength(1);
+    await vi.waitFor(async () => expect(await outboundJobs('failed')).toBe(failedBefore + 1));
   });
 });
+
+/** `casedrop_jobs_total` of the outbound queue for one result. */
+async function outboundJobs(result: 'retried' | 'failed'): Promise<number> {
+  const { values } = await jobsFinished.get();
+  return values.filter((v) => v.labels.queue === 'outbound' && v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
+}

@@ -7,14 +7,14 @@ import type { Redis } from 'ioredis';
 import { RedisCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
-import { createLogger } from '../../src/log.js';
 import { createQueue } from '../../src/jobs/queues.js';
 import { QueueName, type Outcome, type SpoolMeta } from '../../src/jobs/types.js';
+import { createLogger } from '../../src/log.js';
+import { redisNameRegistry, type NameRegistry } from '../../src/pipeline/stored-names.js';
 import { openStore } from '../../src/store/index.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { verify } from '../../src/verify/index.js';
 import type { VerifyInput, VerifyResult } from '../../src/verify/types.js';
-import { redisNameRegistry, type NameRegistry } from '../../src/pipeline/stored-names.js';
 
 export const CASE = '612345678';
 export const silent = createLogger('silent');

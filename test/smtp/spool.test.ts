@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
-import type { SpoolMeta } from '../../src/jobs/types.js';
 import { ErrorCode, isCasedropError } from '../../src/errors.js';
+import type { SpoolMeta } from '../../src/jobs/types.js';
 import { createLogger } from '../../src/log.js';
 import { ready } from '../../src/redis.js';
 import { startSmtp } from '../../src/smtp/index.js';
-import { enospc, FaultyStore } from './faulty-store.js';
 import { item, manifest, message, queuedId, sendWithNodemailer, startDoor, type TestDoor } from './door.js';
+import { enospc, FaultyStore } from './faulty-store.js';
 import { privateRedis, type PrivateRedis } from './private-redis.js';
 
 /**
