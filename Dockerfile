@@ -1,5 +1,7 @@
 # casedrop from this repository: build once, run one role per container if you scale out.
-FROM node:20-bookworm-slim AS build
+# Node 24: the current long-term-support line (Node 20 left LTS in April 2026); keep it in step with
+# .nvmrc and "engines" in package.json (test/deploy/node-version.test.ts checks the three).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -7,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
