@@ -35,7 +35,7 @@ export const settings = {
   mode: setting('NODE_ENV', z.enum(['development', 'production', 'test']), 'development',
     '`production` makes a missing master key a start-up error instead of creating one.'),
   logLevel: setting('CASEDROP_LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info',
-    'pino log level.'),
+    'pino log level. Below `debug`, email addresses in logs show as a stable hash and their domain (`#3f9a…@example.com`).'),
   hostname: setting('CASEDROP_HOSTNAME', z.string().min(1), 'localhost',
     'Name this host uses in its SMTP greeting, `Received:` headers and DSN `Reporting-MTA`.'),
   dataDir: setting('CASEDROP_DATA_DIR', z.string().min(1), './data',
