@@ -25,7 +25,7 @@ async function expectCorrupt(bytes: Buffer, error: RegExp): Promise<void> {
   const started = Date.now();
   const result = await verify({ buffer: bytes });
   expect(result).toMatchObject({ format: 'openpgp', verdict: 'reject', reason: 'corrupt' });
-  expect(String(result.details.error)).toMatch(error);
+  expect(String(result.details.problem)).toMatch(error);
   expect(Date.now() - started).toBeLessThan(2000);
 }
 

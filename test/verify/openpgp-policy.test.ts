@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeMessage, type MessageShape } from '../../src/verify/openpgp-policy.js';
+import { judgeMessage, type MessageShape } from '../../src/verify/openpgp/policy.js';
 
 // Branches no installed tool reaches: GnuPG 2.2 writes neither the LibrePGP AEAD packet (tag 20)
 // nor anonymous recipients by default, and no tool wraps a session key with CAST5 any more.

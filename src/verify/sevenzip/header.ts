@@ -1,8 +1,9 @@
 import { crc32 } from 'node:zlib';
 import { decodeLzma } from './lzma-decode.js';
-import { Cursor, SevenZipFormatError } from './sevenzip-cursor.js';
-import { Id, readStreamsInfo, type Folder, type StreamsInfo } from './sevenzip-streams.js';
-import type { ByteSource } from './source.js';
+import { malformed } from '../common/malformed.js';
+import { Cursor } from './cursor.js';
+import { Id, readStreamsInfo, type Folder, type StreamsInfo } from './streams.js';
+import type { ByteSource } from '../common/source.js';
 
 /**
  * The 7z signature header and the header it points at, read and checked without a password:
@@ -24,14 +25,14 @@ export type HeaderView =
 
 export async function readHeaderView(source: ByteSource): Promise<HeaderView> {
   const start = await source.read(0, 32);
-  if (start.length < 32) throw new SevenZipFormatError('signature header truncated');
-  if (crc32(start.subarray(12, 32)) !== start.readUInt32LE(8)) throw new SevenZipFormatError('start header CRC mismatch');
+  if (start.length < 32) malformed('signature header truncated');
+  if (crc32(start.subarray(12, 32)) !== start.readUInt32LE(8)) malformed('start header CRC mismatch');
   const offset = safe(start.readBigUInt64LE(12));
   const size = safe(start.readBigUInt64LE(20));
   if (size === 0) return { kind: 'empty' };
-  if (size > MAX_HEADER_BYTES || 32 + offset + size > source.size) throw new SevenZipFormatError(`header (${size} bytes at ${32 + offset}) outside the ${source.size}-byte file`);
+  if (size > MAX_HEADER_BYTES || 32 + offset + size > source.size) malformed(`header (${size} bytes at ${32 + offset}) outside the ${source.size}-byte file`);
   const header = await source.read(32 + offset, size);
-  if (crc32(header) !== start.readUInt32LE(28)) throw new SevenZipFormatError('header CRC mismatch');
+  if (crc32(header) !== start.readUInt32LE(28)) malformed('header CRC mismatch');
   return parseHeader(header, source, 32 + offset);
 }
 
@@ -39,11 +40,11 @@ async function parseHeader(header: Buffer, source: ByteSource, headerStart: numb
   const cursor = new Cursor(header);
   const id = cursor.byte();
   if (id === Id.Header) return { kind: 'header', encoded: false, folders: mainFolders(cursor, headerStart) };
-  if (id !== Id.EncodedHeader) throw new SevenZipFormatError(`unknown header type 0x${id.toString(16)}`);
+  if (id !== Id.EncodedHeader) malformed(`unknown header type 0x${id.toString(16)}`);
   const streams = readStreamsInfo(cursor);
   checkPackRange(streams, headerStart);
   const [folder, ...more] = streams.folders;
-  if (!folder || more.length > 0 || streams.packSizes.length !== 1) throw new SevenZipFormatError('encoded header is not one packed stream');
+  if (!folder || more.length > 0 || streams.packSizes.length !== 1) malformed('encoded header is not one packed stream');
   const aes = folder.coders.find((coder) => coder.id === AES_CODER);
   if (aes) return { kind: 'encrypted-header', coder: aes.properties };
   const decoded = await decodeHeader(folder, streams, source);
@@ -54,12 +55,12 @@ async function parseHeader(header: Buffer, source: ByteSource, headerStart: numb
 
 async function decodeHeader(folder: Folder, streams: StreamsInfo, source: ByteSource): Promise<Buffer> {
   const [coder, ...more] = folder.coders;
-  if (!coder || more.length > 0 || coder.id !== LZMA_CODER || coder.properties.length !== 5) throw new SevenZipFormatError(`header compressed with an unsupported method ${folder.coders.map((c) => c.id).join('+')}`);
+  if (!coder || more.length > 0 || coder.id !== LZMA_CODER || coder.properties.length !== 5) malformed(`header compressed with an unsupported method ${folder.coders.map((c) => c.id).join('+')}`);
   const size = folder.unpackSizes[0]!;
-  if (size > MAX_DECODED_HEADER_BYTES) throw new SevenZipFormatError(`compressed header of ${size} bytes exceeds the ${MAX_DECODED_HEADER_BYTES}-byte bound`);
+  if (size > MAX_DECODED_HEADER_BYTES) malformed(`compressed header of ${size} bytes exceeds the ${MAX_DECODED_HEADER_BYTES}-byte bound`);
   const packed = await source.read(32 + streams.packPos, streams.packSizes[0]!);
   const decoded = decodeLzma(coder.properties, packed, size);
-  if (decoded.length !== size || (folder.unpackCrc !== undefined && crc32(decoded) !== folder.unpackCrc)) throw new SevenZipFormatError('compressed header does not decode to its CRC');
+  if (decoded.length !== size || (folder.unpackCrc !== undefined && crc32(decoded) !== folder.unpackCrc)) malformed('compressed header does not decode to its CRC');
   return decoded;
 }
 
@@ -83,10 +84,10 @@ function mainFolders(cursor: Cursor, headerStart: number): Folder[] {
 /** Packed streams lie between the signature header and the header: a size that says otherwise lies. */
 function checkPackRange(streams: StreamsInfo, headerStart: number): void {
   const end = streams.packSizes.reduce((sum, size) => sum + size, 32 + streams.packPos);
-  if (end > headerStart) throw new SevenZipFormatError(`packed streams end at ${end}, past the header at ${headerStart}`);
+  if (end > headerStart) malformed(`packed streams end at ${end}, past the header at ${headerStart}`);
 }
 
 function safe(value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new SevenZipFormatError('offset out of range');
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) malformed('offset out of range');
   return Number(value);
 }

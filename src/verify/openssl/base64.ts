@@ -1,41 +1,6 @@
-import { decide } from './advice.js';
-import type { Detector } from './detector.js';
-import type { ByteSource } from './source.js';
-import type { VerifyResult } from './types.js';
+import type { ByteSource } from '../common/source.js';
 
 const SALTED = Buffer.from('Salted__');
-const SALTED_BASE64 = Buffer.from('U2FsdGVkX1');
-const HEADER = 16; // "Salted__" + 8-byte salt
-const KDF_NOTE = 'not recorded (-pbkdf2 and the old MD5 derivation of -k look the same)';
-
-/**
- * `openssl enc` output. Nothing in it names the cipher, so the only evidence is the length: CBC
- * with PKCS#7 padding always adds 1..B bytes to whole blocks of B, and B is 16 for AES and 8 for
- * the 64-bit block ciphers (3DES, Blowfish).
- */
-export const opensslDetector: Detector = {
-  format: 'openssl-enc',
-  recognises: (head) => startsWith(head, SALTED) || startsWith(head, SALTED_BASE64),
-  async verify(source, head) {
-    if (startsWith(head, SALTED)) return judgeLength(source.size, 'binary');
-    const length = await base64DecodedLength(source);
-    return typeof length === 'number' ? judgeLength(length, 'base64') : decide('openssl-enc', 'corrupt', { details: { encoding: 'base64', problem: length.problem } });
-  },
-};
-
-/** The verdict from the (decoded) length alone. */
-export function judgeLength(length: number, encoding: 'binary' | 'base64'): VerifyResult {
-  const details = { encoding, bytes: length, kdf: KDF_NOTE };
-  const body = length - HEADER;
-  if (body <= 0) return decide('openssl-enc', 'corrupt', { details: { ...details, problem: 'nothing after the salt header: cut short' } });
-  if (body % 16 === 0) return decide('openssl-enc', 'encrypted', { details, cipher: 'AES (block size 16, cipher not recorded)' });
-  if (body % 8 === 0) return decide('openssl-enc', 'weak-cipher', { details, cipher: '64-bit block cipher (3DES, Blowfish …)' });
-  return decide('openssl-enc', 'corrupt', {
-    details: { ...details, problem: 'the length fits no block cipher: cut short, or a stream mode (-aes-256-ctr, -chacha20) that cannot be told apart from a cut file' },
-    note: 'If you used a stream mode, use -aes-256-cbc instead.',
-  });
-}
-
 type Problem = { problem: string };
 const EOL_SAMPLES = 16;
 
@@ -118,8 +83,4 @@ function isBase64(bytes: Buffer): boolean {
 
 function isBase64Char(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2b || byte === 0x2f;
-}
-
-function startsWith(head: Buffer, magic: Buffer): boolean {
-  return head.length >= magic.length && head.subarray(0, magic.length).equals(magic);
 }

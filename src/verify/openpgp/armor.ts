@@ -1,5 +1,5 @@
 import { unarmor } from 'openpgp';
-import type { ByteSource } from './source.js';
+import type { ByteSource } from '../common/source.js';
 
 /**
  * ASCII armor (RFC 9580 §6). The armor line says what the block is; only a "PGP MESSAGE" can be

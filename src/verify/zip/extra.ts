@@ -1,4 +1,4 @@
-import { malformed } from './zip-eocd.js';
+import { malformed } from '../common/malformed.js';
 
 export const AES_EXTRA_ID = 0x9901;
 export const ZIP64_EXTRA_ID = 0x0001;

@@ -1,6 +1,6 @@
-import { decide } from './advice.js';
-import type { DataInfo, EskInfo } from './openpgp-fields.js';
-import type { VerifyResult } from './types.js';
+import { decide } from '../advice.js';
+import type { DataInfo, EskInfo } from './fields.js';
+import type { VerifyResult } from '../types.js';
 
 /**
  * The intake policy for OpenPGP, as a pure function of what the packet walk found: no I/O, so every
@@ -28,16 +28,16 @@ export function isStrong(id: number): boolean {
 export function judgeMessage(shape: MessageShape, intakeKeyIds: ReadonlySet<string>): VerifyResult {
   if (shape.kind === 'plain') return decide('openpgp', 'unencrypted', { details: { packet: shape.what } });
   const { esks, data } = shape;
-  if (!data) return decide('openpgp', 'corrupt', { details: { error: 'no encrypted data after the session-key packets' } });
+  if (!data) return decide('openpgp', 'corrupt', { details: { problem: 'no encrypted data after the session-key packets' } });
   const visible = data.cipher ?? esks.map((esk) => (esk.kind === 'skesk' ? esk.dataCipher : undefined)).find((id) => id !== undefined);
   const cipher = visible === undefined ? undefined : cipherName(visible);
   const details = describe(esks, data);
   if (data.tag === 9) return decide('openpgp', 'no-integrity', { cipher, details });
-  if (esks.length === 0) return decide('openpgp', 'corrupt', { details: { ...details, error: 'no session-key packet' } });
+  if (esks.length === 0) return decide('openpgp', 'corrupt', { details: { ...details, problem: 'no session-key packet' } });
   const weak = [visible, ...esks.map((esk) => (esk.kind === 'skesk' ? esk.wrapCipher : undefined))].find((id) => id !== undefined && !isStrong(id));
   if (weak !== undefined) return decide('openpgp', 'weak-cipher', { cipher: cipherName(weak), details });
   if (data.tag === 20 || data.version === 2) {
-    if (data.aead === undefined || !(data.aead in AEAD)) return decide('openpgp', 'corrupt', { details: { ...details, error: `unknown AEAD mode ${data.aead}` } });
+    if (data.aead === undefined || !(data.aead in AEAD)) return decide('openpgp', 'corrupt', { details: { ...details, problem: `unknown AEAD mode ${data.aead}` } });
   }
   const usable = esks.some((esk) => esk.kind === 'skesk' || (esk.keyId !== null && intakeKeyIds.has(esk.keyId)));
   if (!usable) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
-import { verify } from './index.js';
-import type { IntakeKey, VerifyInput, VerifyResult } from './types.js';
+import { verify } from '../verify/index.js';
+import type { IntakeKey, VerifyInput, VerifyResult } from '../verify/types.js';
 
 /** Reads casedrop's published OpenPGP key pair (when configured) once, at start. */
 export async function loadIntakeKey(config: Pick<Config, 'pgpPublicKeyFile' | 'pgpPrivateKeyFile' | 'pgpPrivateKeyPassphrase'>): Promise<IntakeKey | undefined> {

@@ -1,8 +1,8 @@
-import type { ReasonCode } from './types.js';
-import type { Finding } from './advice.js';
-import { FLAG_ENCRYPTED, FLAG_STRONG, METHOD_AES, entryName, type CentralEntry } from './zip-central.js';
-import { malformed } from './zip-eocd.js';
-import { aesBits, type AesExtra } from './zip-extra.js';
+import type { ReasonCode } from '../types.js';
+import type { Finding } from '../advice.js';
+import { FLAG_ENCRYPTED, FLAG_STRONG, METHOD_AES, entryName, type CentralEntry } from './central.js';
+import { malformed } from '../common/malformed.js';
+import { aesBits, type AesExtra } from './extra.js';
 
 export type EntryKind = 'directory' | 'aes' | 'zipcrypto' | 'strong' | 'plain';
 

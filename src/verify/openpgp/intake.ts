@@ -1,6 +1,6 @@
 import { decrypt, decryptKey, decryptSessionKeys, readKey, readMessage, readPrivateKey, type PrivateKey } from 'openpgp';
-import type { ByteSource } from './source.js';
-import type { IntakeKey } from './types.js';
+import type { ByteSource } from '../common/source.js';
+import type { IntakeKey } from '../types.js';
 import type { enums } from 'openpgp';
 
 /** RFC 9580 ids of openpgp.js's algorithm names (its session keys name the cipher). */

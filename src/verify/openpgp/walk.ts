@@ -1,7 +1,8 @@
-import { parseData, parseEsk, type DataInfo, type EskInfo } from './openpgp-fields.js';
-import type { MessageShape } from './openpgp-policy.js';
-import { PacketFormatError, walkPackets } from './openpgp-packets.js';
-import type { ByteReader } from './openpgp-reader.js';
+import { parseData, parseEsk, type DataInfo, type EskInfo } from './fields.js';
+import type { MessageShape } from './policy.js';
+import { malformed } from '../common/malformed.js';
+import { walkPackets } from './packets.js';
+import type { ByteReader } from './reader.js';
 
 /**
  * Reads a message's packet sequence into the shape the policy judges. An encrypted message is
@@ -20,13 +21,13 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
   let data: DataInfo | undefined;
   for await (const packet of walkPackets(reader)) {
     if (IGNORED.has(packet.tag)) continue;
-    if (data) throw new PacketFormatError(`packet tag ${packet.tag} after the encrypted data`);
+    if (data) malformed(`packet tag ${packet.tag} after the encrypted data`);
     if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
     else if (ENCRYPTED_DATA.has(packet.tag)) data = await parseData(packet);
     else if (esks.length === 0) return { kind: 'plain', what: PLAIN_NAMES[packet.tag] ?? `packet tag ${packet.tag}` };
-    else throw new PacketFormatError(`packet tag ${packet.tag} after the session-key packets`);
+    else malformed(`packet tag ${packet.tag} after the session-key packets`);
   }
-  if (esks.length === 0 && !data) throw new PacketFormatError('no packets');
+  if (esks.length === 0 && !data) malformed('no packets');
   return { kind: 'encrypted', esks, data };
 }
 

@@ -1,5 +1,6 @@
 import { AEADEncryptedDataPacket, PublicKeyEncryptedSessionKeyPacket, SymEncryptedIntegrityProtectedDataPacket, SymEncryptedSessionKeyPacket } from 'openpgp';
-import { PacketFormatError, type RawPacket } from './openpgp-packets.js';
+import { malformed } from '../common/malformed.js';
+import type { RawPacket } from './packets.js';
 
 /**
  * The fields of session-key and encrypted-data packets that the policy needs, parsed by openpgp.js
@@ -47,7 +48,7 @@ export function parseEsk(packet: RawPacket): EskInfo {
   pkesk.read(packet.head);
   const fields: PkeskFields = pkesk as unknown as PkeskFields;
   const keyId = fields.publicKeyID;
-  if (!keyId) throw new PacketFormatError('PKESK without a key id');
+  if (!keyId) malformed('PKESK without a key id');
   return { kind: 'pkesk', version: int(fields.version, 'PKESK version'), keyId: keyId.isWildcard() ? null : keyId.toHex() };
 }
 
@@ -60,7 +61,7 @@ export async function parseData(packet: RawPacket): Promise<DataInfo> {
 }
 
 function int(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new PacketFormatError(`${what} missing`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) malformed(`${what} missing`);
   return value;
 }
 

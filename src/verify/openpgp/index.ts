@@ -1,13 +1,14 @@
-import { decide } from './advice.js';
-import type { Detector } from './detector.js';
-import { armorType, unarmoredStream } from './openpgp-armor.js';
-import { checkIntegrity, intakeKeyring, type IntakeKeyring } from './openpgp-intake.js';
-import type { EskInfo } from './openpgp-fields.js';
-import { cipherName, isStrong, judgeMessage, type MessageShape } from './openpgp-policy.js';
-import { sourceReader, streamReader } from './openpgp-reader.js';
-import { looksLikePacket, readShape } from './openpgp-walk.js';
-import type { ByteSource } from './source.js';
-import type { VerifyResult } from './types.js';
+import { decide } from '../advice.js';
+import type { Detector } from '../common/detector.js';
+import { armorType, unarmoredStream } from './armor.js';
+import { checkIntegrity, intakeKeyring, type IntakeKeyring } from './intake.js';
+import type { EskInfo } from './fields.js';
+import { cipherName, isStrong, judgeMessage, type MessageShape } from './policy.js';
+import { sourceReader, streamReader } from './reader.js';
+import { looksLikePacket, readShape } from './walk.js';
+import { isMalformed, malformed } from '../common/malformed.js';
+import type { ByteSource } from '../common/source.js';
+import type { VerifyResult } from '../types.js';
 
 /**
  * OpenPGP, binary or ASCII-armored: SKESK/PKESK then integrity-protected data with a strong cipher.
@@ -20,7 +21,6 @@ export const openpgpDetector: Detector = {
     const type = armorType(head);
     if (type !== undefined && type !== 'MESSAGE') return decide('openpgp', 'unencrypted', { details: { armor: `PGP ${type}` } });
     const shape = await readMessageShape(source, type !== undefined);
-    if (shape instanceof Error) return decide('openpgp', 'corrupt', { details: { error: shape.message.slice(0, 200) } });
     const keyring = await intakeKeyring(options.intakeKey);
     const result = judgeMessage(shape, keyring.keyIds);
     if (type !== undefined) result.details.armored = true;
@@ -28,13 +28,15 @@ export const openpgpDetector: Detector = {
   },
 };
 
-async function readMessageShape(source: ByteSource, armored: boolean): Promise<MessageShape | Error> {
-  if (!armored) return readShape(sourceReader(source)).catch(asError);
+async function readMessageShape(source: ByteSource, armored: boolean): Promise<MessageShape> {
+  if (!armored) return readShape(sourceReader(source));
   const reader = streamReader(await unarmoredStream(source));
   try {
     return await readShape(reader);
   } catch (err) {
-    return asError(err);
+    // openpgp.js's armor decoder throws plain errors for bad armor: the same verdict as a bad packet
+    if (isMalformed(err)) throw err;
+    return malformed(err instanceof Error ? err.message : String(err));
   } finally {
     await reader.cancel();
   }
@@ -48,13 +50,9 @@ async function proveIfIntake(result: VerifyResult, esks: EskInfo[], keyring: Int
   if (!keyring.privateKey) return { ...result, details: { ...details, integrity: 'not checked (no intake secret key configured)' } };
   const check = await checkIntegrity(source, armored, keyring.privateKey);
   if (!check.checked) return { ...result, details: { ...details, integrity: `not checked (${check.why})` } };
-  if (!check.ok) return decide('openpgp', 'corrupt', { details: { ...details, integrity: 'failed', error: check.error } });
+  if (!check.ok) return decide('openpgp', 'corrupt', { details: { ...details, integrity: 'failed', problem: check.error } });
   const cipher = check.cipherId === undefined ? result.cipher : cipherName(check.cipherId);
   const verified = { ...details, integrity: check.note ? `verified (${check.note})` : 'verified' };
   if (check.cipherId !== undefined && !isStrong(check.cipherId)) return decide('openpgp', 'weak-cipher', { cipher, details: verified });
   return decide('openpgp', 'encrypted', { cipher, details: verified });
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,4 +1,4 @@
-import type { ByteSource } from './source.js';
+import type { ByteSource } from '../common/source.js';
 
 /**
  * Forward-only reading of an OpenPGP byte stream, whether it comes from the file itself (binary) or

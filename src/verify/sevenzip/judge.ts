@@ -1,26 +1,7 @@
-import { decide } from './advice.js';
-import type { Detector } from './detector.js';
-import { SevenZipFormatError } from './sevenzip-cursor.js';
-import { AES_CODER, SIGNATURE, readHeaderView, type HeaderView } from './sevenzip-header.js';
-import type { Coder } from './sevenzip-streams.js';
-import type { VerifyResult } from './types.js';
-
-/**
- * 7z: encryption is per folder (a solid block of files), so every folder must have the AES-256
- * coder; with -mhe=on the header itself is encrypted and so is everything it describes.
- */
-export const sevenZipDetector: Detector = {
-  format: '7z',
-  recognises: (head) => head.subarray(0, 6).equals(SIGNATURE),
-  async verify(source) {
-    try {
-      return judgeHeader(await readHeaderView(source));
-    } catch (err) {
-      if (err instanceof SevenZipFormatError) return decide('7z', 'corrupt', { details: { error: err.message } });
-      throw err; // the chain turns anything else into corrupt too, failing closed
-    }
-  },
-};
+import { decide } from '../advice.js';
+import type { VerifyResult } from '../types.js';
+import { AES_CODER, type HeaderView } from './header.js';
+import type { Coder } from './streams.js';
 
 /** The policy, from what the header shows. */
 export function judgeHeader(view: HeaderView): VerifyResult {

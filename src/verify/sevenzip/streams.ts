@@ -1,4 +1,5 @@
-import { Cursor, SevenZipFormatError } from './sevenzip-cursor.js';
+import { malformed } from '../common/malformed.js';
+import type { Cursor } from './cursor.js';
 
 /** Property ids of 7z headers (7zFormat.txt). */
 export const Id = {
@@ -36,7 +37,7 @@ export function readStreamsInfo(cursor: Cursor): StreamsInfo {
     if (id === Id.PackInfo) readPackInfo(cursor, info);
     else if (id === Id.UnpackInfo) info.folders = readUnpackInfo(cursor);
     else if (id === Id.SubStreamsInfo) return info; // per-file sizes: not needed for the verdict
-    else throw new SevenZipFormatError(`unexpected property 0x${id.toString(16)} in streams info`);
+    else malformed(`unexpected property 0x${id.toString(16)} in streams info`);
   }
   return info;
 }
@@ -47,20 +48,20 @@ function readPackInfo(cursor: Cursor, info: StreamsInfo): void {
   for (let id = cursor.byte(); id !== Id.End; id = cursor.byte()) {
     if (id === Id.Size) info.packSizes = Array.from({ length: count }, () => cursor.number());
     else if (id === Id.Crc) readDigests(cursor, count);
-    else throw new SevenZipFormatError(`unexpected property 0x${id.toString(16)} in pack info`);
+    else malformed(`unexpected property 0x${id.toString(16)} in pack info`);
   }
-  if (info.packSizes.length !== count) throw new SevenZipFormatError('pack sizes missing');
+  if (info.packSizes.length !== count) malformed('pack sizes missing');
 }
 
 function readUnpackInfo(cursor: Cursor): Folder[] {
   cursor.expect(Id.Folder, 'folder list');
   const folders = Array.from({ length: cursor.count(2) }, () => ({ coders: [], unpackSizes: [] }) as Folder);
-  if (cursor.byte() !== 0) throw new SevenZipFormatError('external folder list');
+  if (cursor.byte() !== 0) malformed('external folder list');
   for (const folder of folders) folder.coders = readFolder(cursor);
   cursor.expect(Id.CodersUnpackSize, 'unpack sizes');
   for (const folder of folders) folder.unpackSizes = folder.coders.flatMap((coder) => Array.from({ length: coder.outStreams }, () => cursor.number()));
   for (let id = cursor.byte(); id !== Id.End; id = cursor.byte()) {
-    if (id !== Id.Crc) throw new SevenZipFormatError(`unexpected property 0x${id.toString(16)} in unpack info`);
+    if (id !== Id.Crc) malformed(`unexpected property 0x${id.toString(16)} in unpack info`);
     readDigests(cursor, folders.length).forEach((crc, i) => (folders[i]!.unpackCrc = crc));
   }
   return folders;
@@ -68,25 +69,25 @@ function readUnpackInfo(cursor: Cursor): Folder[] {
 
 function readFolder(cursor: Cursor): Coder[] {
   const numCoders = cursor.count(2);
-  if (numCoders === 0 || numCoders > MAX_CODERS) throw new SevenZipFormatError(`${numCoders} coders in a folder`);
+  if (numCoders === 0 || numCoders > MAX_CODERS) malformed(`${numCoders} coders in a folder`);
   let inTotal = 0;
   let outTotal = 0;
   const coders: Coder[] = [];
   for (let i = 0; i < numCoders; i++) {
     const flags = cursor.byte();
-    if (flags & 0xc0) throw new SevenZipFormatError('reserved coder flags');
+    if (flags & 0xc0) malformed('reserved coder flags');
     const id = cursor.take(flags & 0x0f).toString('hex');
     const complex = (flags & 0x10) !== 0;
     const inStreams = complex ? cursor.number() : 1;
     const outStreams = complex ? cursor.number() : 1;
-    if (inStreams > MAX_CODERS || outStreams > MAX_CODERS) throw new SevenZipFormatError('too many coder streams');
+    if (inStreams > MAX_CODERS || outStreams > MAX_CODERS) malformed('too many coder streams');
     const properties = flags & 0x20 ? cursor.take(cursor.count()) : Buffer.alloc(0);
     coders.push({ id, properties, outStreams });
     inTotal += inStreams;
     outTotal += outStreams;
   }
   const bindPairs = outTotal - 1;
-  if (bindPairs < 0 || bindPairs > inTotal) throw new SevenZipFormatError('inconsistent coder streams');
+  if (bindPairs < 0 || bindPairs > inTotal) malformed('inconsistent coder streams');
   for (let i = 0; i < bindPairs; i++) (cursor.number(), cursor.number());
   const packed = inTotal - bindPairs;
   if (packed > 1) for (let i = 0; i < packed; i++) cursor.number();

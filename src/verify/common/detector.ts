@@ -1,5 +1,5 @@
 import type { ByteSource } from './source.js';
-import type { VerifyOptions, VerifyResult } from './types.js';
+import type { VerifyOptions, VerifyResult } from '../types.js';
 
 /** How many leading bytes every detector gets to recognise its format. */
 export const HEAD_BYTES = 512;

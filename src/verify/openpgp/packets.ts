@@ -1,13 +1,11 @@
-import type { ByteReader } from './openpgp-reader.js';
+import { malformed } from '../common/malformed.js';
+import type { ByteReader } from './reader.js';
 
 /**
  * OpenPGP packet framing (RFC 9580 §4.2), walked by hand so that only headers and the first bytes
  * of each body are read: openpgp.js's readMessage would pull the whole message into memory first.
  * Bodies themselves are parsed by openpgp.js (openpgp-fields.ts).
  */
-export class PacketFormatError extends Error {
-  override readonly name = 'PacketFormatError';
-}
 
 export interface RawPacket {
   tag: number;
@@ -42,14 +40,14 @@ export async function* walkPackets(reader: ByteReader): AsyncGenerator<RawPacket
   for (let count = 0; ; count++) {
     const first = await reader.read(1);
     if (first.length === 0) return;
-    if (count >= MAX_PACKETS) throw new PacketFormatError(`more than ${MAX_PACKETS} packets`);
+    if (count >= MAX_PACKETS) malformed(`more than ${MAX_PACKETS} packets`);
     const header = await readHeader(reader, first[0]!);
     yield await readBody(reader, header);
   }
 }
 
 async function readHeader(reader: ByteReader, octet: number): Promise<Header> {
-  if ((octet & 0x80) === 0) throw new PacketFormatError('not a packet header');
+  if ((octet & 0x80) === 0) malformed('not a packet header');
   if (octet & 0x40) return newFormat(reader, octet & 0x3f);
   const tag = (octet >> 2) & 0x0f;
   const type = octet & 0x03;
@@ -76,9 +74,9 @@ async function chunkLength(reader: ByteReader): Promise<{ length: number; last: 
 
 async function readBody(reader: ByteReader, header: Header): Promise<RawPacket> {
   const data = DATA_TAGS.has(header.tag);
-  if (header.partial && !data) throw new PacketFormatError(`partial length on packet tag ${header.tag}`);
+  if (header.partial && !data) malformed(`partial length on packet tag ${header.tag}`);
   const esk = header.tag === 1 || header.tag === 3;
-  if (esk && (header.length === null || header.length > ESK_MAX)) throw new PacketFormatError(`session-key packet of ${header.length ?? 'unbounded'} bytes`);
+  if (esk && (header.length === null || header.length > ESK_MAX)) malformed(`session-key packet of ${header.length ?? 'unbounded'} bytes`);
   const keep = esk ? ESK_MAX : DATA_HEAD;
   if (header.length === null) return indeterminate(reader, header.tag, keep);
   const parts: Buffer[] = [];
@@ -86,12 +84,12 @@ async function readBody(reader: ByteReader, header: Header): Promise<RawPacket> 
   let total = 0;
   let chunk = { length: header.length, last: !header.partial };
   for (let chunks = 1; ; chunks++) {
-    if (chunks > MAX_PARTIAL_CHUNKS) throw new PacketFormatError(`more than ${MAX_PARTIAL_CHUNKS} partial-length chunks`);
+    if (chunks > MAX_PARTIAL_CHUNKS) malformed(`more than ${MAX_PARTIAL_CHUNKS} partial-length chunks`);
     const head = await reader.read(Math.min(chunk.length, Math.max(0, keep - kept)));
     parts.push(head);
     kept += head.length;
     const skipped = await reader.skip(chunk.length - head.length);
-    if (head.length + skipped < chunk.length) throw new PacketFormatError(`packet tag ${header.tag} truncated`);
+    if (head.length + skipped < chunk.length) malformed(`packet tag ${header.tag} truncated`);
     total += chunk.length;
     if (chunk.last) return { tag: header.tag, head: Buffer.concat(parts), length: total };
     chunk = await chunkLength(reader);
@@ -108,12 +106,12 @@ async function indeterminate(reader: ByteReader, tag: number, keep: number): Pro
 
 async function byte(reader: ByteReader): Promise<number> {
   const one = await reader.read(1);
-  if (one.length === 0) throw new PacketFormatError('packet header truncated');
+  if (one.length === 0) malformed('packet header truncated');
   return one[0]!;
 }
 
 async function bigEndian(reader: ByteReader, size: number): Promise<number> {
   const bytes = await reader.read(size);
-  if (bytes.length < size) throw new PacketFormatError('packet header truncated');
+  if (bytes.length < size) malformed('packet header truncated');
   return bytes.readUIntBE(0, size);
 }

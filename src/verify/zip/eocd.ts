@@ -1,5 +1,5 @@
-import { CasedropError, ErrorCode } from '../errors.js';
-import type { ByteSource } from './source.js';
+import { malformed } from '../common/malformed.js';
+import type { ByteSource } from '../common/source.js';
 
 /** The end record (22 bytes) plus the longest comment it may carry (65,535 bytes). */
 export const EOCD_SEARCH = 22 + 0xffff;
@@ -16,10 +16,6 @@ export interface ZipDirectory {
   cdSize: number;
   commentLength: number;
   zip64: boolean;
-}
-
-export function malformed(problem: string): never {
-  throw new CasedropError(ErrorCode.ArchiveMalformed, problem);
 }
 
 export async function readDirectoryEnd(source: ByteSource): Promise<ZipDirectory> {

@@ -1,7 +1,7 @@
-import type { ByteSource } from './source.js';
-import { FLAG_ENCRYPTED, FLAG_STRONG, sameName, type CentralEntry } from './zip-central.js';
-import { malformed } from './zip-eocd.js';
-import { AES_EXTRA_ID, findExtra, parseAesExtra } from './zip-extra.js';
+import type { ByteSource } from '../common/source.js';
+import { FLAG_ENCRYPTED, FLAG_STRONG, sameName, type CentralEntry } from './central.js';
+import { malformed } from '../common/malformed.js';
+import { AES_EXTRA_ID, findExtra, parseAesExtra } from './extra.js';
 
 const LOCAL_SIG = 0x04034b50;
 const WINDOW = 64 * 1024;

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { VerifyInput } from './types.js';
+import type { VerifyInput } from '../types.js';
 
 /**
  * Random access to the bytes under test. Verifiers read only the parts they need (a central

@@ -1,11 +1,10 @@
+import { malformed } from '../common/malformed.js';
+
 /**
  * Bounds-checked reading of 7z header structures (7-Zip's DOC/7zFormat.txt). Every read checks
  * the buffer end, and every count is checked against the bytes left, so a lying header ends in a
- * SevenZipFormatError (→ corrupt) instead of a huge allocation or a long loop.
+ * malformed-input error (→ corrupt) instead of a huge allocation or a long loop.
  */
-export class SevenZipFormatError extends Error {
-  override readonly name = 'SevenZipFormatError';
-}
 
 export class Cursor {
   private offset = 0;
@@ -16,12 +15,12 @@ export class Cursor {
   }
 
   byte(): number {
-    if (this.remaining < 1) throw new SevenZipFormatError('header ends early');
+    if (this.remaining < 1) malformed('header ends early');
     return this.bytes[this.offset++]!;
   }
 
   take(length: number): Buffer {
-    if (length > this.remaining) throw new SevenZipFormatError('header ends early');
+    if (length > this.remaining) malformed('header ends early');
     const out = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
     return out;
@@ -40,19 +39,19 @@ export class Cursor {
       value |= BigInt(this.byte()) << BigInt(8 * i);
       mask >>= 1;
     }
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new SevenZipFormatError('number out of range');
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) malformed('number out of range');
     return Number(value);
   }
 
   /** a count of items that each take at least `minBytes` header bytes: more than fit is a lie */
   count(minBytes = 1): number {
     const n = this.number();
-    if (n * minBytes > this.remaining) throw new SevenZipFormatError(`count ${n} exceeds the header`);
+    if (n * minBytes > this.remaining) malformed(`count ${n} exceeds the header`);
     return n;
   }
 
   expect(id: number, what: string): void {
     const got = this.byte();
-    if (got !== id) throw new SevenZipFormatError(`expected ${what} (0x${id.toString(16)}), found 0x${got.toString(16)}`);
+    if (got !== id) malformed(`expected ${what} (0x${id.toString(16)}), found 0x${got.toString(16)}`);
   }
 }

@@ -1,5 +1,5 @@
-import { malformed } from './zip-eocd.js';
-import { AES_EXTRA_ID, ZIP64_EXTRA_ID, applyZip64, findExtra, hasZip64Sentinel, parseAesExtra, type AesExtra } from './zip-extra.js';
+import { malformed } from '../common/malformed.js';
+import { AES_EXTRA_ID, ZIP64_EXTRA_ID, applyZip64, findExtra, hasZip64Sentinel, parseAesExtra, type AesExtra } from './extra.js';
 
 const CENTRAL_SIG = 0x02014b50;
 export const FLAG_ENCRYPTED = 0x0001;

@@ -1,12 +1,11 @@
-import { ErrorCode, isCasedropError } from '../errors.js';
-import { decide } from './advice.js';
-import type { Detector } from './detector.js';
-import type { ByteSource } from './source.js';
-import type { VerifyResult } from './types.js';
-import { parseCentralDirectory } from './zip-central.js';
-import { readDirectoryEnd } from './zip-eocd.js';
-import { judgeEntries } from './zip-judge.js';
-import { checkLocalHeaders } from './zip-local.js';
+import { decide } from '../advice.js';
+import type { Detector } from '../common/detector.js';
+import type { ByteSource } from '../common/source.js';
+import type { VerifyResult } from '../types.js';
+import { parseCentralDirectory } from './central.js';
+import { readDirectoryEnd } from './eocd.js';
+import { judgeEntries } from './judge.js';
+import { checkLocalHeaders } from './local.js';
 
 // local header, empty archive (end record only), split-archive marker
 const ZIP_MAGICS = [0x04034b50, 0x06054b50, 0x08074b50];
@@ -18,14 +17,7 @@ const ZIP_MAGICS = [0x04034b50, 0x06054b50, 0x08074b50];
 export const zipDetector: Detector = {
   format: 'zip',
   recognises: (head) => head.length >= 4 && ZIP_MAGICS.includes(head.readUInt32LE(0)),
-  async verify(source) {
-    try {
-      return await verifyZip(source);
-    } catch (err) {
-      if (isCasedropError(err, ErrorCode.ArchiveMalformed)) return decide('zip', 'corrupt', { details: { problem: err.message } });
-      throw err;
-    }
-  },
+  verify: verifyZip,
 };
 
 async function verifyZip(source: ByteSource): Promise<VerifyResult> {
