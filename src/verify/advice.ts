@@ -68,6 +68,26 @@ export const reasonTable: Record<string, ReasonInfo> = {
     explanation: 'An archive format casedrop does not take, encrypted or not: RAR (its encryption needs the proprietary rar tool to make and check) and Office/OLE compound files (password-protected documents included).',
     advice: `Repack the files into an AES zip: ${AES_ZIP} (7-Zip also unpacks RAR: 7z x file.rar).`,
   },
+  'unaccounted-bytes': {
+    verdict: 'reject',
+    explanation: 'Bytes that no structure of the format accounts for: data before the archive, after its end, or between its parts (a file glued to an archive, a self-extractor stub, a hidden second archive). Anyone can read them without the password; the refusal says at which offsets.',
+    advice: `Send the archive exactly as the tool made it, without adding anything: ${AES_ZIP}`,
+  },
+  'plaintext-metadata': {
+    verdict: 'reject',
+    explanation: 'Readable text where the format allows free text — an archive or file comment, an armor header line, an unknown zip extra field, a 7z comment — that is longer than a short label (64 printable ASCII characters on one line) or is not text: such places are readable without the password, and data can hide there.',
+    advice: `Remove the comment (zip -z with an empty comment, or no gpg --comment) or create the archive again without one: ${AES_ZIP}`,
+  },
+  'not-ciphertext': {
+    verdict: 'reject',
+    explanation: 'A part of the file that the format says is encrypted does not look like ciphertext (text, repeated bytes or far-from-random byte frequencies): it was stored without encryption behind an encryption label, or the file was altered. The refusal names the part and the offset.',
+    advice: `Encrypt the files again with the tool itself, not by editing an archive: ${AES_ZIP} (or ${GPG}).`,
+  },
+  'weak-kdf': {
+    verdict: 'reject',
+    explanation: 'The password is turned into the key with too little work (a 7z with fewer than 2^19 SHA-256 rounds, 7-Zip\'s default; an OpenPGP passphrase with the simple or salted S2K, an iterated S2K hashing fewer than 1,048,576 bytes, or Argon2 with less than 64 MiB): a guessed password is tried orders of magnitude faster.',
+    advice: `Encrypt again with the tool's defaults: ${GPG}, or 7z a -t7z -p logs.7z logs/ (or ${AES_ZIP}).`,
+  },
   // openpgp and 7z codes follow
   'pgp-unknown-key': {
     verdict: 'reject',

@@ -1,6 +1,7 @@
 import type { Detector } from './common/detector.js';
 import { HEAD_BYTES } from './common/detector.js';
 import { decide } from './advice.js';
+import { MapRefusal } from './common/byte-map.js';
 import { openSource } from './common/source.js';
 import type { VerifyInput, VerifyOptions, VerifyResult } from './types.js';
 import { opensslDetector } from './openssl/index.js';
@@ -37,10 +38,12 @@ async function verifyContent(input: VerifyInput, options: VerifyOptions): Promis
 }
 
 /**
- * Every walker reports a structure that does not hold by throwing `malformed(problem)`; anything
- * else thrown (a library's own error on hostile input) is the same verdict, failing closed.
+ * Every walker reports a structure that does not hold by throwing `malformed(problem)` (→ corrupt),
+ * and a finding on the file's byte map by throwing `refuse(reason, problem)`; anything else thrown
+ * (a library's own error on hostile input) is `corrupt` too, failing closed.
  */
 function corrupt(format: string, err: unknown): VerifyResult {
+  if (err instanceof MapRefusal) return decide(format, err.reason, { details: { problem: err.message } });
   const message = err instanceof Error ? err.message : String(err);
   return decide(format, 'corrupt', { details: { problem: message.slice(0, 200) } });
 }

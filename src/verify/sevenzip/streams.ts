@@ -5,7 +5,7 @@ import type { Cursor } from './cursor.js';
 export const Id = {
   End: 0x00, Header: 0x01, ArchiveProperties: 0x02, AdditionalStreamsInfo: 0x03, MainStreamsInfo: 0x04,
   PackInfo: 0x06, UnpackInfo: 0x07, SubStreamsInfo: 0x08, Size: 0x09, Crc: 0x0a, Folder: 0x0b,
-  CodersUnpackSize: 0x0c, EncodedHeader: 0x17,
+  CodersUnpackSize: 0x0c, NumUnpackStream: 0x0d, FilesInfo: 0x05, EncodedHeader: 0x17,
 } as const;
 
 export interface Coder {
@@ -20,6 +20,8 @@ export interface Folder {
   /** one size per coder output stream; the folder's result is the unbound one */
   unpackSizes: number[];
   unpackCrc?: number;
+  /** how many packed streams the folder reads (consecutive in the pack list) */
+  packedStreams: number;
 }
 
 export interface StreamsInfo {
@@ -36,7 +38,7 @@ export function readStreamsInfo(cursor: Cursor): StreamsInfo {
   for (let id = cursor.byte(); id !== Id.End; id = cursor.byte()) {
     if (id === Id.PackInfo) readPackInfo(cursor, info);
     else if (id === Id.UnpackInfo) info.folders = readUnpackInfo(cursor);
-    else if (id === Id.SubStreamsInfo) return info; // per-file sizes: not needed for the verdict
+    else if (id === Id.SubStreamsInfo) readSubStreamsInfo(cursor, info.folders);
     else malformed(`unexpected property 0x${id.toString(16)} in streams info`);
   }
   return info;
@@ -55,9 +57,9 @@ function readPackInfo(cursor: Cursor, info: StreamsInfo): void {
 
 function readUnpackInfo(cursor: Cursor): Folder[] {
   cursor.expect(Id.Folder, 'folder list');
-  const folders = Array.from({ length: cursor.count(2) }, () => ({ coders: [], unpackSizes: [] }) as Folder);
+  const folders: Folder[] = Array.from({ length: cursor.count(2) }, () => ({ coders: [], unpackSizes: [], packedStreams: 1 }));
   if (cursor.byte() !== 0) malformed('external folder list');
-  for (const folder of folders) folder.coders = readFolder(cursor);
+  for (const folder of folders) Object.assign(folder, readFolder(cursor));
   cursor.expect(Id.CodersUnpackSize, 'unpack sizes');
   for (const folder of folders) folder.unpackSizes = folder.coders.flatMap((coder) => Array.from({ length: coder.outStreams }, () => cursor.number()));
   for (let id = cursor.byte(); id !== Id.End; id = cursor.byte()) {
@@ -67,7 +69,7 @@ function readUnpackInfo(cursor: Cursor): Folder[] {
   return folders;
 }
 
-function readFolder(cursor: Cursor): Coder[] {
+function readFolder(cursor: Cursor): { coders: Coder[]; packedStreams: number } {
   const numCoders = cursor.count(2);
   if (numCoders === 0 || numCoders > MAX_CODERS) malformed(`${numCoders} coders in a folder`);
   let inTotal = 0;
@@ -91,7 +93,30 @@ function readFolder(cursor: Cursor): Coder[] {
   for (let i = 0; i < bindPairs; i++) (cursor.number(), cursor.number());
   const packed = inTotal - bindPairs;
   if (packed > 1) for (let i = 0; i < packed; i++) cursor.number();
-  return coders;
+  return { coders, packedStreams: packed };
+}
+
+/**
+ * Per-file sizes and CRCs inside the folders: numbers only, read so that the files' properties
+ * after them can be checked too.
+ */
+function readSubStreamsInfo(cursor: Cursor, folders: Folder[]): void {
+  let perFolder = folders.map(() => 1);
+  let id = cursor.byte();
+  if (id === Id.NumUnpackStream) {
+    perFolder = folders.map(() => cursor.count());
+    id = cursor.byte();
+  }
+  if (id === Id.Size) {
+    for (const streams of perFolder) for (let i = 1; i < streams; i++) cursor.number();
+    id = cursor.byte();
+  }
+  const unknownCrcs = perFolder.reduce((sum, streams, i) => sum + (streams === 1 && folders[i]!.unpackCrc !== undefined ? 0 : streams), 0);
+  if (id === Id.Crc) {
+    readDigests(cursor, unknownCrcs);
+    id = cursor.byte();
+  }
+  if (id !== Id.End) malformed(`unexpected property 0x${id.toString(16)} in substreams info`);
 }
 
 /** A digest list: "all defined" byte or a bit vector, then a CRC32 per defined item. */

@@ -16,6 +16,10 @@ export interface ZipDirectory {
   cdSize: number;
   commentLength: number;
   zip64: boolean;
+  /** where the end record starts (its comment runs from +22 to the end of the file) */
+  eocdOffset: number;
+  /** ZIP64: where its end record starts and how long it says it is */
+  zip64Record?: { offset: number; size: number };
 }
 
 export async function readDirectoryEnd(source: ByteSource): Promise<ZipDirectory> {
@@ -28,7 +32,7 @@ export async function readDirectoryEnd(source: ByteSource): Promise<ZipDirectory
   const dir = locator.length === 20 && locator.readUInt32LE(0) === LOCATOR_SIG
     ? await readZip64End(source, locator, eocdOffset - 20)
     : readClassicEnd(eocd, eocdOffset);
-  return { ...dir, commentLength: eocd.readUInt16LE(20) };
+  return { ...dir, commentLength: eocd.readUInt16LE(20), eocdOffset };
 }
 
 /**
@@ -46,7 +50,7 @@ export function findEndRecord(tail: Buffer): number {
   return found[0]!;
 }
 
-function readClassicEnd(eocd: Buffer, eocdOffset: number): Omit<ZipDirectory, 'commentLength'> {
+function readClassicEnd(eocd: Buffer, eocdOffset: number): Omit<ZipDirectory, 'commentLength' | 'eocdOffset'> {
   const cdSize = eocd.readUInt32LE(12);
   const cdOffset = eocd.readUInt32LE(16);
   if (cdSize === 0xffffffff || cdOffset === 0xffffffff) malformed('the end record says ZIP64 but there is no ZIP64 locator');
@@ -54,7 +58,7 @@ function readClassicEnd(eocd: Buffer, eocdOffset: number): Omit<ZipDirectory, 'c
   return checkPlacement({ entries: eocd.readUInt16LE(10), cdOffset, cdSize, zip64: false }, eocdOffset);
 }
 
-async function readZip64End(source: ByteSource, locator: Buffer, locatorOffset: number): Promise<Omit<ZipDirectory, 'commentLength'>> {
+async function readZip64End(source: ByteSource, locator: Buffer, locatorOffset: number): Promise<Omit<ZipDirectory, 'commentLength' | 'eocdOffset'>> {
   const recordOffset = safeNumber(locator.readBigUInt64LE(8), 'ZIP64 end record offset');
   if (recordOffset + 56 > locatorOffset) malformed('the ZIP64 locator points outside the archive');
   const record = await source.read(recordOffset, 56);
@@ -65,6 +69,8 @@ async function readZip64End(source: ByteSource, locator: Buffer, locatorOffset: 
     cdSize: safeNumber(record.readBigUInt64LE(40), 'central directory size'),
     cdOffset: safeNumber(record.readBigUInt64LE(48), 'central directory offset'),
     zip64: true,
+    // the record's own size field counts the bytes after its first 12
+    zip64Record: { offset: recordOffset, size: 12 + safeNumber(record.readBigUInt64LE(4), 'ZIP64 end record size') },
   };
   return checkPlacement(dir, recordOffset);
 }

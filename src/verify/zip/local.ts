@@ -1,5 +1,8 @@
+import type { ByteMap } from '../common/byte-map.js';
 import type { ByteSource } from '../common/source.js';
-import { FLAG_ENCRYPTED, FLAG_STRONG, sameName, type CentralEntry } from './central.js';
+import { checkExtraFields } from './extra-policy.js';
+import { FLAG_ENCRYPTED, FLAG_STRONG, entryName, sameName, type CentralEntry } from './central.js';
+import { refuse } from '../common/byte-map.js';
 import { malformed } from '../common/malformed.js';
 import { AES_EXTRA_ID, findExtra, parseAesExtra } from './extra.js';
 
@@ -15,31 +18,34 @@ const DESCRIPTOR_SIZES = [12, 16, 20, 24];
  * Every local header must agree with its central header (a reader that trusts the local one must
  * see the same encryption), and the entries must tile the file up to the directory: overlapping
  * entries are how zip bombs multiply their output, and bytes no entry accounts for could be
- * anything, plain text included.
+ * anything, plain text included. Each header, data and descriptor goes on the byte map; with `map`
+ * given (an archive about to be accepted) the local extra fields must also pass the extra-field rule.
  */
-export async function checkLocalHeaders(source: ByteSource, entries: CentralEntry[], cdOffset: number): Promise<void> {
+export async function checkLocalHeaders(source: ByteSource, entries: CentralEntry[], cdOffset: number, map?: ByteMap): Promise<void> {
   const reader = new WindowReader(source);
   const ordered = [...entries].sort((a, b) => a.localOffset - b.localOffset);
   const first = await reader.view(0, 4);
   let end = first.length === 4 && first.buf.readUInt32LE(first.at) === SPLIT_MARKER ? 4 : 0;
+  map?.add(0, end, 'metadata', 'the split-archive marker');
   let before: CentralEntry | undefined;
   for (const entry of ordered) {
-    requireAdjacent(end, before, entry.localOffset, `entry ${entry.index}`);
-    end = await checkOne(reader, entry, cdOffset);
+    requireAdjacent(end, before, entry.localOffset, `entry ${entry.index}`, map);
+    end = await checkOne(reader, entry, cdOffset, map);
     before = entry;
   }
-  requireAdjacent(end, before, cdOffset, 'the central directory');
+  requireAdjacent(end, before, cdOffset, 'the central directory', map);
 }
 
-function requireAdjacent(end: number, before: CentralEntry | undefined, next: number, what: string): void {
+function requireAdjacent(end: number, before: CentralEntry | undefined, next: number, what: string, map: ByteMap | undefined): void {
   const gap = next - end;
   if (gap < 0) malformed(`${what} overlaps ${before ? `entry ${before.index}` : 'the start of the file'}`);
   const descriptor = before !== undefined && (before.flags & FLAG_DESCRIPTOR) !== 0;
-  if (gap !== 0 && !(descriptor && DESCRIPTOR_SIZES.includes(gap))) malformed(`${gap} bytes before ${what} belong to no entry`);
+  if (gap !== 0 && !(descriptor && DESCRIPTOR_SIZES.includes(gap))) refuse('unaccounted-bytes', `${gap} bytes at offsets ${end}–${next - 1}, before ${what}, belong to no entry`);
+  if (before) map?.add(end, next, 'metadata', `the data descriptor of entry ${before.index}`);
 }
 
 /** Returns where the entry's data ends. */
-async function checkOne(reader: WindowReader, entry: CentralEntry, cdOffset: number): Promise<number> {
+async function checkOne(reader: WindowReader, entry: CentralEntry, cdOffset: number, map: ByteMap | undefined): Promise<number> {
   const header = await reader.view(entry.localOffset, 30);
   const { buf, at } = header;
   if (header.length < 30 || entry.localOffset + 30 > cdOffset || buf.readUInt32LE(at) !== LOCAL_SIG) malformed(`no local header for entry ${entry.index} where the directory points`);
@@ -55,6 +61,13 @@ async function checkOne(reader: WindowReader, entry: CentralEntry, cdOffset: num
   const rest = await reader.view(entry.localOffset + 30, nameLength + extraLength);
   if (!sameName(entry, rest.buf, rest.at, rest.at + nameLength)) malformed(`entry ${entry.index}: the local header names another file`);
   checkAesAgrees(entry, findExtra(rest.buf, rest.at + nameLength, rest.at + rest.length, AES_EXTRA_ID));
+  if (map) {
+    const dataStart = entry.localOffset + 30 + nameLength + extraLength;
+    checkExtraFields(rest.buf.subarray(rest.at + nameLength, rest.at + rest.length), `the local header of entry ${entry.index}`);
+    map.add(entry.localOffset, dataStart, 'metadata', `the local header of entry ${entry.index}`);
+    const encrypted = (entry.flags & FLAG_ENCRYPTED) !== 0;
+    map.add(dataStart, dataEnd, encrypted ? 'encrypted' : 'metadata', `the data of entry ${entry.index} (${entryName(entry)})`);
+  }
   return dataEnd;
 }
 
