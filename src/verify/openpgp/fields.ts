@@ -9,9 +9,16 @@ import type { RawPacket } from './packets.js';
  */
 export type EskInfo =
   /** dataCipher: visible only in a v4 SKESK without an encrypted session key (gpg -c) */
-  | { kind: 'skesk'; version: number; dataCipher?: number; wrapCipher?: number }
+  | { kind: 'skesk'; version: number; dataCipher?: number; wrapCipher?: number; s2k: S2kInfo }
   /** keyId: 16 hex digits, or null for an anonymous ("wildcard") recipient */
   | { kind: 'pkesk'; version: number; keyId: string | null };
+
+/** How the passphrase becomes a key: `count` = bytes hashed (iterated), `memoryKiB` (Argon2). */
+export interface S2kInfo {
+  type: string;
+  count?: number;
+  memoryKiB?: number;
+}
 
 export interface DataInfo {
   /** 9 SED, 18 SEIPD, 20 LibrePGP AEAD */
@@ -23,6 +30,7 @@ export interface DataInfo {
 }
 
 interface SkeskFields {
+  s2k?: { type?: unknown; c?: unknown; encodedM?: unknown };
   version?: unknown;
   sessionKeyAlgorithm?: unknown;
   sessionKeyEncryptionAlgorithm?: unknown;
@@ -42,7 +50,7 @@ export function parseEsk(packet: RawPacket): EskInfo {
     const skesk = new SymEncryptedSessionKeyPacket();
     skesk.read(packet.head);
     const fields: SkeskFields = skesk as unknown as SkeskFields;
-    return { kind: 'skesk', version: int(fields.version, 'SKESK version'), dataCipher: optionalInt(fields.sessionKeyAlgorithm), wrapCipher: optionalInt(fields.sessionKeyEncryptionAlgorithm) };
+    return { kind: 'skesk', version: int(fields.version, 'SKESK version'), dataCipher: optionalInt(fields.sessionKeyAlgorithm), wrapCipher: optionalInt(fields.sessionKeyEncryptionAlgorithm), s2k: s2kInfo(fields.s2k) };
   }
   const pkesk = new PublicKeyEncryptedSessionKeyPacket();
   pkesk.read(packet.head);
@@ -58,6 +66,16 @@ export async function parseData(packet: RawPacket): Promise<DataInfo> {
   await parsed.read(packet.head);
   const fields: EncryptedDataFields = parsed as unknown as EncryptedDataFields;
   return { tag: packet.tag, version: int(fields.version, 'data packet version'), cipher: optionalInt(fields.cipherAlgorithm), aead: optionalInt(fields.aeadAlgorithm) };
+}
+
+/** RFC 9580 §3.7.1.3: the count octet c codes (16 + (c & 15)) << ((c >> 4) + 6) bytes. */
+function s2kInfo(s2k: SkeskFields['s2k']): S2kInfo {
+  const type = typeof s2k?.type === 'string' ? s2k.type : 'unknown';
+  const c = optionalInt(s2k?.c);
+  const m = optionalInt(s2k?.encodedM);
+  if (type === 'iterated' && c !== undefined) return { type, count: (16 + (c & 15)) * 2 ** ((c >> 4) + 6) };
+  if (type === 'argon2' && m !== undefined) return { type, memoryKiB: 2 ** m };
+  return { type };
 }
 
 function int(value: unknown, what: string): number {

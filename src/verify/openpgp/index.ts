@@ -30,7 +30,7 @@ export const openpgpDetector: Detector = {
 
 async function readMessageShape(source: ByteSource, armored: boolean): Promise<MessageShape> {
   if (!armored) return readShape(sourceReader(source));
-  const reader = streamReader(await unarmoredStream(source));
+  const reader = streamReader(unarmoredStream(source));
   try {
     return await readShape(reader);
   } catch (err) {

@@ -1,4 +1,6 @@
+import { refuse } from '../common/byte-map.js';
 import { malformed } from '../common/malformed.js';
+import { RandomnessMeter } from '../common/randomness.js';
 import type { ByteReader } from './reader.js';
 
 /**
@@ -42,7 +44,7 @@ export async function* walkPackets(reader: ByteReader): AsyncGenerator<RawPacket
     if (first.length === 0) return;
     if (count >= MAX_PACKETS) malformed(`more than ${MAX_PACKETS} packets`);
     const header = await readHeader(reader, first[0]!);
-    yield await readBody(reader, header);
+    yield await readBody(reader, header, count);
   }
 }
 
@@ -72,37 +74,96 @@ async function chunkLength(reader: ByteReader): Promise<{ length: number; last: 
   return { length: 2 ** (o1 & 0x1f), last: false };
 }
 
-async function readBody(reader: ByteReader, header: Header): Promise<RawPacket> {
+async function readBody(reader: ByteReader, header: Header, index: number): Promise<RawPacket> {
   const data = DATA_TAGS.has(header.tag);
   if (header.partial && !data) malformed(`partial length on packet tag ${header.tag}`);
   const esk = header.tag === 1 || header.tag === 3;
   if (esk && (header.length === null || header.length > ESK_MAX)) malformed(`session-key packet of ${header.length ?? 'unbounded'} bytes`);
   const keep = esk ? ESK_MAX : DATA_HEAD;
-  if (header.length === null) return indeterminate(reader, header.tag, keep);
+  const body = new BodyReader(reader, header.tag, index);
+  if (header.length === null) return indeterminate(body, header.tag, keep);
   const parts: Buffer[] = [];
   let kept = 0;
-  let total = 0;
   let chunk = { length: header.length, last: !header.partial };
   for (let chunks = 1; ; chunks++) {
     if (chunks > MAX_PARTIAL_CHUNKS) malformed(`more than ${MAX_PARTIAL_CHUNKS} partial-length chunks`);
-    const head = await reader.read(Math.min(chunk.length, Math.max(0, keep - kept)));
+    const head = await body.read(Math.min(chunk.length, Math.max(0, keep - kept)));
     parts.push(head);
     kept += head.length;
-    const skipped = await reader.skip(chunk.length - head.length);
-    if (head.length + skipped < chunk.length) malformed(`packet tag ${header.tag} truncated`);
-    total += chunk.length;
-    if (chunk.last) return { tag: header.tag, head: Buffer.concat(parts), length: total };
+    const passed = await body.pass(chunk.length - head.length);
+    if (head.length + passed < chunk.length) malformed(`packet tag ${header.tag} truncated`);
+    if (chunk.last) return { tag: header.tag, head: Buffer.concat(parts), length: body.finish() };
     chunk = await chunkLength(reader);
   }
 }
 
 /** Legacy "indeterminate length": the body runs to the end of the stream. */
-async function indeterminate(reader: ByteReader, tag: number, keep: number): Promise<RawPacket> {
-  const head = await reader.read(keep);
-  let length = head.length;
-  for (let skipped = await reader.skip(2 ** 30); skipped > 0; skipped = await reader.skip(2 ** 30)) length += skipped;
-  return { tag, head, length };
+async function indeterminate(body: BodyReader, tag: number, keep: number): Promise<RawPacket> {
+  const head = await body.read(keep);
+  while ((await body.pass(2 ** 30)) > 0);
+  return { tag, head, length: body.finish() };
 }
+
+/**
+ * Where a packet body claimed to be random goes through the randomness test: encrypted data after
+ * its first 4 octets (version, and for v2/AEAD the cipher, mode and chunk size; the rest, salt
+ * included, is random) and padding, whose body RFC 9580 says is random. SED (tag 9) is refused for
+ * lacking integrity whatever it holds, so it is not tested.
+ */
+const RANDOM_FROM: Readonly<Record<number, number>> = { 18: 4, 20: 4, 21: 0 };
+const PIECE = 64 * 1024;
+
+/** Reads one packet body, its partial chunks in turn, feeding the bytes the test covers to a meter. */
+class BodyReader {
+  private readonly meter: RandomnessMeter | undefined;
+  private position = 0;
+
+  constructor(
+    private readonly reader: ByteReader,
+    private readonly tag: number,
+    private readonly index: number,
+  ) {
+    const from = RANDOM_FROM[tag];
+    this.meter = from === undefined ? undefined : new RandomnessMeter(from);
+  }
+
+  async read(length: number): Promise<Buffer> {
+    const bytes = await this.reader.read(length);
+    this.feed(bytes);
+    return bytes;
+  }
+
+  /** Passes over up to `length` bytes (read through the meter, or skipped); returns how many there were. */
+  async pass(length: number): Promise<number> {
+    if (!this.meter) {
+      const skipped = await this.reader.skip(length);
+      this.position += skipped;
+      return skipped;
+    }
+    let passed = 0;
+    while (passed < length) {
+      const piece = await this.read(Math.min(PIECE, length - passed));
+      if (piece.length === 0) break;
+      passed += piece.length;
+    }
+    return passed;
+  }
+
+  /** The body's length; refuses it if the bytes claimed random are not. */
+  finish(): number {
+    const failure = this.meter?.finish();
+    if (failure) refuse('not-ciphertext', `the body of packet ${this.index + 1} (${TAG_NAMES[this.tag]}) does not look like ciphertext: ${failure} (offsets within the body)`);
+    return this.position;
+  }
+
+  private feed(bytes: Buffer): void {
+    const from = RANDOM_FROM[this.tag];
+    if (this.meter && from !== undefined) this.meter.push(bytes.subarray(Math.max(0, from - this.position)));
+    this.position += bytes.length;
+  }
+}
+
+const TAG_NAMES: Readonly<Record<number, string>> = { 18: 'encrypted data, SEIPD', 20: 'encrypted data, AEAD', 21: 'padding' };
 
 async function byte(reader: ByteReader): Promise<number> {
   const one = await reader.read(1);

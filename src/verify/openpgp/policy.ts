@@ -1,5 +1,5 @@
 import { decide } from '../advice.js';
-import type { DataInfo, EskInfo } from './fields.js';
+import type { DataInfo, EskInfo, S2kInfo } from './fields.js';
 import type { VerifyResult } from '../types.js';
 
 /**
@@ -39,12 +39,24 @@ export function judgeMessage(shape: MessageShape, intakeKeyIds: ReadonlySet<stri
   if (data.tag === 20 || data.version === 2) {
     if (data.aead === undefined || !(data.aead in AEAD)) return decide('openpgp', 'corrupt', { details: { ...details, problem: `unknown AEAD mode ${data.aead}` } });
   }
+  const weakKdf = esks.map((esk) => (esk.kind === 'skesk' ? weakS2k(esk.s2k) : undefined)).find(Boolean);
+  if (weakKdf) return decide('openpgp', 'weak-kdf', { cipher, details: { ...details, problem: weakKdf } });
   const usable = esks.some((esk) => esk.kind === 'skesk' || (esk.keyId !== null && intakeKeyIds.has(esk.keyId)));
   if (!usable) {
     const keys = esks.map((esk) => (esk.kind === 'pkesk' ? (esk.keyId ?? 'anonymous').toUpperCase() : '')).filter(Boolean);
     return decide('openpgp', 'pgp-unknown-key', { cipher, details, note: `It is encrypted to ${keys.join(', ')}, not to casedrop.` });
   }
   return decide('openpgp', 'encrypted', { cipher, details });
+}
+
+/** RFC 9580 §3.7.2: simple and salted S2K must not protect a passphrase; below these, guessing is cheap. */
+export const MIN_S2K_COUNT = 1_048_576;
+export const MIN_ARGON2_KIB = 65_536;
+
+function weakS2k(s2k: S2kInfo): string | undefined {
+  if (s2k.type === 'iterated') return s2k.count !== undefined && s2k.count >= MIN_S2K_COUNT ? undefined : `the passphrase is hashed over only ${s2k.count} bytes (iterated S2K; at least ${MIN_S2K_COUNT} wanted)`;
+  if (s2k.type === 'argon2') return s2k.memoryKiB !== undefined && s2k.memoryKiB >= MIN_ARGON2_KIB ? undefined : `Argon2 with only ${s2k.memoryKiB} KiB of memory (at least ${MIN_ARGON2_KIB} wanted)`;
+  return `the passphrase is turned into the key with the ${s2k.type} S2K, which does no key stretching`;
 }
 
 function describe(esks: EskInfo[], data: DataInfo): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { parseData, parseEsk, type DataInfo, type EskInfo } from './fields.js';
 import type { MessageShape } from './policy.js';
+import { refuse } from '../common/byte-map.js';
 import { malformed } from '../common/malformed.js';
 import { walkPackets } from './packets.js';
 import type { ByteReader } from './reader.js';
@@ -9,7 +10,9 @@ import type { ByteReader } from './reader.js';
  * `[marker] ESK* encrypted-data [padding]` (RFC 9580 §10.3): it is walked to its end, so a
  * truncated or padded-out file is caught; anything else is decided by its first packet.
  */
-const IGNORED = new Set([10, 21]); // marker, padding
+const IGNORED = new Set([10, 21]); // marker, padding (its body is tested as random by the walker)
+const MARKER = 10;
+const MARKER_BODY = Buffer.from('PGP');
 const ESK_TAGS = new Set([1, 3]);
 const ENCRYPTED_DATA = new Set([9, 18, 20]);
 const PLAIN_NAMES: Readonly<Record<number, string>> = {
@@ -20,6 +23,7 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
   const esks: EskInfo[] = [];
   let data: DataInfo | undefined;
   for await (const packet of walkPackets(reader)) {
+    if (packet.tag === MARKER && !packet.head.equals(MARKER_BODY)) refuse('plaintext-metadata', `a marker packet whose body is not "PGP" but ${packet.length} other bytes`);
     if (IGNORED.has(packet.tag)) continue;
     if (data) malformed(`packet tag ${packet.tag} after the encrypted data`);
     if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
