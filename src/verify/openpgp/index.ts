@@ -6,6 +6,7 @@ import type { EskInfo } from './fields.js';
 import { cipherName, isStrong, judgeMessage, type MessageShape } from './policy.js';
 import { sourceReader, streamReader } from './reader.js';
 import { looksLikePacket, readShape } from './walk.js';
+import { MapRefusal } from '../common/byte-map.js';
 import { isMalformed, malformed } from '../common/malformed.js';
 import type { ByteSource } from '../common/source.js';
 import type { VerifyResult } from '../types.js';
@@ -35,7 +36,7 @@ async function readMessageShape(source: ByteSource, armored: boolean): Promise<M
     return await readShape(reader);
   } catch (err) {
     // openpgp.js's armor decoder throws plain errors for bad armor: the same verdict as a bad packet
-    if (isMalformed(err)) throw err;
+    if (isMalformed(err) || err instanceof MapRefusal) throw err;
     return malformed(err instanceof Error ? err.message : String(err));
   } finally {
     await reader.cancel();

@@ -36,7 +36,7 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
 }
 
 /** Whether the first bytes look like an OpenPGP packet that can start a message or a key block. */
-export function looksLikePacket(head: Buffer): boolean {
+export function looksLikePacket(head: Buffer, depth = 0): boolean {
   const octet = head[0];
   if (octet === undefined || (octet & 0x80) === 0) return false;
   const tag = octet & 0x40 ? octet & 0x3f : (octet >> 2) & 0x0f;
@@ -49,7 +49,11 @@ export function looksLikePacket(head: Buffer): boolean {
     11: [0x62, 0x74, 0x75, 0x6c, 0x31, 0x6d], 10: [0x50],
   };
   // SED (tag 9) has no version octet to check; real ones follow an SKESK, so a bare one is not claimed.
-  return firstOctets[tag]?.includes(version) ?? false;
+  if (firstOctets[tag]?.includes(version)) return true;
+  // A marker (or padding) packet whose body is not what it should be: claimed when the packet after
+  // it opens a message, so that the refusal says what is wrong with it.
+  const length = octet & 0x40 ? head[1] : octet & 0x03 ? undefined : head[1];
+  return (tag === 10 || tag === 21) && length !== undefined && length < 192 && depth < 2 && looksLikePacket(head.subarray(bodyStart + length), depth + 1);
 }
 
 function newHeaderLength(o1: number | undefined): number {

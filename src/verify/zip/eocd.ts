@@ -1,9 +1,11 @@
+import { refuse } from '../common/byte-map.js';
 import { malformed } from '../common/malformed.js';
 import type { ByteSource } from '../common/source.js';
 
 /** The end record (22 bytes) plus the longest comment it may carry (65,535 bytes). */
 export const EOCD_SEARCH = 22 + 0xffff;
 const EOCD_SIG = 0x06054b50;
+const EOCD_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const LOCATOR_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 /** smallest central directory header: a hostile entry count is capped by the bytes that could hold it */
@@ -45,7 +47,15 @@ export function findEndRecord(tail: Buffer): number {
   for (let i = tail.length - 22; i >= 0 && found.length < 2; i--) {
     if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tail.length) found.push(i);
   }
-  if (found.length === 0) malformed('no end-of-central-directory record at the end of the file (truncated?)');
+  if (found.length === 0) {
+    // an end record whose comment stops short of the end: something was appended after the archive
+    const last = tail.lastIndexOf(EOCD_MAGIC);
+    if (last >= 0 && last + 22 <= tail.length && last + 22 + tail.readUInt16LE(last + 20) < tail.length) {
+      const end = last + 22 + tail.readUInt16LE(last + 20);
+      refuse('unaccounted-bytes', `${tail.length - end} bytes after the end record and its comment belong to no structure of the format (appended to the archive)`);
+    }
+    malformed('no end-of-central-directory record at the end of the file (truncated?)');
+  }
   if (found.length > 1) malformed('a second end-of-central-directory record is hidden in the archive comment');
   return found[0]!;
 }
