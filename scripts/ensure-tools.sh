@@ -13,6 +13,9 @@ command -v python3 >/dev/null || missing+=(python3)
 perl -MNet::SSLeay -e 1 2>/dev/null || missing+=(libnet-ssleay-perl)
 # the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
 command -v 7zz >/dev/null || missing+=(7zip)
+# the false-refusal fault test makes fresh OpenPGP and openssl enc files with the customers' tools
+command -v gpg >/dev/null || missing+=(gnupg)
+command -v openssl >/dev/null || missing+=(openssl)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

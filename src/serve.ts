@@ -55,7 +55,7 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([
-        import('./verify/intake-options.js'),
+        import('./pipeline/intake-options.js'),
         import('./pipeline/worker.js'),
         import('./notify/index.js'),
       ]);

@@ -1,12 +1,15 @@
-import type { Detector } from './detector.js';
-import { HEAD_BYTES } from './detector.js';
-import { openSource } from './source.js';
+import type { Detector } from './common/detector.js';
+import { HEAD_BYTES } from './common/detector.js';
+import { decide } from './advice.js';
+import { MapRefusal } from './common/byte-map.js';
+import { openSource } from './common/source.js';
 import type { VerifyInput, VerifyOptions, VerifyResult } from './types.js';
-import { opensslDetector } from './openssl.js';
-import { classifyPlain, nameOf, noteNameMismatch } from './plain.js';
-import { zipDetector } from './zip.js';
-import { openpgpDetector } from './openpgp.js';
-import { sevenZipDetector } from './sevenzip.js';
+import { opensslDetector } from './openssl/index.js';
+import { plainDetector } from './plain/index.js';
+import { nameOf, noteNameMismatch } from './name.js';
+import { zipDetector } from './zip/index.js';
+import { openpgpDetector } from './openpgp/index.js';
+import { sevenZipDetector } from './sevenzip/index.js';
 // Detectors, most specific magic first. Each format module adds itself here with one line.
 const detectors: Detector[] = [zipDetector, opensslDetector, sevenZipDetector, openpgpDetector];
 
@@ -28,18 +31,19 @@ async function verifyContent(input: VerifyInput, options: VerifyOptions): Promis
       if (!detector.recognises(head, source.size)) continue;
       return await detector.verify(source, head, options).catch((err: unknown) => corrupt(detector.format, err));
     }
-    return unrecognised(head, source.size);
+    return await plainDetector.verify(source, head, options);
   } finally {
     await source.close();
   }
 }
 
+/**
+ * Every walker reports a structure that does not hold by throwing `malformed(problem)` (→ corrupt),
+ * and a finding on the file's byte map by throwing `refuse(reason, problem)`; anything else thrown
+ * (a library's own error on hostile input) is `corrupt` too, failing closed.
+ */
 function corrupt(format: string, err: unknown): VerifyResult {
+  if (err instanceof MapRefusal) return decide(format, err.reason, { details: { problem: err.message } });
   const message = err instanceof Error ? err.message : String(err);
-  return { format, verdict: 'reject', reason: 'corrupt', details: { error: message.slice(0, 200) }, advice: 'The archive is damaged or truncated; create it again and resend it.' };
-}
-
-// Content no detector claimed: named by its magic (PDF, gzip, tar …) so the refusal says what it is.
-function unrecognised(head: Buffer, size: number): VerifyResult {
-  return classifyPlain(head, size);
+  return decide(format, 'corrupt', { details: { problem: message.slice(0, 200) } });
 }

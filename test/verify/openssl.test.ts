@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/index.js';
-import { base64DecodedLength, judgeLength } from '../../src/verify/openssl.js';
-import { bufferSource, type ByteSource } from '../../src/verify/source.js';
+import { base64DecodedLength } from '../../src/verify/openssl/base64.js';
+import { judgeLength } from '../../src/verify/openssl/judge.js';
+import { bufferSource, type ByteSource } from '../../src/verify/common/source.js';
 import { expectManifestVerdict, familyDir, fixtureBytes, readManifest, verifyBothWays } from './manifest.js';
 
 const manifest = readManifest('openssl');

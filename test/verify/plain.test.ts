@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/index.js';
-import { textKind } from '../../src/verify/plain.js';
+import { textKind } from '../../src/verify/plain/text.js';
 import { expectManifestVerdict, familyDir, fixtureBytes, readManifest, verifyBothWays } from './manifest.js';
 
 const manifest = readManifest('plain') as (ReturnType<typeof readManifest>[number] & { nameMismatch?: boolean })[];

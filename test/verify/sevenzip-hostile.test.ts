@@ -31,7 +31,7 @@ function splice(buffer: Buffer, at: number, remove: number, insert: number[]): B
 async function expectCorrupt(bytes: Buffer, error: RegExp): Promise<void> {
   const result = await verify({ buffer: bytes });
   expect(result).toMatchObject({ format: '7z', verdict: 'reject', reason: 'corrupt' });
-  expect(String(result.details.error)).toMatch(error);
+  expect(String(result.details.problem)).toMatch(error);
 }
 
 describe('7z with lying headers', () => {

@@ -8,7 +8,7 @@ const fixture = (file: string): Buffer => Buffer.from(fixtureBytes('zip', manife
 describe('zip fixtures made by 7-Zip and Info-ZIP', () => {
   it('cover every zip verdict the policy knows', () => {
     const reasons = new Set(manifest.map((entry) => entry.reason));
-    expect([...reasons].sort()).toEqual(['corrupt', 'encrypted', 'partial-encryption', 'unencrypted', 'weak-zipcrypto']);
+    expect([...reasons].sort()).toEqual(['corrupt', 'encrypted', 'partial-encryption', 'plaintext-metadata', 'unaccounted-bytes', 'unencrypted', 'weak-zipcrypto']);
   });
 
   for (const entry of manifest) {
@@ -28,9 +28,17 @@ describe('zip details', () => {
     expect(result.details).toMatchObject({ files: 3, directories: 2, aes: 3, plain: 0, zip64: false });
   });
 
-  it('finds the end record behind a 60 KB comment', async () => {
+  it('finds the end record behind a 60 KB comment, and refuses the comment as readable text', async () => {
     const result = await verify({ buffer: fixture('aes256-comment60k.zip') });
-    expect(result.details.commentBytes).toBeGreaterThan(55_000);
+    expect(result.reason).toBe('plaintext-metadata');
+    expect(String(result.details.problem)).toMatch(/the archive comment holds 5\d{4} bytes of readable text/);
+  });
+
+  it('accepts a short label as the archive comment, and accounts for every byte', async () => {
+    const bytes = fixture('aes256-comment-label.zip');
+    const result = await verify({ buffer: bytes });
+    expect(result.details).toMatchObject({ commentBytes: 26 });
+    expect((result.details.encryptedBytes as number) + (result.details.metadataBytes as number)).toBe(bytes.length);
   });
 
   it('reads ZIP64 end records and 65,538 entries', async () => {
@@ -41,7 +49,8 @@ describe('zip details', () => {
 
   it('refuses bytes no entry accounts for (a plain zip glued before an AES one)', async () => {
     const result = await verify({ buffer: fixture('plain-then-aes256.zip') });
-    expect(String(result.details.problem)).toMatch(/bytes before entry \d+ belong to no entry/);
+    expect(result.reason).toBe('unaccounted-bytes');
+    expect(String(result.details.problem)).toMatch(/bytes at offsets 0–\d+, before entry \d+, belong to no entry/);
   });
 
   it('names the unencrypted files of a partly encrypted archive', async () => {
