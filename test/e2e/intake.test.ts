@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { caseFilesNamespace, outcomeId } from '../../src/pipeline/outcome.js';
@@ -32,10 +32,10 @@ beforeAll(async () => {
   sink = await startSink();
   ({ config, cleanup } = testConfig({ CASEDROP_RELAY_URL: sink.url, CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0', CASEDROP_DEDUP_WINDOW_SECONDS: '0', CASEDROP_REPLY_RATE_PER_HOUR: '1000' }));
   const redis = createRedis(config, 'cli');
-  await new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits).open(CASE, 'engineer@example.com');
+  store = await openStore(config, createLogger('silent'));
+  await caseRegistry(store, redis, config, createLogger('silent')).open(CASE, 'engineer@example.com');
   redis.disconnect();
   running = await serve(config, 'all', createLogger('silent'));
-  store = await openStore(config, createLogger('silent'));
 });
 
 afterAll(async () => {

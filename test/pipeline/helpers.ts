@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry, type DurableCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/log.js';
@@ -27,8 +27,8 @@ export async function openTestStore(config: Config): Promise<ObjectStore> {
   return openStore(config, silent);
 }
 
-export function registryFor(config: Config, redis: Redis): RedisCaseRegistry {
-  return new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+export function registryFor(config: Config, redis: Redis, store: ObjectStore): DurableCaseRegistry {
+  return caseRegistry(store, redis, config, silent);
 }
 
 /** What the SMTP door does for each accepted message: the spool object, then the intake job. */
