@@ -66,6 +66,7 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const verify = await intakeVerifier(config);
       const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis });
       const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });
+      onRedisReset.push(() => intake.recoverNow());
       workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
     }
   } catch (err) {

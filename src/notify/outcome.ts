@@ -1,20 +1,23 @@
 import { UnrecoverableError } from 'bullmq';
 import { ErrorCode, isCasedropError } from '../errors.js';
 import type { Outcome } from '../pipeline/types.js';
+import type { Logger } from '../log.js';
+import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
 import type { ObjectStore } from '../store/types.js';
 
 /**
  * The stored outcome a job refers to. Missing, corrupt or malformed will never get better, so those
  * fail the job for good (dead-letter list); a store error that may pass is thrown as is and retried.
  */
-export async function readOutcome(store: ObjectStore, outcomeId: string): Promise<Outcome> {
+export async function readOutcome(store: ObjectStore, outcomeId: string, log?: Logger): Promise<Outcome> {
   let text: string;
   try {
     const chunks: Buffer[] = [];
     for await (const c of await store.get(outcomeId)) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
     text = Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    if (isCasedropError(err, ErrorCode.ObjectNotFound) || isCasedropError(err, ErrorCode.ObjectCorrupt) || isCasedropError(err, ErrorCode.ObjectTruncated)) {
+    if (log && isDamaged(err)) throw await quarantineDamaged(store, outcomeId, err, log);
+    if (isCasedropError(err, ErrorCode.ObjectNotFound) || isDamaged(err)) {
       throw new UnrecoverableError(`${outcomeId}: ${err.code}`);
     }
     throw err;

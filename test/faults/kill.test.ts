@@ -59,7 +59,7 @@ beforeAll(async () => {
       CASEDROP_JOB_BACKOFF_MS: '200',
       // workers sweep spool objects a killed door left unqueued; 15 s is past the door's 10 s
       // queue-add limit, so a live door's message is never taken for an orphan
-      CASEDROP_SPOOL_ORPHAN_AGE_SECONDS: '15',
+      CASEDROP_RECOVERY_AGE_SECONDS: '15',
     },
   });
   for (const role of ROLES) await cd.start(role);
