@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { repliesNamespace, repliesSettledId, replySentId } from '../pipeline/outcome.js';
+import { repliesNamespace, repliesSettledId, replySentId } from '../jobs/ids.js';
 import type { ObjectStore } from '../store/types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { OutcomeKind, RefusedFile, StoredFile } from './types.js';
+import type { OutcomeKind, RefusedFile, StoredFile } from '../jobs/types.js';
 
 /** Pure: the outcome kind follows from what was stored and refused. */
 export function outcomeKind(stored: readonly StoredFile[], refused: readonly RefusedFile[]): OutcomeKind {
@@ -22,18 +22,3 @@ export function boundText(text: string, maxBytes: number): { text: string; trunc
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return { text: bytes.subarray(0, end).toString('utf8'), truncated: true };
 }
-
-export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseNumber}/files`;
-export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
-export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
-export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
-/** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
-export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;
-/**
- * Durable reply state, next to the outcome: `replies/<outbound job id>` once that mail went out,
- * `replies/<spoolId>` once every reply of the outcome did (or none was due). Recovery re-queues
- * the notify job of an outcome without the latter; the former stops a second send.
- */
-export const repliesNamespace = 'replies';
-export const replySentId = (outboundJobId: string): string => `replies/${outboundJobId}`;
-export const repliesSettledId = (spoolId: string): string => `replies/${spoolId}`;

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { idTime } from '../ids.js';
 import type { Logger } from '../log.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import type { ObjectStore } from '../store/types.js';
-import { abandonedId, repliesSettledId, spoolObjectId } from './outcome.js';
-import { QueueName, type IntakeJobData, type NotifyJobData } from './types.js';
+import { abandonedId, outcomeId, repliesSettledId, spoolObjectId } from '../jobs/ids.js';
+import { QueueName, type IntakeJobData, type NotifyJobData } from '../jobs/types.js';
 
 /**
  * Postfix's rule: the spool directory is the truth, Redis an index that can be rebuilt from it.
@@ -93,7 +93,7 @@ async function inBatches(ids: AsyncIterable<string>, fn: (batch: string[]) => Pr
 /** Which of `ids` have a job (in any state, the dead-letter list included) in `queue`: one round trip. */
 async function known(deps: RecoveryDeps, queue: string, ids: string[]): Promise<boolean[]> {
   const pipeline = deps.redis.pipeline();
-  for (const id of ids) pipeline.exists(key(deps.prefix, queue, id));
+  for (const id of ids) pipeline.exists(redisKey.job(deps.prefix, queue, id));
   const results = (await pipeline.exec()) ?? [];
   return results.map(([err, n]) => {
     if (err) throw err;
@@ -128,7 +128,7 @@ async function requeueNotify(ids: string[], deps: RecoveryDeps, counts: Recovery
       continue;
     }
     // safe to repeat: each reply is sent once, by its durable marker (src/notify/sent.ts)
-    await deps.notify.add('outcome', { outcomeId: `outcomes/${spoolId}` }, { jobId: spoolId });
+    await deps.notify.add('outcome', { outcomeId: outcomeId(spoolId) }, { jobId: spoolId });
     counts.outcomes.requeued++;
   }
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import type { ObjectStore } from '../store/types.js';
 import type { DurableRecord, RecordCollection, RecordParser } from './types.js';
 
@@ -99,7 +99,7 @@ export class DurableRecords {
 
   /** @internal */
   async lockCreate(kind: string, id: string): Promise<(() => Promise<void>) | undefined> {
-    const k = key(this.prefix, 'rec-lock', kind, id);
+    const k = redisKey.recordCreateLock(this.prefix, kind, id);
     if ((await this.redis.set(k, '1', 'PX', CREATE_LOCK_MS, 'NX')) !== 'OK') return undefined;
     return async () => void (await this.redis.del(k));
   }
@@ -128,11 +128,11 @@ export class DurableRecords {
   }
 
   private indexKey(kind: string, id: string): string {
-    return key(this.prefix, 'rec', kind, id);
+    return redisKey.record(this.prefix, kind, id);
   }
 
   private markerKey(): string {
-    return key(this.prefix, 'rec', 'indexed-by');
+    return redisKey.recordIndexBuiltBy(this.prefix);
   }
 }
 

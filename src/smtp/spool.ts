@@ -3,8 +3,8 @@ import type { Queue } from 'bullmq';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { idTime } from '../ids.js';
-import { abandonedId, outcomeId, spoolObjectId } from '../pipeline/outcome.js';
-import type { IntakeJobData, SpoolMeta } from '../pipeline/types.js';
+import { abandonedId, outcomeId, spoolObjectId } from '../jobs/ids.js';
+import type { IntakeJobData, SpoolMeta } from '../jobs/types.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
 /** A backstop: each Redis command already times out, but an add may be several of them. */

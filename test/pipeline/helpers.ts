@@ -7,8 +7,8 @@ import { caseRegistry, type DurableCaseRegistry } from '../../src/cases/registry
 import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/log.js';
-import { createQueue } from '../../src/pipeline/queues.js';
-import { QueueName, type Outcome, type SpoolMeta } from '../../src/pipeline/types.js';
+import { createQueue } from '../../src/jobs/queues.js';
+import { QueueName, type Outcome, type SpoolMeta } from '../../src/jobs/types.js';
 import { openStore } from '../../src/store/index.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { verify } from '../../src/verify/index.js';
