@@ -47,7 +47,7 @@ export const settings = {
 
   // redis / queue
   redisUrl: setting('CASEDROP_REDIS_URL', z.string().url(), 'redis://127.0.0.1:6379',
-    'Redis for the case registry and the queues (use `appendonly yes`, `maxmemory-policy noeviction`).', true),
+    'Redis for the queues and the index of cases (`maxmemory-policy noeviction` required; `appendonly yes` recommended, see Crash safety and Redis).', true),
   redisPrefix: setting('CASEDROP_REDIS_PREFIX', z.string().regex(/^[A-Za-z0-9:_-]+$/), 'casedrop',
     'Prefix of every Redis key and queue, so several instances (or test runs) share one Redis.'),
 
