@@ -36,7 +36,6 @@ try {
   const src = join(objects, 'spool', 'SAMPLE.cdo');
   const marker = join(objects, 'replies', 'SAMPLE.cdo');
   mkdirSync(join(objects, 'outcomes'), { recursive: true });
-  await store.delete(sample.id);
   const old = Date.now() - 3_600_000;
   let pipeline = redis.pipeline();
   for (let i = 0; i < N; i++) {
@@ -52,6 +51,7 @@ try {
     }
   }
   await pipeline.exec();
+  await store.delete(sample.id);
   const built = Date.now() - t0;
 
   const intake = createQueue(config, 'intake', redis);

@@ -78,8 +78,8 @@ async function quarantineOnDamage<T>(spoolId: string, deps: IntakeDeps, log: Log
 
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
   if (await deps.store.exists(outcomeId(spoolId))) {
-    // the job already ran to the end and only the acknowledgement was lost. The notify job was added
-    // before the spool object went; adding it again could re-send a reply once BullMQ has pruned it.
+    // the job already ran to the end and only the acknowledgement was lost: the notify job was added
+    // before the spool object went, and recovery re-adds it if Redis lost it (replies/ stops a second mail)
     log.info('spool object already gone and outcome recorded: nothing left to do');
     return undefined;
   }
