@@ -32,6 +32,8 @@ fi
 redis_url=${CASEDROP_REDIS_URL:-redis://127.0.0.1:6379}
 if [[ $redis_url == redis://127.0.0.1:6379* ]] && command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   echo "ensure-tools: no Redis on 127.0.0.1:6379, starting one" >&2
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  # No persistence, for speed: casedrop's recovery rebuilds from the data dir whatever a restart of
+  # this Redis forgets (README "Crash safety and Redis"). noeviction is what casedrop requires.
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --maxmemory-policy noeviction >/dev/null
   for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi

@@ -18,3 +18,15 @@ export function newId(now = Date.now()): string {
   for (const b of rnd) tail += ALPHABET[b % 32];
   return time + tail;
 }
+
+/** The creation time (ms) an id from newId carries; NaN for anything else. */
+export function idTime(id: string): number {
+  if (id.length < 10) return Number.NaN;
+  let t = 0;
+  for (const ch of id.slice(0, 10)) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) return Number.NaN;
+    t = t * 32 + v;
+  }
+  return t;
+}

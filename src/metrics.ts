@@ -41,3 +41,10 @@ export const repliesSent = new Counter({
   labelNames: ['kind', 'result'] as const,
   registers: [registry],
 });
+
+export const objectsQuarantined = new Counter({
+  name: 'casedrop_objects_quarantined_total',
+  help: 'Objects that failed authentication on read (OBJECT_CORRUPT, OBJECT_TRUNCATED) and were moved to quarantine/, by namespace',
+  labelNames: ['namespace', 'code'] as const,
+  registers: [registry],
+});

@@ -10,8 +10,11 @@ function join(prefix: string, ...parts: string[]): string {
 }
 
 export const redisKey = {
-  case: (prefix: string, caseNumber: string): string => join(prefix, 'case', caseNumber),
-  casesInState: (prefix: string, state: string): string => join(prefix, 'cases', state),
+  record: (prefix: string, kind: string, id: string): string => join(prefix, 'rec', kind, id),
+  recordCreateLock: (prefix: string, kind: string, id: string): string => join(prefix, 'rec-lock', kind, id),
+  recordIndexBuiltBy: (prefix: string): string => join(prefix, 'rec-index', 'built-by'),
+  /** BullMQ's own hash of one job: recovery asks only whether it exists */
+  job: (prefix: string, queue: string, jobId: string): string => join(prefix, queue, jobId),
   caseNamesByFile: (prefix: string, caseNumber: string): string => join(prefix, 'case-names', caseNumber, 'by-file'),
   caseNamesByName: (prefix: string, caseNumber: string): string => join(prefix, 'case-names', caseNumber, 'by-name'),
   caseNamesNext: (prefix: string, caseNumber: string): string => join(prefix, 'case-names', caseNumber, 'next'),
@@ -34,8 +37,10 @@ export interface RedisKeyPattern {
 }
 
 export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPattern } & { readonly queues: RedisKeyPattern } = {
-  case: { pattern: '<prefix>:case:<caseNumber>', type: 'hash', holds: 'one case: number, state, owner, createdAt, closedAt', expires: 'never (the case registry)', owner: 'src/cases/registry.ts' },
-  casesInState: { pattern: '<prefix>:cases:<state>', type: 'set', holds: 'the case numbers in state open or closed', expires: 'never', owner: 'src/cases/registry.ts' },
+  record: { pattern: '<prefix>:rec:<kind>:<id>', type: 'hash', holds: 'index copy of one durable record (kind `case`: a case) as {rev, json}; the truth is records/<kind>/<id> in the store', expires: 'never; rebuilt from the store when Redis lost it', owner: 'src/records/durable.ts' },
+  recordCreateLock: { pattern: '<prefix>:rec-lock:<kind>:<id>', type: 'string', holds: 'held while one process creates a record, so two creates of one id agree on a winner', expires: '10 s, or when the create ends', owner: 'src/records/durable.ts' },
+  recordIndexBuiltBy: { pattern: '<prefix>:rec-index:built-by', type: 'string', holds: 'run id of the Redis server the record index was built in; another run id means Redis restarted or failed over', expires: 'never', owner: 'src/records/durable.ts' },
+  job: { pattern: '<prefix>:<queue>:<jobId>', type: 'hash', holds: "BullMQ's job hash (part of the queues below); recovery only checks that it exists", expires: 'with the job', owner: 'src/pipeline/recovery.ts (reads)' },
   caseNamesByFile: { pattern: '<prefix>:case-names:<caseNumber>:by-file', type: 'hash', holds: "stored file id → the stored name it got", expires: 'never', owner: 'src/pipeline/stored-names.ts' },
   caseNamesByName: { pattern: '<prefix>:case-names:<caseNumber>:by-name', type: 'hash', holds: 'stored name → the file id that holds it', expires: 'never', owner: 'src/pipeline/stored-names.ts' },
   caseNamesNext: { pattern: '<prefix>:case-names:<caseNumber>:next', type: 'hash', holds: 'wanted name → the highest "(n)" handed out for it', expires: 'never', owner: 'src/pipeline/stored-names.ts' },

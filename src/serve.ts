@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { RedisCaseRegistry } from './cases/registry.js';
+import { DurableCaseRegistry } from './cases/registry.js';
 import type { Config } from './config/schema.js';
 import { stopAll, type Stoppable } from './lifecycle.js';
 import type { Logger } from './log.js';
 import { createRedis, ready } from './redis.js';
+import { DurableRecords } from './records/durable.js';
+import { watchRecordIndex } from './records/watch.js';
 import { openStore } from './store/open.js';
 
 import type { Role } from './roles.js';
@@ -33,8 +35,14 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
   const producer = createRedis(config, 'producer');
   const workerRedis = has(role, 'worker') ? createRedis(config, 'worker') : undefined;
   await ready(producer);
-  const registry = new RedisCaseRegistry(producer, config.redisPrefix, config.caseDigits);
-  const doors: Stoppable[] = [];
+  const records = new DurableRecords(store, producer, config.redisPrefix, log.child({ component: 'records' }));
+  const registry = new DurableCaseRegistry(records, config.caseDigits);
+  // a Redis that lost data (restarted empty, lost its last second, failed over) gets the records
+  // back at once, and the workers re-queue from the spool what its queues forgot
+  const onRedisReset: (() => void)[] = [];
+  await records.ensureIndex();
+  const indexWatch = watchRecordIndex(records, log, () => onRedisReset.forEach((f) => f()));
+  const doors: Stoppable[] = [{ name: 'record-index-watch', stop: () => indexWatch.stop() }];
   const workers: Stoppable[] = [];
   const running: Omit<Running, 'stop'> = {};
   try {
@@ -62,6 +70,7 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const verify = await intakeVerifier(config);
       const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis });
       const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });
+      onRedisReset.push(() => intake.recoverNow());
       workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
     }
   } catch (err) {

@@ -1,76 +1,72 @@
 import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode } from '../errors.js';
-import { redisKey } from '../redis-keys.js';
+import type { Logger } from '../log.js';
+import { DurableRecords } from '../records/durable.js';
+import type { ObjectStore } from '../store/types.js';
+import type { RecordCollection } from '../records/types.js';
 import { assertCaseNumber } from './number.js';
 import type { Case, CaseRegistry, CaseState } from './types.js';
 
 /**
- * Cases as Redis hashes (`<prefix>:case:<number>`): one HGETALL per look-up, which the SMTP door does
- * for every message. A set per state keeps `list --state` cheap without scanning the keyspace.
+ * Cases as durable records (src/records/): the encrypted store under the data dir holds each case,
+ * Redis the index the SMTP door reads for every message. A Redis restarted empty therefore
+ * forgets no case: a look-up that misses the index finds the case in the store and re-indexes it.
  */
-export class RedisCaseRegistry implements CaseRegistry {
+export class DurableCaseRegistry implements CaseRegistry {
+  private readonly cases: RecordCollection<Case>;
+
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
+    records: DurableRecords,
     private readonly digits: number,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.cases = records.collection<Case>('case', parseCase, (n) => new CasedropError(ErrorCode.CaseExists, `case ${n} already exists`));
+  }
 
   async get(number: string): Promise<Case | null> {
     assertCaseNumber(number, this.digits);
-    const h = await this.redis.hgetall(this.caseKey(number));
-    return h.number ? toCase(h) : null;
+    return (await this.cases.get(number))?.value ?? null;
   }
 
   async open(number: string, owner: string): Promise<Case> {
     assertCaseNumber(number, this.digits);
     if (!/^[^\s@]+@[^\s@]+$/.test(owner)) throw new CasedropError(ErrorCode.UsageInvalid, `"${owner}" is not an email address`);
-    const c: Case = { number, state: 'open', owner, createdAt: this.now().toISOString() };
-    // HSETNX on the number field makes concurrent opens of one case agree on a single winner
-    const created = await this.redis.hsetnx(this.caseKey(number), 'number', number);
-    if (created === 0) throw new CasedropError(ErrorCode.CaseExists, `case ${number} already exists`);
-    await this.redis.multi().hset(this.caseKey(number), { ...c }).sadd(this.stateKey('open'), number).exec();
-    return c;
+    return (await this.cases.create(number, { number, state: 'open', owner, createdAt: this.now().toISOString() })).value;
   }
 
   close(number: string): Promise<Case> {
-    return this.transition(number, 'closed');
+    return this.transition(number, (c) => ({ ...c, state: 'closed', closedAt: this.now().toISOString() }));
   }
 
   reopen(number: string): Promise<Case> {
-    return this.transition(number, 'open');
+    return this.transition(number, ({ closedAt: _gone, ...c }) => ({ ...c, state: 'open' }));
   }
 
+  /** From the store, the truth: an operator's listing must not depend on the index being complete. */
   async list(state?: CaseState): Promise<Case[]> {
-    const numbers = state
-      ? await this.redis.smembers(this.stateKey(state))
-      : [...(await this.redis.smembers(this.stateKey('open'))), ...(await this.redis.smembers(this.stateKey('closed')))];
-    const cases = await Promise.all(numbers.sort().map((n) => this.get(n)));
-    return cases.filter((c): c is Case => c !== null);
+    const all: Case[] = [];
+    for await (const record of this.cases.scan()) if (!state || record.value.state === state) all.push(record.value);
+    return all.sort((a, b) => a.number.localeCompare(b.number));
   }
 
-  private async transition(number: string, to: CaseState): Promise<Case> {
-    const current = await this.get(number);
-    if (!current) throw new CasedropError(ErrorCode.CaseNotFound, `case ${number} does not exist`);
-    const from: CaseState = to === 'open' ? 'closed' : 'open';
-    const tx = this.redis.multi().hset(this.caseKey(number), 'state', to).smove(this.stateKey(from), this.stateKey(to), number);
-    if (to === 'closed') tx.hset(this.caseKey(number), 'closedAt', this.now().toISOString());
-    else tx.hdel(this.caseKey(number), 'closedAt');
-    await tx.exec();
-    return (await this.get(number)) as Case;
-  }
-
-  private caseKey(number: string): string {
-    return redisKey.case(this.prefix, number);
-  }
-
-  private stateKey(state: CaseState): string {
-    return redisKey.casesInState(this.prefix, state);
+  private async transition(number: string, change: (c: Case) => Case): Promise<Case> {
+    assertCaseNumber(number, this.digits);
+    const updated = await this.cases.update(number, change);
+    if (!updated) throw new CasedropError(ErrorCode.CaseNotFound, `case ${number} does not exist`);
+    return updated.value;
   }
 }
 
-function toCase(h: Record<string, string>): Case {
-  const c: Case = { number: h.number ?? '', state: h.state === 'closed' ? 'closed' : 'open', owner: h.owner ?? '', createdAt: h.createdAt ?? '' };
-  if (h.closedAt) c.closedAt = h.closedAt;
+function parseCase(value: unknown): Case {
+  const v = value as Partial<Case> | null;
+  if (!v || typeof v.number !== 'string' || typeof v.owner !== 'string' || typeof v.createdAt !== 'string') throw new Error('not a case record');
+  const c: Case = { number: v.number, state: v.state === 'closed' ? 'closed' : 'open', owner: v.owner, createdAt: v.createdAt };
+  if (typeof v.closedAt === 'string') c.closedAt = v.closedAt;
   return c;
+}
+
+/** The registry with its own record facility (a process that also keeps other records shares one DurableRecords instead). */
+export function caseRegistry(store: ObjectStore, redis: Redis, config: Pick<Config, 'redisPrefix' | 'caseDigits'>, logger: Logger): DurableCaseRegistry {
+  return new DurableCaseRegistry(new DurableRecords(store, redis, config.redisPrefix, logger), config.caseDigits);
 }

@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis.js';
-import { RedisCaseRegistry } from '../cases/registry.js';
+import { caseRegistry } from '../cases/registry.js';
+import { openStore } from '../store/open.js';
 import type { CaseRegistry } from '../cases/types.js';
 
 /** Usage errors exit 2, everything else 1, always with one line on stderr. */
@@ -37,7 +38,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     // CLI logs go to stderr so command output stays machine-readable
     logger: () => (logger ??= createLogger(ctx.config().logLevel, process.stderr)),
     redis: () => (redis ??= createRedis(ctx.config(), 'cli')),
-    registry: () => new RedisCaseRegistry(ctx.redis(), ctx.config().redisPrefix, ctx.config().caseDigits),
+    registry: () => lazyRegistry(async () => caseRegistry(await openStore(ctx.config(), ctx.logger()), ctx.redis(), ctx.config(), ctx.logger())),
     out,
     close: async () => {
       if (redis) await redis.quit().catch(() => redis?.disconnect());
@@ -45,4 +46,17 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     },
   };
   return ctx;
+}
+
+/** The registry needs the store, which opens asynchronously; commands call it synchronously. */
+function lazyRegistry(make: () => Promise<CaseRegistry>): CaseRegistry {
+  let made: Promise<CaseRegistry> | undefined;
+  const r = () => (made ??= make());
+  return {
+    get: async (n) => (await r()).get(n),
+    open: async (n, owner) => (await r()).open(n, owner),
+    close: async (n) => (await r()).close(n),
+    reopen: async (n) => (await r()).reopen(n),
+    list: async (state) => (await r()).list(state),
+  };
 }

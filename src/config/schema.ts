@@ -47,7 +47,7 @@ export const settings = {
 
   // redis / queue
   redisUrl: setting('CASEDROP_REDIS_URL', z.string().url(), 'redis://127.0.0.1:6379',
-    'Redis for the case registry and the queues (use `appendonly yes`, `maxmemory-policy noeviction`).', true),
+    'Redis for the queues and the index of cases (`maxmemory-policy noeviction` required; `appendonly yes` recommended, see Crash safety and Redis).', true),
   redisPrefix: setting('CASEDROP_REDIS_PREFIX', z.string().regex(/^[A-Za-z0-9:_-]+$/), 'casedrop',
     'Prefix of every Redis key and queue, so several instances (or test runs) share one Redis.'),
 
@@ -89,7 +89,7 @@ export const settings = {
   noteMaxBytes: setting('CASEDROP_NOTE_MAX_BYTES', positiveInt, '65536', 'Largest message text kept as a case note.'),
   workerLockMs: setting('CASEDROP_WORKER_LOCK_MS', positiveInt, '30000', 'How long a worker holds a job without renewing its lock; a job whose worker died is taken back after this.'),
   workerStalledCheckMs: setting('CASEDROP_WORKER_STALLED_CHECK_MS', positiveInt, '30000', 'How often workers look for jobs whose worker died (stalled) and queue them again.'),
-  spoolOrphanAgeSeconds: setting('CASEDROP_SPOOL_ORPHAN_AGE_SECONDS', positiveInt, '600', 'A spool object this old with no job and no outcome was left by a door that died before queueing it (its client got no 250 and will resend); workers remove such objects every few minutes.'),
+  recoveryAgeSeconds: setting('CASEDROP_RECOVERY_AGE_SECONDS', positiveInt, '60', 'Workers re-queue every spool object (and every outcome with replies not all sent) this old that Redis has no job for, at start, this often, and at once when Redis was restarted or reset. Must exceed the door\'s 10 s queue-add limit.'),
   forwardDepth: setting('CASEDROP_FORWARD_DEPTH', nonNegativeInt, '3', 'How many forwarded messages (message/rfc822) deep the worker looks for files.'),
   pgpPublicKeyFile: setting('CASEDROP_PGP_PUBLIC_KEY_FILE', optionalString, undefined, 'casedrop\'s published OpenPGP public key (armored); attachments encrypted to it are accepted.'),
   pgpPrivateKeyFile: setting('CASEDROP_PGP_PRIVATE_KEY_FILE', optionalString, undefined, 'Its secret key (armored); when set, attachments encrypted to it are decrypted in memory to prove integrity.', true),

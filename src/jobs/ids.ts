@@ -9,6 +9,14 @@ export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
 export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;
+/**
+ * Durable reply state, next to the outcome: `replies/<outbound job id>` once that mail went out,
+ * `replies/<spoolId>` once every reply of the outcome did (or none was due). Recovery re-queues
+ * the notify job of an outcome without the latter; the former stops a second send.
+ */
+export const repliesNamespace = 'replies';
+export const replySentId = (outboundJobId: string): string => `replies/${outboundJobId}`;
+export const repliesSettledId = (spoolId: string): string => `replies/${spoolId}`;
 
 /** The spool id from an outcome id `outcomes/<spoolId>`. */
 export function spoolIdOf(outcomeId: string): string {

@@ -31,6 +31,8 @@ export interface OutboundJobData {
   kind: MailKind;
   /** engineer mail only: what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
   senderReply?: string;
+  /** every outbound job id of this outcome: the last one sent settles the outcome (src/notify/sent.ts) */
+  planned?: string[];
 }
 
 export interface WebhookJobData {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
 import type { ObjectStore } from '../store/types.js';
 import { readOutcome } from './outcome.js';
+import { isSettled, settleIfDone } from './sent.js';
 import { decideSenderReply, normaliseAddress, type SenderDecision } from './policy.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -30,12 +31,21 @@ export interface NotifyDeps {
 }
 
 export async function processNotify(outcomeId: string, deps: NotifyDeps): Promise<void> {
-  const outcome = await readOutcome(deps.store, outcomeId);
+  const outcome = await readOutcome(deps.store, outcomeId, deps.logger);
   const log = deps.logger.child({ spoolId: outcome.spoolId, caseNumber: outcome.caseNumber });
+  if (await isSettled(deps.store, outcome.spoolId)) {
+    // a replay (recovery, an operator, a pruned job id): every reply already went out
+    log.info({ event: 'notify_settled' }, 'replies of this outcome were all sent already');
+    return;
+  }
   const decision = await decide(outcome, deps);
-  const senderReply = await queueSenderReply(outcome, decision, deps, log);
-  await queueEngineerNotice(outcome, senderReply, deps, log);
+  const owner = (await deps.registry.get(outcome.caseNumber))?.owner;
+  const planned = [...('send' in decision ? [outboundJobId.sender(outcome.spoolId)] : []), ...(owner ? [outboundJobId.engineer(outcome.spoolId)] : [])];
+  const senderReply = await queueSenderReply(outcome, decision, planned, deps, log);
+  await queueEngineerNotice(outcome, owner, senderReply, planned, deps, log);
   await queueWebhooks(outcome, deps);
+  // nothing to send, or a replay that finds everything sent: settled now
+  await settleIfDone(deps.store, outcome.spoolId, planned);
 }
 
 /** Loop rules first (pure), then the rate limit, which is only counted for a reply that would go out. */
@@ -46,24 +56,23 @@ async function decide(outcome: Outcome, deps: NotifyDeps): Promise<SenderDecisio
   return allowed ? decision : { suppress: 'rate-limit' };
 }
 
-async function queueSenderReply(outcome: Outcome, decision: SenderDecision, deps: NotifyDeps, log: Logger): Promise<string> {
+async function queueSenderReply(outcome: Outcome, decision: SenderDecision, planned: string[], deps: NotifyDeps, log: Logger): Promise<string> {
   if ('suppress' in decision) {
     // the reason is logged, never the body; the sender's address is what an operator needs to follow a loop
     log.info({ reason: decision.suppress, kind: outcome.kind, sender: outcome.mailFrom }, 'sender reply suppressed');
     repliesSent.inc({ kind: outcome.kind === 'stored' ? 'receipt' : 'dsn', result: 'suppressed' });
     return `none (${decision.suppress})`;
   }
-  await deps.outbound.add(decision.send, { spoolId: outcome.spoolId, kind: decision.send }, { jobId: outboundJobId.sender(outcome.spoolId) });
+  await deps.outbound.add(decision.send, { spoolId: outcome.spoolId, kind: decision.send, planned }, { jobId: outboundJobId.sender(outcome.spoolId) });
   return decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
 }
 
-async function queueEngineerNotice(outcome: Outcome, senderReply: string, deps: NotifyDeps, log: Logger): Promise<void> {
-  const found = await deps.registry.get(outcome.caseNumber);
-  if (!found?.owner) {
+async function queueEngineerNotice(outcome: Outcome, owner: string | undefined, senderReply: string, planned: string[], deps: NotifyDeps, log: Logger): Promise<void> {
+  if (!owner) {
     log.warn('case has no owner: no engineer notice');
     return;
   }
-  await deps.outbound.add('engineer', { spoolId: outcome.spoolId, kind: 'engineer', senderReply }, { jobId: outboundJobId.engineer(outcome.spoolId) });
+  await deps.outbound.add('engineer', { spoolId: outcome.spoolId, kind: 'engineer', senderReply, planned }, { jobId: outboundJobId.engineer(outcome.spoolId) });
 }
 
 async function queueWebhooks(outcome: Outcome, deps: NotifyDeps): Promise<void> {

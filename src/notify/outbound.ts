@@ -10,6 +10,7 @@ import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
 import { readOutcome } from './outcome.js';
 import { buildReceipt } from './receipt.js';
+import { alreadySent, markSent, settleIfDone } from './sent.js';
 
 /**
  * One outbound job: build the mail from the stored outcome now (job data holds ids only), then hand
@@ -25,11 +26,24 @@ export interface OutboundDeps {
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  if (await alreadySent(deps.store, jobId)) {
+    deps.logger.info({ kind: data.kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
+  } else {
+    await send(jobId, data, deps);
+  }
+  await settleIfDone(deps.store, data.spoolId, data.planned ?? [jobId]);
+}
+
+async function send(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
   const outcome = await readOutcome(deps.store, outcomeId(data.spoolId));
   const mail = await compose(data, deps, outcome);
-  if (!mail) return;
+  if (!mail) {
+    await markSent(deps.store, jobId, 'dropped');
+    return;
+  }
   const raw = await mail.node.build();
   const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
+  await markSent(deps.store, jobId, 'sent');
   repliesSent.inc({ kind: data.kind, result: 'sent' });
   deps.logger.info({ kind: data.kind, caseNumber: outcome.caseNumber, bytes: raw.length, result }, 'mail sent');
 }

@@ -9,6 +9,7 @@ import { recordProblem, spoolMetaSchema } from '../jobs/records.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { filesProcessed } from '../metrics.js';
+import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
 import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
@@ -49,12 +50,7 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
     log.info('outcome already recorded; finished the remaining steps');
     return undefined;
   }
-  const { meta, size } = await readSpoolMeta(spoolId, deps.store);
-  const open = await caseIsOpen(meta.caseNumber, deps.registry);
-  if (!open) await removePartialWork(meta, deps.store);
-  // the parsed attachments and the copies being stored: about twice the spooled size in memory
-  const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log)) : closedCaseOutcome(meta);
+  const { outcome, meta } = await quarantineOnDamage(spoolId, deps, log, () => processSpooled(spoolId, deps, log));
   await deps.store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId, caseNumber: meta.caseNumber, kind: outcome.kind }, { name: spoolId });
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps);
@@ -62,10 +58,30 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
   return outcome;
 }
 
+async function processSpooled(spoolId: string, deps: IntakeDeps, log: Logger): Promise<{ outcome: Outcome; meta: SpoolMeta }> {
+  const { meta, size } = await readSpoolMeta(spoolId, deps.store);
+  const open = await caseIsOpen(meta.caseNumber, deps.registry);
+  if (!open) await removePartialWork(meta, deps.store);
+  // the parsed attachments and the copies being stored: about twice the spooled size in memory
+  const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
+  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log)) : closedCaseOutcome(meta);
+  return { outcome, meta };
+}
+
+/** A spool object that fails authentication (on head or while parsing) is quarantined and the job dead-lettered. */
+async function quarantineOnDamage<T>(spoolId: string, deps: IntakeDeps, log: Logger, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isDamaged(err)) throw await quarantineDamaged(deps.store, spoolObjectId(spoolId), err, log);
+    throw err;
+  }
+}
+
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
   if (await deps.store.exists(outcomeId(spoolId))) {
-    // the job already ran to the end and only the acknowledgement was lost. The notify job was added
-    // before the spool object went; adding it again could re-send a reply once BullMQ has pruned it.
+    // the job already ran to the end and only the acknowledgement was lost: the notify job was added
+    // before the spool object went, and recovery re-adds it if Redis lost it (replies/ stops a second mail)
     log.info('spool object already gone and outcome recorded: nothing left to do');
     return undefined;
   }
@@ -151,10 +167,8 @@ async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMe
   try {
     return await parseMessage(stream, { maxDepth: deps.config.forwardDepth });
   } catch (err) {
-    if (err instanceof CasedropError) {
-      if (err.code === ErrorCode.ObjectCorrupt || err.code === ErrorCode.ObjectTruncated) throw new UnrecoverableError(`spool object ${spoolId}: ${err.code}`);
-      throw err;
-    }
+    // damage is the caller's to quarantine; other store errors may pass and are retried
+    if (err instanceof CasedropError) throw err;
     deps.logger.warn({ spoolId, err: (err as Error).message }, 'message could not be parsed');
     return undefined;
   } finally {

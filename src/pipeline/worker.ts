@@ -11,7 +11,7 @@ import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
 import { MemoryBudget } from './memory-budget.js';
-import { sweepOrphanSpool } from './spool-sweep.js';
+import { recover } from './recovery.js';
 import { redisNameRegistry } from './stored-names.js';
 
 export interface IntakeWorkerOptions {
@@ -28,6 +28,8 @@ export interface IntakeWorker {
   worker: Worker<IntakeJobData>;
   /** waits for jobs in flight, then closes; the shutdown grace period bounds it (src/lifecycle.ts) */
   close(): Promise<void>;
+  /** a recovery scan now (Redis was found reset); one at a time, a request while one runs is merged */
+  recoverNow(): void;
 }
 
 /** For `serve`: the worker as one of the parts stopped in order on SIGTERM. */
@@ -57,17 +59,18 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     maxStalledCount: 2,
   });
   countJobs(worker, QueueName.intake);
-  const sweeper = startSpoolSweeper(config, redis, options.store, log);
+  const recovery = startRecovery(config, redis, options.store, log);
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'intake job failed'));
   worker.on('error', (err) => log.error({ err: err.message }, 'intake worker error'));
   return {
     worker,
     close: async () => {
-      await sweeper.stop();
+      await recovery.stop();
       await worker.close();
       await notify.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
     },
+    recoverNow: () => recovery.now(),
   };
 }
 
@@ -76,21 +79,41 @@ async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps): Promise<void> 
   await processIntake(spoolId, { ...deps, logger: deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }) });
 }
 
-/** Every worker sweeps now and then; sweeps are idempotent, so several workers doing it is harmless. */
-function startSpoolSweeper(config: Config, redis: Redis, store: ObjectStore, log: Logger): { stop(): Promise<void> } {
+/**
+ * Every worker scans at start, every `recoveryAgeSeconds` and when asked (Redis found reset);
+ * scans are idempotent (job ids are spool ids), so several workers scanning at once is harmless.
+ */
+function startRecovery(config: Config, redis: Redis, store: ObjectStore, log: Logger): { now(): void; stop(): Promise<void> } {
   const intake = createQueue(config, QueueName.intake, redis);
-  const minAgeMs = config.spoolOrphanAgeSeconds * 1000;
-  let running: Promise<unknown> = Promise.resolve();
-  const sweep = () => {
-    running = sweepOrphanSpool({ store, intake, logger: log, minAgeMs }).catch((err: unknown) => log.error({ err }, 'spool sweep failed'));
+  const notify = createQueue(config, QueueName.notify, redis);
+  const minAgeMs = config.recoveryAgeSeconds * 1000;
+  let running: Promise<unknown> | undefined;
+  let again = false;
+  const scan = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = recover({ store, redis, prefix: config.redisPrefix, intake, notify, logger: log, minAgeMs })
+      .catch((err: unknown) => log.error({ err: (err as Error).message, event: 'recovery_failed' }, 'recovery scan failed; tried again at the next interval'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          scan();
+        }
+      });
   };
-  const timer = setInterval(sweep, Math.min(minAgeMs / 2, 5 * 60_000));
+  scan();
+  const timer = setInterval(scan, Math.min(minAgeMs, 5 * 60_000));
   timer.unref();
   return {
+    now: scan,
     stop: async () => {
       clearInterval(timer);
+      again = false;
       await running;
-      await intake.close();
+      await Promise.all([intake.close(), notify.close()]);
     },
   };
 }

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import type { Queue } from 'bullmq';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
-import { outcomeId, spoolObjectId } from '../jobs/ids.js';
-import type { IntakeJobData, SpoolMeta } from '../jobs/types.js';
 import type { Logger } from '../log.js';
+import { idTime } from '../ids.js';
+import { abandonedId, outcomeId, spoolObjectId } from '../jobs/ids.js';
+import type { IntakeJobData, SpoolMeta } from '../jobs/types.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
 /** A backstop: each Redis command already times out, but an add may be several of them. */
@@ -85,14 +86,27 @@ export class Spool {
   }
 
   /**
-   * The pipeline knows a spool id once its outcome was recorded, or while its job exists and its
-   * spool object is still there. A job without its spool object is a ghost: an add that timed out
-   * while Redis went away but landed later, after this door had discarded the spool object and
-   * answered 451. Counting the ghost as the original would answer the sender's retry "250 already
-   * queued" and lose the message (the Redis-outage fault test caught exactly that).
+   * The pipeline knows a spool id once its outcome was recorded, or while its spool object is
+   * there and it has a job. A job without its spool object is a ghost: an add that timed out while
+   * Redis went away but landed later, after this door had discarded the spool object and answered
+   * 451. Counting the ghost as the original would answer the sender's retry "250 already queued"
+   * and lose the message (the Redis-outage fault test caught exactly that).
+   *
+   * A spool object without a job, older than any door takes to queue one, was left by a door that
+   * died before its 250 (or Redis forgot the job): the client is now sending it again. Queueing
+   * the original here (its id is the job id, so this is what recovery would do) and answering
+   * "already queued" stores the message once; taking the resend as new would store it twice once
+   * recovery queues the original too. Younger, its door may still be queueing it: not known.
    */
   async isKnown(spoolId: string): Promise<boolean> {
     if (await this.store.exists(outcomeId(spoolId))) return true;
-    return (await this.queue.getJob(spoolId)) !== undefined && (await this.store.exists(spoolObjectId(spoolId)));
+    if (!(await this.store.exists(spoolObjectId(spoolId)))) return false;
+    if ((await this.queue.getJob(spoolId)) !== undefined) return true;
+    if (Date.now() - idTime(spoolId) < ADOPT_AFTER_MS || (await this.store.exists(abandonedId(spoolId)))) return false;
+    await this.enqueue(spoolId);
+    return true;
   }
 }
+
+/** Past the door's own add limit: a spool object this old without a job has no door working on it. */
+const ADOPT_AFTER_MS = 2 * ADD_TIMEOUT_MS;

@@ -36,4 +36,15 @@ export interface BlobBackend {
   list(prefix: string): Promise<string[]>;
   /** true when something was deleted. */
   delete(key: string): Promise<boolean>;
+  /**
+   * The names directly in one namespace, streamed in no particular order: a recovery scan of
+   * 100,000 spool objects holds one directory entry at a time, not the whole listing.
+   */
+  names(namespace: string): AsyncIterable<string>;
+  /**
+   * Moves a blob's bytes to another key as they are (no re-encryption: the object id is bound into
+   * its authentication, so the moved blob no longer reads; it is evidence, kept for an operator).
+   * Durable like a commit. false when there was nothing to move.
+   */
+  move(from: string, to: string): Promise<boolean>;
 }

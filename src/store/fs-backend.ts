@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { BlobBackend, BlobReader, BlobWriter } from './backend.js';
 import { isProcessAlive, isStaleTemp, newTempName, tempsInFlight, thisHost } from './fs-temp.js';
@@ -78,6 +78,27 @@ export class FsBlobBackend implements BlobBackend {
     // a purge must survive a crash too
     if (gone) await syncDir(dirname(path));
     return gone;
+  }
+
+  async *names(namespace: string): AsyncIterable<string> {
+    const dir = await opendir(join(this.root, ...namespace.split('/')), { bufferSize: 256 }).catch(ifMissing(undefined));
+    if (!dir) return;
+    // opendir reads the directory in batches (readdir would build the whole array first)
+    for await (const e of dir) {
+      if (e.isFile() && e.name.endsWith(OBJECT_SUFFIX) && !e.name.startsWith('.')) yield e.name.slice(0, -OBJECT_SUFFIX.length);
+    }
+  }
+
+  async move(from: string, to: string): Promise<boolean> {
+    const target = this.pathOf(to);
+    await this.ensureDir(dirname(target));
+    const moved = await rename(this.pathOf(from), target).then(() => true, ifMissing(false));
+    if (moved) {
+      // both directories: the object must be in exactly one of them after a crash
+      await syncDir(dirname(target));
+      await syncDir(dirname(this.pathOf(from)));
+    }
+    return moved;
   }
 
   pathOf(key: string): string {

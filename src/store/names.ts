@@ -53,3 +53,11 @@ function bad(what: string): CasedropError {
 function printable(s: string): string {
   return JSON.stringify(s.slice(0, 80)).slice(1, -1);
 }
+
+/**
+ * Where a damaged object goes: one flat namespace, the original id kept readable (`spool/X` →
+ * `quarantine/spool.X.<ms>`) and a time suffix so quarantining the same id twice keeps both.
+ */
+export function quarantineId(id: string, now = Date.now()): string {
+  return makeId('quarantine', `${id.replace(/\//g, '.')}.${now}`.slice(-120).replace(/^[.]+/, ''));
+}

@@ -3,7 +3,7 @@ import { newId } from '../ids.js';
 import type { KeyRing } from '../keys/ring.js';
 import type { Logger } from '../log.js';
 import type { BlobBackend } from './backend.js';
-import { assertId, assertPrefix, makeId } from './names.js';
+import { assertId, assertNamespace, assertPrefix, makeId, quarantineId } from './names.js';
 import { decryptContent, openObject, readMeta, readTrailer } from './reader.js';
 import { rewrapObjects } from './rewrap.js';
 import { storage } from './storage-errors.js';
@@ -85,6 +85,19 @@ export class EncryptedStore implements ObjectStore {
   async delete(id: string): Promise<void> {
     assertId(id);
     await storage('delete an object', () => this.backend.delete(id));
+  }
+
+  names(namespace: string): AsyncIterable<string> {
+    assertNamespace(namespace);
+    return this.backend.names(namespace);
+  }
+
+  async quarantine(id: string): Promise<string> {
+    assertId(id);
+    const to = quarantineId(id);
+    await storage('quarantine an object', () => this.backend.move(id, to));
+    this.logger.warn({ objectId: id, quarantinedAs: to, event: 'object_quarantined' }, 'damaged object moved to quarantine');
+    return to;
   }
 
   /** Re-wraps every data key under the active master key; returns how many objects changed. */

@@ -33,4 +33,11 @@ export interface ObjectStore {
   /** Ids under a prefix such as `cases/612345678/`, sorted. */
   list(prefix: string): Promise<string[]>;
   delete(id: string): Promise<void>;
+  /** Names (not ids) directly in `namespace`, streamed, unordered: for scans over huge namespaces. */
+  names(namespace: string): AsyncIterable<string>;
+  /**
+   * Moves a damaged object to `quarantine/<its id with / as .>.<ms>` untouched, so no stage reads it
+   * again and an operator can still look at it. Returns the quarantine id.
+   */
+  quarantine(id: string): Promise<string>;
 }

@@ -1,17 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry, DurableCaseRegistry } from '../../src/cases/registry.js';
 import { isCasedropError } from '../../src/errors.js';
-import { testConfig } from '../helpers/env.js';
+import { createLogger } from '../../src/log.js';
+import { DurableRecords } from '../../src/records/durable.js';
+import { openStore } from '../../src/store/open.js';
+import type { ObjectStore } from '../../src/store/types.js';
+import { deletePrefix, testConfig } from '../helpers/env.js';
 
-describe('RedisCaseRegistry', () => {
+const silent = createLogger('silent');
+
+describe('DurableCaseRegistry', () => {
   const { config, cleanup } = testConfig();
   let redis: Redis;
-  let registry: RedisCaseRegistry;
+  let registry: DurableCaseRegistry;
+  let store: ObjectStore;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     redis = new Redis(config.redisUrl);
-    registry = new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+    store = await openStore(config, silent);
+    registry = caseRegistry(store, redis, config, silent);
   });
   afterAll(async () => {
     redis.disconnect();
@@ -59,5 +67,31 @@ describe('RedisCaseRegistry', () => {
 
   it('closing an unknown case is an error', async () => {
     await expect(registry.close('699999999')).rejects.toSatisfy((e) => isCasedropError(e, 'CASE_NOT_FOUND'));
+  });
+
+  it('keeps cases in the encrypted store: a Redis that forgot everything still finds them, and the index is rebuilt', async () => {
+    await registry.open('600000020', 'keep@example.com');
+    await registry.open('600000021', 'keep@example.com');
+    await registry.close('600000021');
+    expect(await store.exists('records/case/600000020')).toBe(true);
+    await deletePrefix(config.redisUrl, config.redisPrefix);
+
+    // a fresh process: nothing in Redis, the store only
+    const records = new DurableRecords(store, redis, config.redisPrefix, silent);
+    const after = new DurableCaseRegistry(records, config.caseDigits);
+    expect((await after.get('600000021'))?.state).toBe('closed');
+    expect(await records.ensureIndex()).toBe(true);
+    expect(await redis.hget(`${config.redisPrefix}:rec:case:600000020`, 'json')).toContain('keep@example.com');
+    expect(await records.ensureIndex(), 'same Redis, nothing to rebuild').toBe(false);
+    await expect(after.open('600000020', 'other@example.com')).rejects.toSatisfy((e) => isCasedropError(e, 'CASE_EXISTS'));
+  });
+
+  it('an older revision never replaces a newer one in the index', async () => {
+    const records = new DurableRecords(store, redis, config.redisPrefix, silent);
+    const reg = new DurableCaseRegistry(records, config.caseDigits);
+    await reg.open('600000030', 'rev@example.com');
+    await reg.close('600000030');
+    await records.index('case', { id: '600000030', rev: 1, updatedAt: '', value: { number: '600000030', state: 'open', owner: 'rev@example.com', createdAt: '' } });
+    expect((await reg.get('600000030'))?.state).toBe('closed');
   });
 });

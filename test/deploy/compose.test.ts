@@ -15,6 +15,14 @@ describe('docker-compose.yml', () => {
     const cmd = compose.services.redis?.command?.join(' ') ?? '';
     expect(cmd).toMatch(/--appendonly yes/);
     expect(cmd).toMatch(/--maxmemory-policy noeviction/);
+    expect(cmd).toMatch(/--appendfsync everysec/);
+  });
+
+  it('the dev Redis of scripts/ensure-tools.sh has the eviction policy casedrop requires (persistence it does not need)', () => {
+    const line = readFileSync('scripts/ensure-tools.sh', 'utf8').split('\n').find((l) => l.trim().startsWith('redis-server')) ?? '';
+    expect(line).toMatch(/--maxmemory-policy noeviction/);
+    expect(line).toMatch(/--appendonly no/);
+    expect(readFileSync('README.md', 'utf8')).toMatch(/Without persistence \(`--save "" --appendonly no`/);
   });
 
   it('builds casedrop from the repo with a volume for its data dir', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import nodemailer from 'nodemailer';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { caseFilesNamespace, outcomeId } from '../../src/jobs/ids.js';
 import { outcomeSchema, type Outcome } from '../../src/jobs/records.js';
@@ -34,10 +34,10 @@ beforeAll(async () => {
   sink = await startSink();
   ({ config, cleanup } = testConfig({ CASEDROP_RELAY_URL: sink.url, CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0', CASEDROP_DEDUP_WINDOW_SECONDS: '0', CASEDROP_REPLY_RATE_PER_HOUR: '1000' }));
   const redis = createRedis(config, 'cli');
-  await new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits).open(CASE, 'engineer@example.com');
+  store = await openStore(config, createLogger('silent'));
+  await caseRegistry(store, redis, config, createLogger('silent')).open(CASE, 'engineer@example.com');
   redis.disconnect();
   running = await serve(config, 'all', createLogger('silent'));
-  store = await openStore(config, createLogger('silent'));
 });
 
 afterAll(async () => {

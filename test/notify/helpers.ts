@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { QueueEvents, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry, type DurableCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
 import { createQueue } from '../../src/jobs/queues.js';
@@ -73,7 +73,7 @@ export interface Harness {
   config: Config;
   redis: Redis;
   store: ObjectStore;
-  registry: RedisCaseRegistry;
+  registry: DurableCaseRegistry;
   workers: NotifyWorkers;
   queues: Record<'notify' | 'outbound' | 'webhook', Queue>;
   logLines: Record<string, unknown>[];
@@ -88,7 +88,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: { web
   const { config, cleanup } = testConfig({ CASEDROP_JOB_ATTEMPTS: '3', CASEDROP_JOB_BACKOFF_MS: '50', ...env });
   const redis = createRedis(config, 'worker');
   const store = await openStore(config, createLogger('silent'));
-  const registry = new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+  const registry = caseRegistry(store, redis, config, createLogger('silent'));
   await registry.open(CASE, OWNER);
   const { logger, lines } = captureLogger();
   const workers = startNotifyWorkers({ config, logger, store, registry, redis, ...opts });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   ctx = createContext({ NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '' }, (l) => lines.push(l));
   const redis = createRedis(config, 'worker');
   const store = await openTestStore(config);
-  const registry = registryFor(config, redis);
+  const registry = registryFor(config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
   const deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent };
   await processIntake(await spool(store, sample('rfc2231-name.eml'), { mailFrom: 'first@example.com' }), deps);

@@ -9,7 +9,7 @@ const { loadConfig } = await imp('config/load.js');
 const { createLogger } = await imp('log.js');
 const { createRedis } = await imp('redis.js');
 const { openStore } = await imp('store/index.js');
-const { RedisCaseRegistry } = await imp('cases/registry.js');
+const { caseRegistry } = await imp('cases/registry.js');
 const { startIntakeWorker } = await imp('pipeline/worker.js');
 
 const { verify } = await imp('verify/index.js');
@@ -18,6 +18,6 @@ const config = loadConfig(process.env);
 const logger = createLogger('silent');
 const redis = createRedis(config, 'worker');
 const store = await openStore(config, logger);
-const worker = startIntakeWorker({ config, logger, store, registry: new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits), verify, redis });
+const worker = startIntakeWorker({ config, logger, store, registry: caseRegistry(store, redis, config, logger), verify, redis });
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));

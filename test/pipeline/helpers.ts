@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry, type DurableCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
 import { createQueue } from '../../src/jobs/queues.js';
@@ -28,8 +28,8 @@ export async function openTestStore(config: Config): Promise<ObjectStore> {
   return openStore(config, silent);
 }
 
-export function registryFor(config: Config, redis: Redis): RedisCaseRegistry {
-  return new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+export function registryFor(config: Config, redis: Redis, store: ObjectStore): DurableCaseRegistry {
+  return caseRegistry(store, redis, config, silent);
 }
 
 /** What the SMTP door does for each accepted message: the spool object, then the intake job. */

@@ -23,9 +23,10 @@ let deps: IntakeDeps;
 
 beforeAll(async () => {
   redis = createRedis(env.config, 'worker');
-  const registry = registryFor(env.config, redis);
+  const store = await openTestStore(env.config);
+  const registry = registryFor(env.config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
-  deps = { config: env.config, store: await openTestStore(env.config), registry, verify: realVerify, names: namesFor(env.config, redis), notify: { add: async () => undefined }, logger: silent };
+  deps = { config: env.config, store, registry, verify: realVerify, names: namesFor(env.config, redis), notify: { add: async () => undefined }, logger: silent };
 });
 afterAll(async () => {
   redis.disconnect();

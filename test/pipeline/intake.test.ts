@@ -22,7 +22,7 @@ beforeEach(async () => {
   redis = createRedis(config, 'worker');
   store = await openTestStore(config);
   notify = notifyQueue(config, redis);
-  const registry = registryFor(config, redis);
+  const registry = registryFor(config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
   deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify, logger: silent };
 });
@@ -158,7 +158,7 @@ describe('processIntake', () => {
 
   it('a store failure is temporary: the job throws a retryable error and leaves the spool object', async () => {
     const spoolId = await spool(store, sample('simple-7z.eml'));
-    const failing: ObjectStore = { ...store, put: () => Promise.reject(new Error('disk went away')), exists: (id) => store.exists(id), head: (id) => store.head(id), get: (id) => store.get(id), list: (p) => store.list(p), delete: (id) => store.delete(id) };
+    const failing: ObjectStore = { ...store, put: () => Promise.reject(new Error('disk went away')), exists: (id) => store.exists(id), head: (id) => store.head(id), get: (id) => store.get(id), list: (p) => store.list(p), delete: (id) => store.delete(id), names: (n) => store.names(n), quarantine: (id) => store.quarantine(id) };
     const err: unknown = await processIntake(spoolId, { ...deps, store: failing }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).not.toBe('UnrecoverableError');

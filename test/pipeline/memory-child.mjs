@@ -10,7 +10,7 @@ const { loadConfig } = await imp('config/load.js');
 const { createLogger } = await imp('log.js');
 const { createRedis } = await imp('redis.js');
 const { openStore } = await imp('store/index.js');
-const { RedisCaseRegistry } = await imp('cases/registry.js');
+const { caseRegistry } = await imp('cases/registry.js');
 const { processIntake } = await imp('pipeline/intake.js');
 const { redisNameRegistry } = await imp('pipeline/stored-names.js');
 
@@ -20,7 +20,7 @@ const config = loadConfig(process.env);
 const logger = createLogger('silent');
 const redis = createRedis(config, 'worker');
 const store = await openStore(config, logger);
-const registry = new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+const registry = caseRegistry(store, redis, config, logger);
 await registry.open('612345678', 'engineer@example.com');
 const spoolId = 'MEMORYTEST';
 const meta = { spoolId, caseNumber: '612345678', receivedAt: new Date().toISOString(), mailFrom: 'customer@example.com', rcptTo: ['attach@localhost'], clientAddress: '127.0.0.1', sessionId: 's', automatic: false };

@@ -43,7 +43,7 @@ describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])(
     const vars = { NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent', CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' };
     let second: ChildProcess | undefined;
     try {
-      await registryFor(config, redis).open(CASE, 'engineer@example.com');
+      await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
       const spoolId = await spool(store, sample('verdicts.eml'), {}, queue);
 
       const first = runWorker({ ...vars, CASEDROP_TEST_CRASH_AT: step });

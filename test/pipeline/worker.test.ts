@@ -24,7 +24,7 @@ beforeEach(async () => {
   redis = createRedis(config, 'worker');
   store = await openTestStore(config);
   queue = intakeQueue(config, redis);
-  await registryFor(config, redis).open(CASE, 'engineer@example.com');
+  await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
 });
 
 afterEach(async () => {
@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 function start(verify = realVerify): IntakeWorker {
-  worker = startIntakeWorker({ config, logger: silent, store, registry: registryFor(config, redis), verify });
+  worker = startIntakeWorker({ config, logger: silent, store, registry: registryFor(config, redis, store), verify });
   return worker;
 }
 

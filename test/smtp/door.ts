@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nodemailer from 'nodemailer';
-import { RedisCaseRegistry } from '../../src/cases/registry.js';
+import { caseRegistry, type DurableCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { QueueName } from '../../src/jobs/types.js';
 import { createLogger } from '../../src/log.js';
@@ -49,7 +49,7 @@ export interface TestDoor {
   port: number;
   store: ObjectStore;
   redis: Redis;
-  registry: RedisCaseRegistry;
+  registry: DurableCaseRegistry;
   queue: Queue;
   door: SmtpDoor;
   logs: Record<string, unknown>[];
@@ -96,7 +96,7 @@ export async function startDoor(options: DoorOptions = {}): Promise<TestDoor> {
   const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const redis = createRedis(config, 'producer');
   await ready(redis);
-  const registry = new RedisCaseRegistry(redis, config.redisPrefix, config.caseDigits);
+  const registry = caseRegistry(realStore, redis, config, logger);
   await registry.open(manifest.cases.open, 'eng@example.com');
   await registry.open(manifest.cases.closed, 'eng@example.com');
   await registry.close(manifest.cases.closed);

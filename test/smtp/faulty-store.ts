@@ -46,6 +46,12 @@ export class FaultyStore implements ObjectStore {
   delete(id: string): Promise<void> {
     return this.inner.delete(id);
   }
+  names(namespace: string): AsyncIterable<string> {
+    return this.inner.names(namespace);
+  }
+  quarantine(id: string): Promise<string> {
+    return this.inner.quarantine(id);
+  }
 }
 
 export const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });

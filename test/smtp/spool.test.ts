@@ -260,10 +260,10 @@ describe('Redis stops in the middle', () => {
     expect(await d.spoolIds()).toEqual(before.spool);
     expect(d.tempFiles()).toEqual([]);
 
-    // 3. Redis is back (empty: no persistence): the door serves again without a restart
+    // 3. Redis is back (empty: no persistence): the door serves again without a restart, and the
+    // case is still open: the registry's truth is in the store, Redis only indexes it
     await redis.start();
     await ready(d.redis);
-    await d.registry.open(manifest.cases.open, 'eng@example.com');
     const after = await sendWithNodemailer(d.port, message('case-subject.eml'), { from, to });
     expect(after.code).toBe(250);
     expect(await d.jobIds()).toEqual([queuedId(after.text)]);

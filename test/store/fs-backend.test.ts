@@ -141,6 +141,8 @@ class FullDiskBackend implements BlobBackend {
   exists = (k: string) => this.inner.exists(k);
   list = (p: string) => this.inner.list(p);
   delete = (k: string) => this.inner.delete(k);
+  names = (n: string) => this.inner.names(n);
+  move = (f: string, t: string) => this.inner.move(f, t);
   async createWriteTemp(): Promise<BlobWriter> {
     const w = await this.inner.createWriteTemp();
     return {
