@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -23,6 +24,8 @@ export interface CliContext {
   redis(): Redis;
   registry(): CaseRegistry;
   out(line: string): void;
+  /** Who runs the command, for notes and the audit trail: `--operator`, else $CASEDROP_OPERATOR, else the OS user. */
+  operator(explicit?: string): string;
   /** Releases whatever the command opened, so the process can exit. */
   close(): Promise<void>;
 }
@@ -39,10 +42,19 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     redis: () => (redis ??= createRedis(ctx.config(), 'cli')),
     registry: () => new RedisCaseRegistry(ctx.redis(), ctx.config().redisPrefix, ctx.config().caseDigits),
     out,
+    operator: (explicit) => explicit ?? (env.CASEDROP_OPERATOR || undefined) ?? osUser(),
     close: async () => {
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       redis = undefined;
     },
   };
   return ctx;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
 }

@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { AuditLog } from '../../audit/log.js';
+import type { AuditSink } from '../../audit/types.js';
 import { assertCaseNumber } from '../../cases/number.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../pipeline/outcome.js';
 import { openStore } from '../../store/open.js';
@@ -23,7 +25,11 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
     .command('get <number> <file>')
     .description('decrypt one stored file (by stored name or id) to a path')
     .requiredOption('-o, --output <path>', 'where to write it (an existing file is not overwritten)')
-    .action(async (n: string, file: string, opts: { output: string }) => getCaseFile(ctx, await store(), number(n), file, opts.output));
+    .option('--operator <name>', 'who downloads it, for the audit trail (default: $CASEDROP_OPERATOR or the OS user)')
+    .action(async (n: string, file: string, opts: { output: string; operator?: string }) => {
+      const s = await store();
+      await getCaseFile(ctx, s, number(n), file, opts.output, { audit: new AuditLog(s, ctx.redis(), ctx.config().redisPrefix), actor: ctx.operator(opts.operator) });
+    });
   caseCommand
     .command('notes <number>')
     .description('print the message texts kept as notes of a case')
@@ -49,9 +55,12 @@ export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNum
   }
 }
 
-export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string): Promise<void> {
+/** Every download is in the case's audit trail, with who and when. */
+export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string, audited?: { audit: AuditSink; actor: string }): Promise<void> {
   const info = await findFile(store, caseNumber, file);
   await pipeline(await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
+  const described = { id: info.id, storedName: str(info.meta.storedName), size: info.size, sha256: info.sha256 };
+  await audited?.audit.append(caseNumber, { type: 'downloaded', actor: audited.actor, channel: 'cli', file: described });
   ctx.out(`${output}\t${info.size}\t${info.sha256}`);
 }
 
