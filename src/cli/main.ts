@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerCaseCommands } from './commands/case.js';
 import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerCaseAuditCommands } from './commands/case-audit.js';
+import { registerCasePurgeCommands } from './commands/case-purge.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   const caseCommand = registerCaseCommands(program, ctx);
   registerCaseFileCommands(caseCommand, ctx);
   registerCaseAuditCommands(caseCommand, ctx);
+  registerCasePurgeCommands(caseCommand, ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);

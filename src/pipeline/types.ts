@@ -46,6 +46,9 @@ export interface StoredFile {
   sha256: string;
   format: string;
   cipher?: string;
+  /** set on the tombstone a purge or retention delete leaves in the outcome */
+  removedAt?: string;
+  removal?: 'purge' | 'retention-delete';
 }
 
 export interface RefusedFile {
