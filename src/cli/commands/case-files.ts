@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { AuditLog } from '../../audit/log.js';
 import type { AuditSink } from '../../audit/types.js';
 import { assertCaseNumber } from '../../cases/number.js';
-import { caseFilesNamespace, caseNotesNamespace } from '../../pipeline/outcome.js';
+import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
 import type { CliContext } from '../context.js';
