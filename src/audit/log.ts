@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { CasedropError, ErrorCode } from '../errors.js';
-import { key } from '../redis.js';
+import { auditNamespace } from '../jobs/ids.js';
+import { redisKey } from '../redis-keys.js';
 import type { ObjectStore } from '../store/types.js';
 import { chainProblems, entryHash, type ChainHead } from './chain.js';
 import { GENESIS, type AuditEntry, type AuditEvent, type AuditSink } from './types.js';
@@ -12,7 +13,7 @@ const LOCK_MS = 10_000;
 const LOCK_TRIES = 1500;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-export const auditNamespace = (caseNumber: string): string => `audit/${caseNumber}`;
+export { auditNamespace };
 const entryName = (seq: number): string => String(seq).padStart(12, '0');
 
 /**
@@ -33,7 +34,7 @@ export class AuditLog implements AuditSink {
   async append(caseNumber: string, event: AuditEvent): Promise<AuditEntry | undefined> {
     return this.locked(caseNumber, async () => {
       const head = await this.currentHead(caseNumber);
-      if (event.eventId !== undefined && (await this.redis.sismember(this.k(caseNumber, 'events'), event.eventId)) === 1) return undefined;
+      if (event.eventId !== undefined && (await this.redis.sismember(redisKey.auditEvents(this.prefix, caseNumber), event.eventId)) === 1) return undefined;
       const draft = { ...event, case: caseNumber, seq: head.seq + 1, time: this.now().toISOString(), prev: head.hash };
       const entry: AuditEntry = { ...draft, hash: entryHash(draft) };
       await this.store.put(auditNamespace(caseNumber), Readable.from([Buffer.from(JSON.stringify(entry))]), { kind: 'audit', seq: entry.seq }, { name: entryName(entry.seq) });
@@ -85,26 +86,26 @@ export class AuditLog implements AuditSink {
   private async rebuild(caseNumber: string): Promise<ChainHead> {
     let head: ChainHead = { seq: 0, hash: GENESIS };
     for (const entry of await this.read(caseNumber)) {
-      if (entry.eventId !== undefined) await this.redis.sadd(this.k(caseNumber, 'events'), entry.eventId);
+      if (entry.eventId !== undefined) await this.redis.sadd(redisKey.auditEvents(this.prefix, caseNumber), entry.eventId);
       head = { seq: entry.seq, hash: entry.hash };
     }
-    await this.redis.set(this.k(caseNumber, 'head'), JSON.stringify(head));
+    await this.redis.set(redisKey.auditHead(this.prefix, caseNumber), JSON.stringify(head));
     return head;
   }
 
   private async storedHead(caseNumber: string): Promise<ChainHead | undefined> {
-    const raw = await this.redis.get(this.k(caseNumber, 'head'));
+    const raw = await this.redis.get(redisKey.auditHead(this.prefix, caseNumber));
     return raw ? (JSON.parse(raw) as ChainHead) : undefined;
   }
 
   private async advance(caseNumber: string, entry: AuditEntry): Promise<void> {
-    const tx = this.redis.multi().set(this.k(caseNumber, 'head'), JSON.stringify({ seq: entry.seq, hash: entry.hash }));
-    if (entry.eventId !== undefined) tx.sadd(this.k(caseNumber, 'events'), entry.eventId);
+    const tx = this.redis.multi().set(redisKey.auditHead(this.prefix, caseNumber), JSON.stringify({ seq: entry.seq, hash: entry.hash }));
+    if (entry.eventId !== undefined) tx.sadd(redisKey.auditEvents(this.prefix, caseNumber), entry.eventId);
     await tx.exec();
   }
 
   private async locked<T>(caseNumber: string, fn: () => Promise<T>): Promise<T> {
-    const lock = this.k(caseNumber, 'lock');
+    const lock = redisKey.auditLock(this.prefix, caseNumber);
     const token = randomBytes(8).toString('hex');
     for (let i = 0; ; i++) {
       if ((await this.redis.set(lock, token, 'PX', LOCK_MS, 'NX')) === 'OK') break;
@@ -116,10 +117,6 @@ export class AuditLog implements AuditSink {
     } finally {
       await this.redis.eval(RELEASE, 1, lock, token).catch(() => undefined);
     }
-  }
-
-  private k(caseNumber: string, part: string): string {
-    return key(this.prefix, 'audit', caseNumber, part);
   }
 }
 

@@ -9,6 +9,10 @@ export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
 export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;
+/** A case's audit trail, one object per entry; under the master key, outside `cases/`, so it outlives a purge. */
+export const auditNamespace = (caseNumber: string): string => `audit/${caseNumber}`;
+/** Removals (purge, retention delete) in progress, so a killed run can be finished. */
+export const pendingRemovalNamespace = (caseNumber: string): string => `purges/${caseNumber}`;
 
 /** The spool id from an outcome id `outcomes/<spoolId>`. */
 export function spoolIdOf(outcomeId: string): string {

@@ -1,5 +1,5 @@
 import { ErrorCode, isCasedropError } from '../errors.js';
-import { caseFilesNamespace } from '../pipeline/outcome.js';
+import { caseFilesNamespace } from '../jobs/ids.js';
 import type { EncryptedStore } from '../store/store.js';
 import type { CaseFile } from './types.js';
 

@@ -1,6 +1,6 @@
 import { CasedropError, ErrorCode } from '../errors.js';
-import { caseNotesNamespace } from '../pipeline/outcome.js';
-import { key } from '../redis.js';
+import { caseNotesNamespace } from '../jobs/ids.js';
+import { redisKey } from '../redis-keys.js';
 import { caseFiles } from './files.js';
 import { removalNoteName } from './note.js';
 import { removeFile, resumeRemovals, type RemovalDeps } from './remove.js';
@@ -43,7 +43,10 @@ export async function purgeFiles(req: PurgeRequest, deps: RemovalDeps): Promise<
     const details = { requestedBy: req.requestedBy, notes };
     await deps.audit.append(req.caseNumber, { type: 'purged', actor: req.operator, channel: 'cli', file: { storedName: '(message texts)' }, reason: req.reason, details });
   }
-  if (req.files === 'all') await deps.redis.del(...['by-file', 'by-name', 'next'].map((p) => key(deps.prefix, 'case-names', req.caseNumber, p)));
+  if (req.files === 'all') {
+    const n = req.caseNumber;
+    await deps.redis.del(redisKey.caseNamesByFile(deps.prefix, n), redisKey.caseNamesByName(deps.prefix, n), redisKey.caseNamesNext(deps.prefix, n));
+  }
   return { resumed, removed, notes };
 }
 

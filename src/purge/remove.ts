@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import type { AuditSink } from '../audit/types.js';
 import { isCasedropError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { caseNotesNamespace, outcomeId } from '../pipeline/outcome.js';
-import type { Outcome } from '../pipeline/types.js';
-import { key } from '../redis.js';
+import { caseNotesNamespace, outcomeId, pendingRemovalNamespace } from '../jobs/ids.js';
+import type { Outcome } from '../jobs/types.js';
+import { redisKey } from '../redis-keys.js';
 import type { EncryptedStore } from '../store/store.js';
 import { removalNote, removalNoteName } from './note.js';
 import type { PendingRemoval } from './types.js';
@@ -23,7 +23,7 @@ export interface RemovalDeps {
   checkpoint?: (step: RemovalStep) => void;
 }
 
-export const pendingNamespace = (caseNumber: string): string => `purges/${caseNumber}`;
+const pendingNamespace = pendingRemovalNamespace;
 const fileName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
 
 /**
@@ -92,7 +92,9 @@ export async function resumeRemovals(deps: RemovalDeps, caseNumber?: string): Pr
  * and the duplicate counter of the name it was sent as once no file of the case uses that name.
  */
 async function releaseStoredName(r: PendingRemoval, deps: RemovalDeps): Promise<void> {
-  const [byFile, byName, next] = ['by-file', 'by-name', 'next'].map((part) => key(deps.prefix, 'case-names', r.caseNumber, part)) as [string, string, string];
+  const byFile = redisKey.caseNamesByFile(deps.prefix, r.caseNumber);
+  const byName = redisKey.caseNamesByName(deps.prefix, r.caseNumber);
+  const next = redisKey.caseNamesNext(deps.prefix, r.caseNumber);
   const fid = fileName(r.file.id);
   if ((await deps.redis.hget(byName, r.file.storedName)) === fid) await deps.redis.hdel(byName, r.file.storedName);
   await deps.redis.hdel(byFile, fid);

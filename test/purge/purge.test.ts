@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/audit/log.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 import { ErrorCode } from '../../src/errors.js';
 import { processIntake } from '../../src/pipeline/intake.js';
-import type { Outcome } from '../../src/pipeline/types.js';
+import type { Outcome } from '../../src/jobs/types.js';
 import { createRedis } from '../../src/redis.js';
 import { openStore } from '../../src/store/open.js';
 import type { EncryptedStore } from '../../src/store/store.js';
