@@ -8,6 +8,7 @@ import { registerCaseCommands } from './commands/case.js';
 import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerCaseAuditCommands } from './commands/case-audit.js';
 import { registerCasePurgeCommands } from './commands/case-purge.js';
+import { registerCaseHoldCommands, registerRetentionCommands } from './commands/retention.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -24,6 +25,8 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   registerCaseFileCommands(caseCommand, ctx);
   registerCaseAuditCommands(caseCommand, ctx);
   registerCasePurgeCommands(caseCommand, ctx);
+  registerCaseHoldCommands(caseCommand, ctx);
+  registerRetentionCommands(program, ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);

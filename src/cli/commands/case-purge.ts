@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { AuditLog } from '../../audit/log.js';
 import { assertCaseNumber } from '../../cases/number.js';
 import { testCrashHook } from '../../crash-points.js';
+import { CasedropError, ErrorCode } from '../../errors.js';
+import { Holds } from '../../retention/holds.js';
 import { purgeFiles } from '../../purge/purge.js';
 import type { RemovalDeps, RemovalStep } from '../../purge/remove.js';
 import { openArchive, openStore } from '../../store/open.js';
@@ -31,6 +33,8 @@ export function registerCasePurgeCommands(caseCommand: Command, ctx: CliContext)
       if (opts.all === (files.length > 0)) throw new UsageError('name the stored files to purge, or --all (not both)');
       if (!opts.requestedBy.trim() || !opts.reason.trim()) throw new UsageError('--requested-by and --reason must not be empty');
       const request = { caseNumber, files: opts.all ? ('all' as const) : files, requestedBy: opts.requestedBy, reason: opts.reason, operator: ctx.operator(opts.operator), now: new Date() };
+      const hold = await new Holds(ctx.redis(), ctx.config().redisPrefix).get(caseNumber);
+      if (hold) throw new CasedropError(ErrorCode.CaseOnHold, `case ${caseNumber} is on legal hold (${hold.reason}, by ${hold.by}); lift it first: casedrop case hold ${caseNumber} off --reason …`);
       const result = await purgeFiles(request, await removalDeps(ctx));
       for (const r of result.resumed) ctx.out(`finished\t${r.file.storedName}\t${r.file.size}\t${r.file.sha256}`);
       for (const r of result.removed) ctx.out(`purged\t${r.file.storedName}\t${r.file.size}\t${r.file.sha256}`);
