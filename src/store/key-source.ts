@@ -5,16 +5,18 @@ import { unwrapDataKey } from './crypto.js';
 import { FORMAT_VERSION, SHRED_KEY_ID, SHREDDABLE_VERSION, type ObjectHeader } from './format.js';
 
 /**
- * Which key wraps an object's data key. Objects of a case (ids under `cases/`) get their own key from
- * the key store (format 2), so a purge can shred them; the rest (spool, outcomes, audit) stay under the
- * master key (format 1): they are short-lived or must outlive a purge.
+ * Which key wraps an object's data key. Objects of a case (ids under `cases/`) and spooled messages
+ * (`spool/`, which hold the attachments until the worker stores them) get their own key from the key
+ * store (format 2), so deleting them shreds every copy, including one in a backup taken while the
+ * message sat in the spool. The rest (outcomes, audit, markers) hold no file content and stay under the
+ * master key (format 1); the audit trail must outlive a purge.
  */
 export interface KeySource {
   keys: KeyRing;
   shred?: ShredKeyStore;
 }
 
-export const isShreddable = (id: string): boolean => id.startsWith('cases/');
+export const isShreddable = (id: string): boolean => id.startsWith('cases/') || id.startsWith('spool/');
 
 /** The key that wraps a new object's data key, as a MasterKey-shaped value, and the format version. */
 export async function wrappingKeyFor(src: KeySource, id: string): Promise<{ version: number; wrapKey: MasterKey }> {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { newId } from '../ids.js';
 import type { KeyRing } from '../keys/ring.js';
 import type { ShredKeyStore } from '../keys/shred-store.js';
-import { wrappingKeyFor, type KeySource } from './key-source.js';
+import { isShreddable, wrappingKeyFor, type KeySource } from './key-source.js';
 import type { Logger } from '../log.js';
 import type { BlobBackend } from './backend.js';
 import { assertId, assertPrefix, makeId } from './names.js';
@@ -89,9 +89,13 @@ export class EncryptedStore implements ObjectStore {
     return storage('list objects', () => this.backend.list(prefix));
   }
 
-  /** Idempotent: deleting what is not there is not an error (a retried purge job must succeed). */
+  /**
+   * Idempotent: deleting what is not there is not an error (a retried purge job must succeed). An object
+   * with its own key loses the key first, so older copies of it (backups of the data dir) go with it.
+   */
   async delete(id: string): Promise<void> {
     assertId(id);
+    if (this.shred && isShreddable(id)) await storage('destroy an object key', () => this.shred!.destroy(id));
     await storage('delete an object', () => this.backend.delete(id));
   }
 
@@ -112,7 +116,7 @@ export class EncryptedStore implements ObjectStore {
   async shredObject(id: string): Promise<boolean> {
     assertId(id);
     const version = await this.formatOf(id);
-    if (this.shred) await this.shred.destroy(id);
+    if (this.shred) await storage('destroy an object key', () => this.shred!.destroy(id));
     await this.delete(id);
     return version !== 1;
   }

@@ -23,8 +23,10 @@ it('case objects get their own key (format 2); shredding it defeats a copy of th
   await put(store, 'cases/612345678/files', 'secret one', 'a');
   await put(store, 'cases/612345678/files', 'secret two', 'b');
   await put(store, 'spool', 'spooled', 's');
+  await put(store, 'outcomes', 'an outcome', 'o');
   expect(await store.formatOf('cases/612345678/files/a')).toBe(2);
-  expect(await store.formatOf('spool/s')).toBe(1);
+  expect(await store.formatOf('spool/s')).toBe(2); // a spooled message holds the attachments too
+  expect(await store.formatOf('outcomes/o')).toBe(1);
   expect((await store.head('cases/612345678/files/a')).keyId).toBe('@object-key');
 
   const copy = `${env.config.dataDir}-copy`;
@@ -40,6 +42,17 @@ it('case objects get their own key (format 2); shredding it defeats a copy of th
   expect((await readAll(fromCopy, 'cases/612345678/files/b')).toString()).toBe('secret two');
   expect((await readAll(store, 'cases/612345678/files/b')).toString()).toBe('secret two');
   expect(await store.shredObject('cases/612345678/files/a')).toBe(true); // idempotent
+});
+
+it('an ordinary delete of a spooled message destroys its key too: a backup taken while it was spooled is useless', async () => {
+  const store = await openStore(env.config, silent);
+  await put(store, 'spool', 'raw message with attachments', 'm1');
+  const copy = `${env.config.dataDir}-copy`;
+  cpSync(env.config.dataDir, copy, { recursive: true });
+  await store.delete('spool/m1');
+  expect(await store.shred!.has('spool/m1')).toBe(false);
+  const fromCopy = await openStore({ ...env.config, dataDir: copy, keyStoreDir: `${env.config.dataDir}.keys` }, silent);
+  await expect(fromCopy.get('spool/m1')).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed });
 });
 
 it('format 1 case objects still read, and keys rewrap moves them to their own key', async () => {
