@@ -7,6 +7,8 @@ export const ErrorCode = {
   UsageInvalid: 'USAGE_INVALID',
   KeyMissing: 'KEY_MISSING',
   KeyUnknown: 'KEY_UNKNOWN',
+  /** the object's per-object key was destroyed (purge, retention delete): it can never be read again */
+  KeyDestroyed: 'KEY_DESTROYED',
   ObjectNotFound: 'OBJECT_NOT_FOUND',
   ObjectCorrupt: 'OBJECT_CORRUPT',
   ObjectTruncated: 'OBJECT_TRUNCATED',
@@ -17,6 +19,9 @@ export const ErrorCode = {
   CaseExists: 'CASE_EXISTS',
   QueueUnavailable: 'QUEUE_UNAVAILABLE',
   JobNotFound: 'JOB_NOT_FOUND',
+  FileNotFound: 'FILE_NOT_FOUND',
+  CaseOnHold: 'CASE_ON_HOLD',
+  AuditBroken: 'AUDIT_BROKEN',
   /** an attachment's container structure does not hold; verify() turns it into a `corrupt` verdict */
   ArchiveMalformed: 'ARCHIVE_MALFORMED',
 } as const;

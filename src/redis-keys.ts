@@ -21,6 +21,10 @@ export const redisKey = {
   dedup: (prefix: string, messageHash: string): string => join(prefix, 'smtp', 'dedup', messageHash),
   replyRate: (prefix: string, sender: string): string => join(prefix, 'reply-rate', sender),
   replyCounted: (prefix: string, spoolId: string): string => join(prefix, 'reply-counted', spoolId),
+  auditHead: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'head'),
+  auditEvents: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'events'),
+  auditLock: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'lock'),
+  caseHold: (prefix: string, caseNumber: string): string => join(prefix, 'case-hold', caseNumber),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -47,6 +51,10 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   dedup: { pattern: '<prefix>:smtp:dedup:<messageHash>', type: 'string', holds: 'SHA-256 of Message-ID and content → the spool id it was queued under', expires: 'CASEDROP_DEDUP_WINDOW_SECONDS after the claim', owner: 'src/smtp/dedup.ts' },
   replyRate: { pattern: '<prefix>:reply-rate:<sender>', type: 'string', holds: "count of automatic replies to a sender (lower case) in the current hour", expires: '1 hour after the first counted reply', owner: 'src/notify/rate-limit.ts' },
   replyCounted: { pattern: '<prefix>:reply-counted:<spoolId>', type: 'string', holds: 'the rate decision for one outcome (allowed or limited), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/rate-limit.ts' },
+  auditHead: { pattern: '<prefix>:audit:<caseNumber>:head', type: 'string', holds: 'JSON {seq, hash} of the last entry of the case\'s audit trail, so removing the last entries is detected', expires: 'never', owner: 'src/audit/log.ts' },
+  auditEvents: { pattern: '<prefix>:audit:<caseNumber>:events', type: 'set', holds: 'event ids already in the audit trail (e.g. stored:<object id>), so a retried step appends once', expires: 'never (rebuilt from the trail if lost)', owner: 'src/audit/log.ts' },
+  auditLock: { pattern: '<prefix>:audit:<caseNumber>:lock', type: 'string', holds: 'a random token while one process appends to the trail', expires: '10 s, or when the append ends', owner: 'src/audit/log.ts' },
+  caseHold: { pattern: '<prefix>:case-hold:<caseNumber>', type: 'hash', holds: 'a legal hold: reason, by, since; retention skips the case while it exists', expires: 'when the hold is lifted', owner: 'src/retention/holds.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

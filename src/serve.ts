@@ -72,6 +72,9 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });
       onRedisReset.push(() => intake.recoverNow());
       workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
+      const { startRetention } = await import('./retention/start.js');
+      const retention = await startRetention({ config, logger: log, live: store, registry, redis: workerRedis });
+      workers.push({ name: 'retention-worker', stop: () => retention.close() });
     }
   } catch (err) {
     await stopAll([...doors, ...workers, connections(producer, workerRedis)], config.shutdownGraceMs, log);

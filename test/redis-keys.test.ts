@@ -12,7 +12,7 @@ describe('Redis keys', () => {
 
   it('lists every builder and the BullMQ queues, each with what it holds and when it goes away', () => {
     expect(Object.keys(redisKeyPatterns).sort()).toEqual([...Object.keys(redisKey), 'queues'].sort());
-    expect(redisKeyPatterns.queues.pattern).toBe('<prefix>:{intake,notify,outbound,webhook}:*');
+    expect(redisKeyPatterns.queues.pattern).toBe('<prefix>:{intake,notify,outbound,webhook,retention}:*');
     const table = redisKeysMarkdown();
     for (const p of Object.values(redisKeyPatterns)) {
       expect(p.holds.length).toBeGreaterThan(10);

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -24,6 +25,8 @@ export interface CliContext {
   redis(): Redis;
   registry(): CaseRegistry;
   out(line: string): void;
+  /** Who runs the command, for notes and the audit trail: `--operator`, else $CASEDROP_OPERATOR, else the OS user. */
+  operator(explicit?: string): string;
   /** Releases whatever the command opened, so the process can exit. */
   close(): Promise<void>;
 }
@@ -40,6 +43,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     redis: () => (redis ??= createRedis(ctx.config(), 'cli')),
     registry: () => lazyRegistry(async () => caseRegistry(await openStore(ctx.config(), ctx.logger()), ctx.redis(), ctx.config(), ctx.logger())),
     out,
+    operator: (explicit) => explicit ?? (env.CASEDROP_OPERATOR || undefined) ?? osUser(),
     close: async () => {
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       redis = undefined;
@@ -59,4 +63,12 @@ function lazyRegistry(make: () => Promise<CaseRegistry>): CaseRegistry {
     reopen: async (n) => (await r()).reopen(n),
     list: async (state) => (await r()).list(state),
   };
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
 }

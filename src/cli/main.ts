@@ -6,6 +6,9 @@ import { createContext, ExitStatus, UsageError, type CliContext } from './contex
 import { registerConfigCommands } from './commands/config.js';
 import { registerCaseCommands } from './commands/case.js';
 import { registerCaseFileCommands } from './commands/case-files.js';
+import { registerCaseAuditCommands } from './commands/case-audit.js';
+import { registerCasePurgeCommands } from './commands/case-purge.js';
+import { registerCaseHoldCommands, registerRetentionCommands } from './commands/retention.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -18,7 +21,12 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
     .exitOverride()
     .showHelpAfterError();
   registerConfigCommands(program, ctx);
-  registerCaseFileCommands(registerCaseCommands(program, ctx), ctx);
+  const caseCommand = registerCaseCommands(program, ctx);
+  registerCaseFileCommands(caseCommand, ctx);
+  registerCaseAuditCommands(caseCommand, ctx);
+  registerCasePurgeCommands(caseCommand, ctx);
+  registerCaseHoldCommands(caseCommand, ctx);
+  registerRetentionCommands(program, ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);

@@ -42,6 +42,8 @@ export const settings = {
     'Root of the encrypted store (spool, cases), the dev master key and the outbox.'),
   masterKeys: setting('CASEDROP_MASTER_KEYS', optionalString, undefined,
     'Comma-separated `id:base64(32 bytes)`; the first is active, the rest only unwrap older objects. `casedrop keygen` makes one.', true),
+  keyStoreDir: setting('CASEDROP_KEYSTORE_DIR', optionalString, undefined,
+    'The key store: one key per case object, wrapped under the master key; destroying one is what makes a purge final. Default `<data dir>.keys`, beside (not inside) the data dir. Back it up separately, with short retention (see Retention and purge).'),
   shutdownGraceMs: setting('CASEDROP_SHUTDOWN_GRACE_MS', positiveInt, '10000',
     'On SIGTERM, how long sessions and jobs in flight may take before the process exits anyway.'),
 
@@ -94,6 +96,13 @@ export const settings = {
   pgpPublicKeyFile: setting('CASEDROP_PGP_PUBLIC_KEY_FILE', optionalString, undefined, 'casedrop\'s published OpenPGP public key (armored); attachments encrypted to it are accepted.'),
   pgpPrivateKeyFile: setting('CASEDROP_PGP_PRIVATE_KEY_FILE', optionalString, undefined, 'Its secret key (armored); when set, attachments encrypted to it are decrypted in memory to prove integrity.', true),
   pgpPrivateKeyPassphrase: setting('CASEDROP_PGP_PRIVATE_KEY_PASSPHRASE', optionalString, undefined, 'Passphrase of that secret key.', true),
+
+  // retention and purge
+  retentionMonths: setting('CASEDROP_RETENTION_MONTHS', positiveInt, '18', 'Months a closed case keeps its files instantly accessible; then the daily retention job archives or deletes them.'),
+  retentionAction: setting('CASEDROP_RETENTION_ACTION', z.enum(['archive', 'delete']), 'archive', 'What retention does with a case closed longer than that: move its files and notes to the archive, or delete (shred) them.'),
+  archiveDir: setting('CASEDROP_ARCHIVE_DIR', optionalString, undefined, 'Where archived cases go (default `<data dir>/archive`); their keys live in the key store under `archive/`.'),
+  archiveMasterKeys: setting('CASEDROP_ARCHIVE_MASTER_KEYS', optionalString, undefined, 'Master keys of the archive, same syntax as `CASEDROP_MASTER_KEYS` (default: those keys).', true),
+  stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads) are kept before retention removes them.'),
 
   // replies and notifications
   relayUrl: setting('CASEDROP_RELAY_URL', optionalString, undefined, 'Outgoing relay, `smtp://[user:pass@]host:port` or `smtps://…`; unset writes `.eml` files to `<data dir>/outbox`.', true),

@@ -17,6 +17,10 @@ export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;
 export const repliesNamespace = 'replies';
 export const replySentId = (outboundJobId: string): string => `replies/${outboundJobId}`;
 export const repliesSettledId = (spoolId: string): string => `replies/${spoolId}`;
+/** A case's audit trail, one object per entry; under the master key, outside `cases/`, so it outlives a purge. */
+export const auditNamespace = (caseNumber: string): string => `audit/${caseNumber}`;
+/** Removals (purge, retention delete) in progress, so a killed run can be finished. */
+export const pendingRemovalNamespace = (caseNumber: string): string => `purges/${caseNumber}`;
 
 /** The spool id from an outcome id `outcomes/<spoolId>`. */
 export function spoolIdOf(outcomeId: string): string {

@@ -40,6 +40,9 @@ export const storedFileSchema = z.object({
   /** by its bytes: zip, 7z, openpgp, openssl-enc */
   format: z.string(),
   cipher: z.string().optional(),
+  /** set on the tombstone a purge or retention delete leaves in the outcome */
+  removedAt: z.string().optional(),
+  removal: z.enum(['purge', 'retention-delete']).optional(),
 });
 export type StoredFile = z.infer<typeof storedFileSchema>;
 

@@ -11,6 +11,8 @@ export const QueueName = {
   outbound: 'outbound',
   /** one webhook delivery each */
   webhook: 'webhook',
+  /** the daily retention run (archive or delete closed cases, expire staging) */
+  retention: 'retention',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { UnrecoverableError } from 'bullmq';
+import type { AuditSink } from '../audit/types.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
@@ -37,6 +38,8 @@ export interface IntakeDeps {
   budget?: { run<T>(bytes: number, fn: () => Promise<T>): Promise<T> };
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
   checkpoint?: (step: IntakeStep) => void;
+  /** the case's audit trail (stored and refused files); the worker always sets it */
+  audit?: AuditSink;
 }
 
 export type IntakeStep = 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
@@ -153,6 +156,7 @@ async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger): P
   const judged = await judgeAll(parsed.attachments, deps.verify);
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
+  await auditFiles(meta, outcome, deps);
   deps.checkpoint?.('after-files');
   outcome.noteId = await storeNote(parsed, meta, outcome, deps);
   deps.checkpoint?.('after-note');
@@ -260,4 +264,18 @@ async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcom
   const noteMeta = { kind: 'note', spoolId: meta.spoolId, sender: meta.mailFrom, from: outcome.from, subject: outcome.subject, messageId: outcome.messageId, receivedAt: meta.receivedAt, truncated, channel: 'email' };
   const result = await deps.store.put(namespace, Readable.from([Buffer.from(text, 'utf8')]), noteMeta, { name: meta.spoolId });
   return result.id;
+}
+
+/** Event ids are fixed by the file (or the spool id and position), so a retried job appends each once. */
+async function auditFiles(meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<void> {
+  if (!deps.audit) return;
+  const actor = meta.mailFrom || '<>';
+  for (const f of outcome.stored) {
+    const file = { id: f.id, storedName: f.storedName, originalName: f.originalName, size: f.size, sha256: f.sha256 };
+    await deps.audit.append(meta.caseNumber, { type: 'stored', actor, channel: 'email', file, eventId: `stored:${f.id}` });
+  }
+  for (const [i, r] of outcome.refused.entries()) {
+    const file = { originalName: r.originalName, size: r.size };
+    await deps.audit.append(meta.caseNumber, { type: 'refused', actor, channel: 'email', file, reason: r.reason, details: { spoolId: meta.spoolId }, eventId: `refused:${meta.spoolId}:${i}` });
+  }
 }

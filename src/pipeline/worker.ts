@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AuditLog } from '../audit/log.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { countJobs } from '../jobs/observe.js';
@@ -49,7 +50,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config) };
+  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config), audit: new AuditLog(options.store, redis, config.redisPrefix) };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CasedropError, ErrorCode } from '../errors.js';
 import type { KeyRing, MasterKey } from '../keys/ring.js';
-import { corrupt, FORMAT_VERSION, TAG_BYTES, WRAP_NONCE_BYTES, type WrappedKey } from './format.js';
+import { CONTENT_VERSION, corrupt, TAG_BYTES, WRAP_NONCE_BYTES, type WrappedKey } from './format.js';
 
 const ALGORITHM = 'aes-256-gcm';
 const Part = { Chunk: 1, Meta: 2, Trailer: 3 } as const;
@@ -26,7 +26,7 @@ export class ObjectCipher {
     chunkLog2: number,
   ) {
     salt.copy(this.nonce, 0);
-    const base = Buffer.concat([Buffer.from('casedrop/object\0', 'latin1'), Buffer.from([FORMAT_VERSION, chunkLog2]), salt, Buffer.from(objectId, 'utf8')]);
+    const base = Buffer.concat([Buffer.from('casedrop/object\0', 'latin1'), Buffer.from([CONTENT_VERSION, chunkLog2]), salt, Buffer.from(objectId, 'utf8')]);
     this.tail = base.length;
     this.aad = Buffer.concat([base, Buffer.alloc(6)]);
   }

@@ -11,9 +11,20 @@ import { CasedropError, ErrorCode } from '../errors.js';
  *   trailer 56  AES-GCM(data key, size u64 + sha256 32) + tag 16
  *
  * Only the wrap section depends on the master key, so rotation rewrites it and copies the rest.
+ *
+ * Version 2 (every object of a case) differs only in the wrap section: the data key is wrapped under
+ * the object's own key from the key store (src/keys/shred-store.ts), key id SHRED_KEY_ID, instead of
+ * under a master key; the key store entry is what the master key wraps. Destroying that entry
+ * shreds every copy of the object. Chunks, meta and trailer are sealed alike in both versions
+ * (CONTENT_VERSION in their AAD), so a version 1 object migrates by rewriting its wrap section.
  */
 export const MAGIC = Buffer.from('CDRO', 'latin1');
 export const FORMAT_VERSION = 1;
+export const SHREDDABLE_VERSION = 2;
+/** Bound into every chunk's AAD; the same for versions 1 and 2 (they differ only in key wrapping). */
+export const CONTENT_VERSION = 1;
+/** The wrap section's key id in version 2: "the object's own key in the key store". */
+export const SHRED_KEY_ID = '@object-key';
 export const CHUNK_LOG2 = 16;
 export const CHUNK_SIZE = 1 << CHUNK_LOG2;
 export const TAG_BYTES = 16;
@@ -37,6 +48,7 @@ export interface WrappedKey {
 }
 
 export interface ObjectHeader {
+  version: number;
   chunkLog2: number;
   salt: Buffer;
   wrap: WrappedKey;
@@ -45,6 +57,7 @@ export interface ObjectHeader {
 }
 
 export interface FixedPart {
+  version: number;
   chunkLog2: number;
   wrapLen: number;
   metaLen: number;
@@ -54,7 +67,7 @@ export function encodeHeader(h: ObjectHeader): Buffer {
   const wrap = encodeWrap(h.wrap);
   const fixed = Buffer.alloc(FIXED_BYTES);
   MAGIC.copy(fixed, 0);
-  fixed.writeUInt8(FORMAT_VERSION, 4);
+  fixed.writeUInt8(h.version, 4);
   fixed.writeUInt8(h.chunkLog2, 5);
   fixed.writeUInt32BE(wrap.length, 8);
   fixed.writeUInt32BE(h.meta.length, 12);
@@ -72,7 +85,8 @@ export const PREAMBLE_BYTES = FIXED_BYTES + SALT_BYTES;
 export function decodeFixed(buf: Buffer, id: string): FixedPart {
   if (buf.length < FIXED_BYTES) throw truncated(id, 'shorter than its header');
   if (!buf.subarray(0, 4).equals(MAGIC)) throw corrupt(id, 'not a casedrop object (bad magic)');
-  if (buf.readUInt8(4) !== FORMAT_VERSION) throw corrupt(id, `unknown format version ${buf.readUInt8(4)}`);
+  const version = buf.readUInt8(4);
+  if (version !== FORMAT_VERSION && version !== SHREDDABLE_VERSION) throw corrupt(id, `unknown format version ${version}`);
   const chunkLog2 = buf.readUInt8(5);
   const wrapLen = buf.readUInt32BE(8);
   const metaLen = buf.readUInt32BE(12);
@@ -80,7 +94,7 @@ export function decodeFixed(buf: Buffer, id: string): FixedPart {
   if (chunkLog2 < 10 || chunkLog2 > 24 || !wrapOk || metaLen < TAG_BYTES || metaLen > MAX_META_BYTES) {
     throw corrupt(id, 'header fields out of range');
   }
-  return { chunkLog2, wrapLen, metaLen };
+  return { version, chunkLog2, wrapLen, metaLen };
 }
 
 /** `buf` holds the whole header (preamble, wrap and meta sections). */
@@ -101,7 +115,8 @@ export function decodeHeader(buf: Buffer, fixed: FixedPart, id: string): ObjectH
     sealed: take(DATA_KEY_BYTES + TAG_BYTES),
   };
   const meta = buf.subarray(PREAMBLE_BYTES + fixed.wrapLen, headerLength(fixed));
-  return { chunkLog2: fixed.chunkLog2, salt, wrap, meta };
+  if ((fixed.version === SHREDDABLE_VERSION) !== (wrap.keyId === SHRED_KEY_ID)) throw corrupt(id, 'wrapped key section does not match the format version');
+  return { version: fixed.version, chunkLog2: fixed.chunkLog2, salt, wrap, meta };
 }
 
 export function headerLength(f: FixedPart): number {

@@ -1,7 +1,7 @@
 import { CasedropError, ErrorCode } from '../errors.js';
-import type { KeyRing } from '../keys/ring.js';
 import type { BlobBackend, BlobReader } from './backend.js';
-import { ObjectCipher, unwrapDataKey } from './crypto.js';
+import { ObjectCipher } from './crypto.js';
+import { unwrapObjectKey, type KeySource } from './key-source.js';
 import type { ObjectMeta } from './types.js';
 import {
   blobLength,
@@ -33,7 +33,7 @@ export interface OpenedObject {
 }
 
 /** Reads and authenticates nothing but the header: unwraps the data key. The caller closes `reader`. */
-export async function openObject(backend: BlobBackend, keys: KeyRing, id: string): Promise<OpenedObject> {
+export async function openObject(backend: BlobBackend, keys: KeySource, id: string): Promise<OpenedObject> {
   const reader = await storage('open an object', () => backend.openRead(id));
   if (!reader) throw new CasedropError(ErrorCode.ObjectNotFound, `object ${id} does not exist`);
   try {
@@ -42,7 +42,7 @@ export async function openObject(backend: BlobBackend, keys: KeyRing, id: string
     const headerBytes = headerLength(fixed);
     if (buf.length < headerBytes) buf = await reader.read(0, headerBytes);
     const header = decodeHeader(buf, fixed, id);
-    const dataKey = unwrapDataKey(header.wrap, keys, header.salt, id);
+    const dataKey = await unwrapObjectKey(keys, header, id);
     const cipher = new ObjectCipher(dataKey, header.salt, id, header.chunkLog2);
     return { id, reader, header, headerBytes, chunkSize: 1 << header.chunkLog2, dataKey, cipher };
   } catch (err) {

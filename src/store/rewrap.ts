@@ -1,9 +1,9 @@
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
-import type { KeyRing } from '../keys/ring.js';
 import type { Logger } from '../log.js';
 import type { BlobBackend } from './backend.js';
 import { wrapDataKey } from './crypto.js';
-import { encodeHeader } from './format.js';
+import { encodeHeader, FORMAT_VERSION, SHREDDABLE_VERSION } from './format.js';
+import { isShreddable, wrappingKeyFor, type KeySource } from './key-source.js';
 import { openObject, type OpenedObject } from './reader.js';
 import { storage } from './storage-errors.js';
 
@@ -16,7 +16,7 @@ const COPY_BYTES = 1 << 20;
  * replaces the old one atomically, and only if the old one was not replaced or deleted meanwhile.
  * Keeps going past objects it cannot rewrap, then fails naming how many.
  */
-export async function rewrapObjects(backend: BlobBackend, keys: KeyRing, logger: Logger): Promise<number> {
+export async function rewrapObjects(backend: BlobBackend, keys: KeySource, logger: Logger): Promise<number> {
   let rewrapped = 0;
   const failed: CasedropError[] = [];
   for (const id of await storage('list objects', () => backend.list(''))) {
@@ -29,18 +29,24 @@ export async function rewrapObjects(backend: BlobBackend, keys: KeyRing, logger:
       failed.push(typed);
     }
   }
-  logger.info({ rewrapped, failed: failed.length, activeKeyId: keys.active.id }, 'rewrap finished');
+  if (keys.shred) rewrapped += await keys.shred.rewrap();
+  logger.info({ rewrapped, failed: failed.length, activeKeyId: keys.keys.active.id }, 'rewrap finished');
   const first = failed[0];
   if (first) throw new CasedropError(first.code, `rewrapped ${rewrapped} objects; ${failed.length} could not be rewrapped, first: ${first.message}`);
   return rewrapped;
 }
 
-async function rewrapOne(backend: BlobBackend, keys: KeyRing, id: string): Promise<boolean> {
+/** Format 2 objects need nothing (their key store entry is rewrapped); format 1 case objects migrate to format 2. */
+async function rewrapOne(backend: BlobBackend, keys: KeySource, id: string): Promise<boolean> {
   const opened = await openObject(backend, keys, id);
   try {
-    const { wrap, salt } = opened.header;
-    if (wrap.keyId === keys.active.id && wrap.check.equals(keys.active.check)) return false;
-    const header = encodeHeader({ ...opened.header, wrap: wrapDataKey(opened.dataKey, keys.active, salt, id) });
+    const { wrap, salt, version } = opened.header;
+    if (version === SHREDDABLE_VERSION) return false;
+    const migrate = keys.shred !== undefined && isShreddable(id);
+    const active = keys.keys.active;
+    if (!migrate && wrap.keyId === active.id && wrap.check.equals(active.check)) return false;
+    const target = migrate ? await wrappingKeyFor(keys, id) : { version: FORMAT_VERSION, wrapKey: active };
+    const header = encodeHeader({ ...opened.header, version: target.version, wrap: wrapDataKey(opened.dataKey, target.wrapKey, salt, id) });
     return await replaceHeader(backend, opened, header);
   } finally {
     await opened.reader.close();

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { newId } from '../ids.js';
 import type { KeyRing } from '../keys/ring.js';
+import type { ShredKeyStore } from '../keys/shred-store.js';
+import { isShreddable, wrappingKeyFor, type KeySource } from './key-source.js';
 import type { Logger } from '../log.js';
 import type { BlobBackend } from './backend.js';
 import { assertId, assertNamespace, assertPrefix, makeId, quarantineId } from './names.js';
@@ -12,11 +14,17 @@ import { writeObject } from './writer.js';
 
 /** The encrypted object store: envelope encryption (format.ts) over any BlobBackend. */
 export class EncryptedStore implements ObjectStore {
+  private readonly src: KeySource;
+
+  /** Without `shred`, every object is written under the master key (format 1) and format 2 does not read. */
   constructor(
     private readonly backend: BlobBackend,
-    private readonly keys: KeyRing,
+    keys: KeyRing,
     private readonly logger: Logger,
-  ) {}
+    readonly shred?: ShredKeyStore,
+  ) {
+    this.src = { keys, shred };
+  }
 
   /** Creates the storage and removes temp blobs of crashed writers. */
   init(): Promise<void> {
@@ -28,7 +36,7 @@ export class EncryptedStore implements ObjectStore {
     const writer = await storage('create a temp object', () => this.backend.createWriteTemp());
     try {
       const sink = (chunks: Buffer[]) => storage('write an object', () => writer.write(chunks));
-      const { size, sha256 } = await writeObject(id, body, meta, this.keys.active, sink);
+      const { size, sha256 } = await writeObject(id, body, meta, await wrappingKeyFor(this.src, id), sink);
       await storage('commit an object', () => writer.commit(id));
       this.logger.debug({ objectId: id, size }, 'object stored');
       return { id, size, sha256 };
@@ -45,7 +53,7 @@ export class EncryptedStore implements ObjectStore {
    */
   async get(id: string): Promise<Readable> {
     assertId(id);
-    const opened = await openObject(this.backend, this.keys, id);
+    const opened = await openObject(this.backend, this.src, id);
     try {
       readMeta(opened); // so damage anywhere in the object fails a read, not only a head
       const { size } = await readTrailer(opened);
@@ -61,7 +69,7 @@ export class EncryptedStore implements ObjectStore {
 
   async head(id: string): Promise<ObjectInfo> {
     assertId(id);
-    const opened = await openObject(this.backend, this.keys, id);
+    const opened = await openObject(this.backend, this.src, id);
     try {
       const { createdAt, meta } = readMeta(opened);
       const { size, sha256 } = await readTrailer(opened);
@@ -81,9 +89,13 @@ export class EncryptedStore implements ObjectStore {
     return storage('list objects', () => this.backend.list(prefix));
   }
 
-  /** Idempotent: deleting what is not there is not an error (a retried purge job must succeed). */
+  /**
+   * Idempotent: deleting what is not there is not an error (a retried purge job must succeed). An object
+   * with its own key loses the key first, so older copies of it (backups of the data dir) go with it.
+   */
   async delete(id: string): Promise<void> {
     assertId(id);
+    if (this.shred && isShreddable(id)) await storage('destroy an object key', () => this.shred!.destroy(id));
     await storage('delete an object', () => this.backend.delete(id));
   }
 
@@ -101,7 +113,36 @@ export class EncryptedStore implements ObjectStore {
   }
 
   /** Re-wraps every data key under the active master key; returns how many objects changed. */
+  /**
+   * Re-wraps every data key under the active master key (and every key store entry), and moves the
+   * case objects still in format 1 to their own key (format 2); returns how many objects and
+   * entries changed.
+   */
   rewrap(): Promise<number> {
-    return rewrapObjects(this.backend, this.keys, this.logger);
+    return rewrapObjects(this.backend, this.src, this.logger);
+  }
+
+  /**
+   * Crypto-shredding: destroys the object's own key, then the object. Every copy of a format 2 object
+   * is unreadable from the first step on. Idempotent. Returns whether the object was in format 2
+   * (false: format 1, whose older copies the master key still opens).
+   */
+  async shredObject(id: string): Promise<boolean> {
+    assertId(id);
+    const version = await this.formatOf(id);
+    if (this.shred) await storage('destroy an object key', () => this.shred!.destroy(id));
+    await this.delete(id);
+    return version !== 1;
+  }
+
+  /** The object's format version, without unwrapping anything; undefined when it is not there. */
+  async formatOf(id: string): Promise<number | undefined> {
+    const reader = await storage('open an object', () => this.backend.openRead(id));
+    if (!reader) return undefined;
+    try {
+      return (await reader.read(4, 1))[0];
+    } finally {
+      await reader.close();
+    }
   }
 }

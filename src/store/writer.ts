@@ -12,20 +12,20 @@ export type Sink = (chunks: Buffer[]) => Promise<void>;
 
 /**
  * Encrypts one object into `sink` in constant memory: a fresh data key wrapped under the active
- * master key, the meta section, 64 KiB chunks (the last one marked final) and the trailer.
+ * master key (format 1) or the object's own key (format 2), the meta section, 64 KiB chunks (the last one marked final) and the trailer.
  */
 export async function writeObject(
   id: string,
   body: AsyncIterable<Uint8Array | string>,
   meta: ObjectMeta,
-  master: MasterKey,
+  wrapping: { version: number; wrapKey: MasterKey },
   sink: Sink,
 ): Promise<{ size: number; sha256: string }> {
   const dataKey = randomBytes(DATA_KEY_BYTES);
   const salt = randomBytes(SALT_BYTES);
   const cipher = new ObjectCipher(dataKey, salt, id, CHUNK_LOG2);
   const metaPlain = Buffer.from(metaJson(meta), 'utf8');
-  const header = encodeHeader({ chunkLog2: CHUNK_LOG2, salt, wrap: wrapDataKey(dataKey, master, salt, id), meta: cipher.sealMeta(metaPlain) });
+  const header = encodeHeader({ version: wrapping.version, chunkLog2: CHUNK_LOG2, salt, wrap: wrapDataKey(dataKey, wrapping.wrapKey, salt, id), meta: cipher.sealMeta(metaPlain) });
   const out = new Batcher(sink);
   await out.push([header]);
   const { size, sha256 } = await sealContent(body, cipher, out);

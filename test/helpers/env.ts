@@ -35,6 +35,7 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     cleanup: async () => {
       await deletePrefix(config.redisUrl, prefix);
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.keys`, { recursive: true, force: true });
     },
   };
 }

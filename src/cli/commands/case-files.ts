@@ -2,9 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { AuditLog } from '../../audit/log.js';
+import type { AuditSink } from '../../audit/types.js';
 import { assertCaseNumber } from '../../cases/number.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
-import { openStore } from '../../store/open.js';
+import { openArchive, openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
@@ -16,15 +18,29 @@ import { UsageError } from '../context.js';
 export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext): void {
   const number = (n: string) => assertCaseNumber(n, ctx.config().caseDigits);
   const store = () => openStore(ctx.config(), ctx.logger());
+  const archive = () => openArchive(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received')
-    .action(async (n: string) => listCaseFiles(ctx, await store(), number(n)));
+    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received (then `archived` for files retention moved to the archive)')
+    .action(async (n: string) => {
+      await listCaseFiles(ctx, await store(), number(n));
+      await listCaseFiles(ctx, await archive(), number(n), '\tarchived');
+    });
   caseCommand
     .command('get <number> <file>')
     .description('decrypt one stored file (by stored name or id) to a path')
     .requiredOption('-o, --output <path>', 'where to write it (an existing file is not overwritten)')
-    .action(async (n: string, file: string, opts: { output: string }) => getCaseFile(ctx, await store(), number(n), file, opts.output));
+    .option('--operator <name>', 'who downloads it, for the audit trail (default: $CASEDROP_OPERATOR or the OS user)')
+    .action(async (n: string, file: string, opts: { output: string; operator?: string }) => {
+      const s = await store();
+      const audited = { audit: new AuditLog(s, ctx.redis(), ctx.config().redisPrefix), actor: ctx.operator(opts.operator) };
+      const live = await findFile(s, number(n), file).catch((err: unknown) => {
+        if (err instanceof UsageError) return undefined;
+        throw err;
+      });
+      // an archived file is read from the archive (its own directory and keys): slower, same command
+      await getCaseFile(ctx, live ? s : await archive(), number(n), file, opts.output, audited);
+    });
   caseCommand
     .command('notes <number>')
     .description('print the message texts kept as notes of a case')
@@ -42,17 +58,20 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 /** Names come from customers: keep tabs and line breaks out so one file stays one line. */
 const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?');
 
-export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string): Promise<void> {
+export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string, suffix = ''): Promise<void> {
   for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
     const m = info.meta;
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt)].join('\t'));
+    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt)].join('\t') + suffix);
   }
 }
 
-export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string): Promise<void> {
+/** Every download is in the case's audit trail, with who and when. */
+export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string, audited?: { audit: AuditSink; actor: string }): Promise<void> {
   const info = await findFile(store, caseNumber, file);
   await pipeline(await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
+  const described = { id: info.id, storedName: str(info.meta.storedName), size: info.size, sha256: info.sha256 };
+  await audited?.audit.append(caseNumber, { type: 'downloaded', actor: audited.actor, channel: 'cli', file: described });
   ctx.out(`${output}\t${info.size}\t${info.sha256}`);
 }
 

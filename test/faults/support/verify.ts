@@ -9,6 +9,8 @@ import type { Outcome } from '../../../src/jobs/types.js';
 import { parseMasterKeys } from '../../../src/keys/ring.js';
 import { FsBlobBackend } from '../../../src/store/fs-backend.js';
 import { EncryptedStore } from '../../../src/store/store.js';
+import { ShredKeyStore } from '../../../src/keys/shred-store.js';
+import { keyStoreDirOf } from '../../../src/store/open.js';
 import { CASE } from './ledger.js';
 
 /**
@@ -17,7 +19,9 @@ import { CASE } from './ledger.js';
  */
 export function storeOf(env: Record<string, string | undefined>): EncryptedStore {
   // read-only use: no init(), so nothing of the running processes (their temp files) is touched
-  return new EncryptedStore(new FsBlobBackend(env.CASEDROP_DATA_DIR!), parseMasterKeys(env.CASEDROP_MASTER_KEYS!), pino({ level: 'silent' }));
+  const keys = parseMasterKeys(env.CASEDROP_MASTER_KEYS!);
+  const shred = new ShredKeyStore(`${keyStoreDirOf({ dataDir: env.CASEDROP_DATA_DIR!, keyStoreDir: env.CASEDROP_KEYSTORE_DIR })}/live`, keys);
+  return new EncryptedStore(new FsBlobBackend(env.CASEDROP_DATA_DIR!), keys, pino({ level: 'silent' }), shred);
 }
 
 /** Reads one object to the end; its SHA-256, or the error that stopped the read. */

@@ -1,0 +1,50 @@
+import type { Queue } from 'bullmq';
+import { abandonedId, spoolObjectId } from '../jobs/ids.js';
+import type { ObjectStore } from '../store/types.js';
+
+/**
+ * Staging: things kept only until they are processed. Each kind is a source retention asks for its
+ * items and tells to remove the stale ones. The spool is one; the upload channels register theirs
+ * (partial uploads) with `stagingSources.push(...)` or by passing them to `runRetention`.
+ */
+export interface StagingItem {
+  source: string;
+  id: string;
+  createdAt: string;
+  caseNumber?: string;
+}
+
+export interface StagingSource {
+  name: string;
+  /** items that may be removed once stale: never one a live job still needs */
+  list(): Promise<StagingItem[]>;
+  /** idempotent */
+  remove(item: StagingItem): Promise<void>;
+}
+
+/**
+ * Spool objects no waiting, active or delayed job points at (orphans of a killed door, messages
+ * whose job was dead-lettered and never retried) and the markers of abandoned messages.
+ */
+export function spoolStaging(store: ObjectStore, intake: Pick<Queue, 'getJob'>): StagingSource {
+  return {
+    name: 'spool',
+    async list() {
+      const items: StagingItem[] = [];
+      for (const id of [...(await store.list('spool/')), ...(await store.list('abandoned/'))]) {
+        const info = await store.head(id).catch(() => undefined);
+        if (!info) continue;
+        const spoolId = id.slice(id.indexOf('/') + 1);
+        const job = id.startsWith('spool/') ? await intake.getJob(spoolId) : undefined;
+        if (job && (await job.getState()) !== 'failed') continue;
+        const caseNumber = typeof info.meta.caseNumber === 'string' ? info.meta.caseNumber : undefined;
+        items.push({ source: 'spool', id, createdAt: info.createdAt, ...(caseNumber ? { caseNumber } : {}) });
+      }
+      return items;
+    },
+    async remove(item) {
+      const spoolId = item.id.slice(item.id.indexOf('/') + 1);
+      await store.delete(item.id.startsWith('spool/') ? spoolObjectId(spoolId) : abandonedId(spoolId));
+    },
+  };
+}
