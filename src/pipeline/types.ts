@@ -1,3 +1,5 @@
+import type { SenderAuth } from '../auth/types.js';
+
 /**
  * What travels between stages. Job data holds ids only: message bodies, files and keys stay in
  * the encrypted store.
@@ -76,4 +78,6 @@ export interface Outcome {
   noteId?: string;
   /** the original header block, for the DSN's text/rfc822-headers part */
   originalHeaders: string;
+  /** SPF, DKIM, DMARC and ARC as the intake worker found them; absent in outcomes of older versions */
+  auth?: SenderAuth;
 }

@@ -4,6 +4,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
+import { senderCheckOptions } from '../auth/options.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -46,7 +47,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config) };
+  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config), senderChecks: senderCheckOptions(config) };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,
