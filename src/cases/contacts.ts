@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CasedropError, ErrorCode } from '../errors.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import { assertCaseNumber } from './number.js';
 
 /**
@@ -59,6 +59,6 @@ export class RedisCaseContacts implements CaseContacts {
 
   private key(caseNumber: string): string {
     assertCaseNumber(caseNumber, this.digits);
-    return key(this.prefix, 'case', caseNumber, 'contacts');
+    return redisKey.caseContacts(this.prefix, caseNumber);
   }
 }

@@ -5,7 +5,7 @@ import { isDiskFull } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { smtpAcceptLatency } from '../metrics.js';
-import type { SpoolMeta } from '../pipeline/types.js';
+import type { SpoolMeta } from '../jobs/types.js';
 import { AuthTap } from '../auth/tap.js';
 import type { CheckOptions } from '../auth/check.js';
 import { isContact, type CaseContacts } from '../cases/contacts.js';
