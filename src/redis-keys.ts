@@ -16,9 +16,10 @@ export const redisKey = {
   caseNamesByName: (prefix: string, caseNumber: string): string => join(prefix, 'case-names', caseNumber, 'by-name'),
   caseNamesNext: (prefix: string, caseNumber: string): string => join(prefix, 'case-names', caseNumber, 'next'),
   dedup: (prefix: string, messageHash: string): string => join(prefix, 'smtp', 'dedup', messageHash),
-  replyRate: (prefix: string, sender: string): string => join(prefix, 'reply-rate', sender),
-  replyCounted: (prefix: string, spoolId: string): string => join(prefix, 'reply-counted', spoolId),
   caseContacts: (prefix: string, caseNumber: string): string => join(prefix, 'case', caseNumber, 'contacts'),
+  capCount: (prefix: string, cap: string, subject: string): string => join(prefix, 'cap', cap, subject),
+  capDecided: (prefix: string, use: string, spoolId: string): string => join(prefix, 'cap-decided', use, spoolId),
+  batch: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch', kind, subject),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -41,9 +42,10 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   caseNamesByName: { pattern: '<prefix>:case-names:<caseNumber>:by-name', type: 'hash', holds: 'stored name → the file id that holds it', expires: 'never', owner: 'src/pipeline/stored-names.ts' },
   caseNamesNext: { pattern: '<prefix>:case-names:<caseNumber>:next', type: 'hash', holds: 'wanted name → the highest "(n)" handed out for it', expires: 'never', owner: 'src/pipeline/stored-names.ts' },
   dedup: { pattern: '<prefix>:smtp:dedup:<messageHash>', type: 'string', holds: 'SHA-256 of Message-ID and content → the spool id it was queued under', expires: 'CASEDROP_DEDUP_WINDOW_SECONDS after the claim', owner: 'src/smtp/dedup.ts' },
-  replyRate: { pattern: '<prefix>:reply-rate:<sender>', type: 'string', holds: "count of automatic replies to a sender (lower case) in the current hour", expires: '1 hour after the first counted reply', owner: 'src/notify/rate-limit.ts' },
-  replyCounted: { pattern: '<prefix>:reply-counted:<spoolId>', type: 'string', holds: 'the rate decision for one outcome (allowed or limited), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/rate-limit.ts' },
   caseContacts: { pattern: '<prefix>:case:<caseNumber>:contacts', type: 'set', holds: 'the senders a case accepts: addresses and @domains (lower case)', expires: 'never (moves with the case record)', owner: 'src/cases/contacts.ts' },
+  capCount: { pattern: '<prefix>:cap:<cap>:<subject>', type: 'string', holds: 'separate mails counted against one cap this hour: sender, sender-domain, client-ip, total (subject `all`) or case-notices', expires: '1 hour after the first counted mail', owner: 'src/notify/caps.ts' },
+  capDecided: { pattern: '<prefix>:cap-decided:<use>:<spoolId>', type: 'string', holds: 'the cap decision for one outcome (`allowed` or the cap it hit), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/caps.ts' },
+  batch: { pattern: '<prefix>:batch:<kind>:<subject>', type: 'sorted set', holds: 'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), scored by when they joined', expires: 'each member once its digest or notice was sent', owner: 'src/notify/batch.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

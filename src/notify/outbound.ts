@@ -1,11 +1,15 @@
 import type { CaseRegistry } from '../cases/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
+import { UnrecoverableError } from 'bullmq';
 import { outcomeId } from '../jobs/ids.js';
 import type { Outcome } from '../jobs/types.js';
 import type { ObjectStore } from '../store/types.js';
 import type { ComposeConfig, ComposedMail } from './compose.js';
 import type { Deliverer } from './deliver.js';
+import type { Batches } from './batch.js';
+import { MAX_MESSAGES } from './bounds.js';
+import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
 import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
 import type { OutboundJobData } from '../jobs/types.js';
@@ -22,10 +26,12 @@ export interface OutboundDeps {
   store: ObjectStore;
   registry: Pick<CaseRegistry, 'get'>;
   deliverer: Deliverer;
+  batches: Batches;
   logger: Logger;
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  if (data.batch) return processBatch(jobId, data, deps);
   const outcome = await readOutcome(deps.store, outcomeId(data.spoolId));
   const mail = await compose(data, deps, outcome);
   if (!mail) return;
@@ -44,4 +50,54 @@ async function compose(data: OutboundJobData, deps: OutboundDeps, outcome: Outco
     return undefined;
   }
   return buildEngineerNotice(outcome, owner, data.senderReply, deps.config);
+}
+
+/**
+ * A digest or combined notice: every member that joined the batch up to the slot's end. Members
+ * are removed only once the mail went out, so a failed try leaves them for the retry (or, if the job
+ * is dead-lettered, for the next slot's mail).
+ */
+async function processBatch(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  const slot = data.batch!;
+  const members = await deps.batches.due(slot);
+  if (members.length === 0) return;
+  const content = await readBatch(members, deps);
+  if (content.entries.length === 0) {
+    await deps.batches.remove(slot, members);
+    return;
+  }
+  const mail = await composeBatch(data, content, jobId, deps);
+  if (mail) {
+    const raw = await mail.node.build();
+    const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
+    repliesSent.inc({ kind: data.kind, result: 'sent' });
+    deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
+  }
+  await deps.batches.remove(slot, members);
+}
+
+async function readBatch(members: readonly string[], deps: OutboundDeps): Promise<BatchContent> {
+  const entries: BatchContent['entries'] = [];
+  let rest = Math.max(0, members.length - MAX_MESSAGES);
+  for (const member of members.slice(0, MAX_MESSAGES)) {
+    const [spoolId = '', senderReply] = member.split('\t');
+    try {
+      entries.push({ outcome: await readOutcome(deps.store, outcomeId(spoolId)), ...(senderReply ? { senderReply } : {}) });
+    } catch (err) {
+      // an outcome that cannot be read is counted, not listed; a store error that may pass is retried
+      if (!(err instanceof UnrecoverableError)) throw err;
+      rest++;
+    }
+  }
+  return { entries, rest };
+}
+
+async function composeBatch(data: OutboundJobData, content: BatchContent, jobId: string, deps: OutboundDeps): Promise<ComposedMail | undefined> {
+  if (data.kind === 'digest') return buildSenderDigest(content, jobId, deps.config);
+  const owner = (await deps.registry.get(content.entries[0]!.outcome.caseNumber))?.owner;
+  if (!owner) {
+    deps.logger.warn({ caseNumber: content.entries[0]!.outcome.caseNumber }, 'case has no owner any more: combined notice dropped');
+    return undefined;
+  }
+  return buildCombinedNotice(content, owner, jobId, deps.config);
 }

@@ -10,7 +10,8 @@ import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import type { CheckOptions } from '../auth/check.js';
 import { checkSpooled } from '../auth/spooled.js';
-import { describeAuth } from '../auth/trust.js';
+import { describeAuth, hasTemporaryFailure, senderTrust } from '../auth/trust.js';
+import { senderChecks } from '../metrics.js';
 import type { SenderAuth } from '../auth/types.js';
 import { sanitizeFilename } from './filenames.js';
 import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
@@ -71,7 +72,9 @@ async function checkSenderOf(meta: SpoolMeta, deps: IntakeDeps): Promise<SenderA
   if (!deps.senderChecks) return undefined;
   const env = { clientAddress: meta.clientAddress, mailFrom: meta.mailFrom, ...(meta.heloName ? { heloName: meta.heloName } : {}) };
   const auth = await checkSpooled(deps.store, spoolObjectId(meta.spoolId), env, deps.senderChecks);
-  deps.logger.info({ spoolId: meta.spoolId, event: 'sender_checked', spf: auth.spf.result, dkim: auth.dkim.map((s) => `${s.result}:${s.domain}`), dmarc: auth.dmarc.result, arc: auth.arc.result }, 'sender checked');
+  const how = senderTrust(auth, meta.mailFrom);
+  senderChecks.inc({ via: how.trusted ? how.how.split(' ')[0]!.toLowerCase() : 'none', temperror: String(hasTemporaryFailure(auth)) });
+  deps.logger.info({ spoolId: meta.spoolId, event: 'sender_checked', authenticated: how.trusted, spf: auth.spf.result, dkim: auth.dkim.map((s) => `${s.result}:${s.domain}`), dmarc: auth.dmarc.result, arc: auth.arc.result }, 'sender checked');
   return auth;
 }
 
