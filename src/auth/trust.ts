@@ -56,14 +56,15 @@ export type DoorAuthVerdict = { kind: 'accept' } | { kind: 'temporary' } | { kin
 
 /**
  * `CASEDROP_AUTH_POLICY=require` at the door: authenticated senders pass; a DNS failure is
- * temporary (451 4.4.3); SPF failing with nothing else tried is RFC 7372's 5.7.23; anything else
+ * temporary (451 4.4.3); SPF failing with no DKIM signature to try is RFC 7372's 5.7.23; anything else
  * unauthenticated (SPF and DKIM, or DMARC, not passing) is 5.7.26, "multiple checks failed".
  */
 export function doorAuthVerdict(auth: SenderAuth, mailFrom: string): DoorAuthVerdict {
   if (senderTrust(auth, mailFrom).trusted) return { kind: 'accept' };
   if (hasTemporaryFailure(auth)) return { kind: 'temporary' };
   const spfFailed = auth.spf.result === 'fail' || auth.spf.result === 'softfail';
-  if (spfFailed && auth.dkim.length === 0 && auth.dmarc.result !== 'fail') return { kind: 'spf' };
+  // DMARC failing as well is then only SPF's failure seen again, not a second check
+  if (spfFailed && auth.dkim.length === 0) return { kind: 'spf' };
   return { kind: 'multiple' };
 }
 

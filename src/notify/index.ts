@@ -58,9 +58,10 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const deliverer = makeDeliverer(config, log);
   warnAboutWebhooks(config, log);
 
+  const caps = redisCaps(redis, config.redisPrefix);
   const batches = redisBatches(redis, config.redisPrefix, config.digestIntervalSeconds * 1000);
-  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits), caps: redisCaps(redis, config.redisPrefix), batches, outbound: outboundQueue, webhook: webhookQueue, logger: log };
-  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, logger: log };
+  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits), caps, batches, outbound: outboundQueue, webhook: webhookQueue, logger: log };
+  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
   // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker

@@ -7,7 +7,11 @@ import type { Outcome } from '../jobs/types.js';
 import type { ObjectStore } from '../store/types.js';
 import type { ComposeConfig, ComposedMail } from './compose.js';
 import type { Deliverer } from './deliver.js';
+import type { Config } from '../config/schema.js';
+import { domainOf } from '../auth/trust.js';
+import { replyCapHits } from '../metrics.js';
 import type { Batches } from './batch.js';
+import type { Caps } from './caps.js';
 import { MAX_MESSAGES } from './bounds.js';
 import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
 import { buildDsn } from './dsn.js';
@@ -27,6 +31,9 @@ export interface OutboundDeps {
   registry: Pick<CaseRegistry, 'get'>;
   deliverer: Deliverer;
   batches: Batches;
+  /** digests count against the domain and total caps too: many local parts of one domain do not each get one */
+  caps: Caps;
+  capConfig: Pick<Config, 'replyRatePerDomainPerHour' | 'replyRateTotalPerHour'>;
   logger: Logger;
 }
 
@@ -66,7 +73,7 @@ async function processBatch(jobId: string, data: OutboundJobData, deps: Outbound
     await deps.batches.remove(slot, members);
     return;
   }
-  const mail = await composeBatch(data, content, jobId, deps);
+  const mail = (await digestAllowed(data, jobId, slot.subject, deps)) ? await composeBatch(data, content, jobId, deps) : undefined;
   if (mail) {
     const raw = await mail.node.build();
     const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
@@ -74,6 +81,24 @@ async function processBatch(jobId: string, data: OutboundJobData, deps: Outbound
     deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
   }
   await deps.batches.remove(slot, members);
+}
+
+/**
+ * A digest is one more mail to its sender's domain: past the domain's (or the total) hourly cap of
+ * digests it is not sent, which is logged and counted; every refusal in it is in the engineer's
+ * notices already, so it still reaches someone.
+ */
+async function digestAllowed(data: OutboundJobData, jobId: string, sender: string, deps: OutboundDeps): Promise<boolean> {
+  if (data.kind !== 'digest') return true;
+  const answer = await deps.caps.check('digest', jobId, [
+    { name: 'digest-domain', subject: domainOf(sender) || '(none)', limit: deps.capConfig.replyRatePerDomainPerHour },
+    { name: 'digest-total', subject: 'all', limit: deps.capConfig.replyRateTotalPerHour },
+  ]);
+  if (answer === 'allowed') return true;
+  replyCapHits.inc({ cap: answer });
+  repliesSent.inc({ kind: 'digest', result: 'suppressed' });
+  deps.logger.warn({ cap: answer, sender, event: 'digest_withheld' }, 'digest not sent: its domain (or all senders) had too many mails this hour; the engineer notices list the refusals');
+  return false;
 }
 
 async function readBatch(members: readonly string[], deps: OutboundDeps): Promise<BatchContent> {
