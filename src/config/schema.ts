@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -17,6 +18,14 @@ const list = z
 const optionalString = z.string().min(1).optional();
 // zod's email() refuses dotless domains such as `localhost`, which a laptop set-up needs
 const address = z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, 'not an email address');
+
+/** `192.0.2.1`, `192.0.2.0/24`, `::1`, `2001:db8::/32` */
+function isCidr(value: string): boolean {
+  const [address = '', bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export interface Setting {
   env: string;
@@ -98,7 +107,7 @@ export const settings = {
   // sender authentication (src/auth/)
   authPolicy: setting('CASEDROP_AUTH_POLICY', z.enum(['record', 'require']), 'record',
     '`record`: check SPF, DKIM, DMARC and ARC for every message and record the result, refuse nothing; `require`: also refuse unauthenticated mail at the door (`550 5.7.23` SPF failed, `550 5.7.26` several checks failed; a DNS timeout is `451 4.4.3`).'),
-  authTrustedNetworks: setting('CASEDROP_AUTH_TRUSTED_NETWORKS', list.pipe(z.array(z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, 'not an IP address or CIDR range'))), '127.0.0.0/8,::1',
+  authTrustedNetworks: setting('CASEDROP_AUTH_TRUSTED_NETWORKS', list.pipe(z.array(z.string().refine(isCidr, 'not an IP address or CIDR range'))), '127.0.0.0/8,::1',
     'Client addresses (IP or CIDR) whose mail counts as authenticated: a relay that checked it already, or local submission. The checks still run and are recorded. Empty trusts no one.'),
   dnsServers: setting('CASEDROP_DNS_SERVERS', list.pipe(z.array(z.string().min(1))), '',
     'Comma-separated DNS servers (`ip` or `ip:port`) for SPF, DKIM, DMARC and ARC look-ups; empty uses the system resolver.'),

@@ -74,3 +74,16 @@ describe('displayNameWarning', () => {
     expect(displayNameWarning(name, auth())).toMatch(/claims/);
   });
 });
+
+describe('trusted networks', () => {
+  it('matches addresses and ranges, IPv4-mapped IPv6 included, and the setting refuses what is not one', async () => {
+    const { TrustedNetworks } = await import('../../src/auth/check.js');
+    const { loadConfig } = await import('../../src/config/load.js');
+    const nets = new TrustedNetworks(['127.0.0.0/8', '::1', '10.1.0.0/16']);
+    expect(['127.0.0.1', '::ffff:127.0.0.1', '::1', '10.1.2.3'].map((a) => nets.has(a))).toEqual([true, true, true, true]);
+    expect(['192.0.2.1', '10.2.0.1', 'not-an-ip', ''].map((a) => nets.has(a))).toEqual([false, false, false, false]);
+    expect(() => loadConfig({ CASEDROP_AUTH_TRUSTED_NETWORKS: '999.1.1.1' })).toThrow(/CASEDROP_AUTH_TRUSTED_NETWORKS: not an IP address or CIDR range/);
+    expect(() => loadConfig({ CASEDROP_AUTH_TRUSTED_NETWORKS: '10.0.0.0/33' })).toThrow(/CASEDROP_AUTH_TRUSTED_NETWORKS/);
+    expect(loadConfig({ CASEDROP_AUTH_TRUSTED_NETWORKS: '' }).authTrustedNetworks).toEqual([]);
+  });
+});
