@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the tests: the system tools they drive (swaks, Postfix,
-# Python for smtplib, redis-server for fault tests, 7-Zip) and a Redis on 127.0.0.1:6379.
+# Python for smtplib, redis-server for fault tests, 7-Zip, dnsmasq as a test DNS server) and a Redis on 127.0.0.1:6379.
 # Idempotent and quiet when everything is already there; runs as `pretest`.
 set -euo pipefail
 
@@ -16,6 +16,8 @@ command -v 7zz >/dev/null || missing+=(7zip)
 # the false-refusal fault test makes fresh OpenPGP and openssl enc files with the customers' tools
 command -v gpg >/dev/null || missing+=(gnupg)
 command -v openssl >/dev/null || missing+=(openssl)
+# the sender-authentication tests serve their SPF, DKIM and DMARC test zone with dnsmasq on loopback
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

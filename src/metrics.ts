@@ -48,3 +48,24 @@ export const objectsQuarantined = new Counter({
   labelNames: ['namespace', 'code'] as const,
   registers: [registry],
 });
+
+export const sendersUntrusted = new Counter({
+  name: 'casedrop_replies_untrusted_total',
+  help: 'Sender replies (dsn, receipt) not sent because the envelope sender is not authenticated (no SPF pass, aligned DKIM or DMARC pass, not a contact)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const replyCapHits = new Counter({
+  name: 'casedrop_reply_cap_hits_total',
+  help: 'Mails combined into a digest because a cap was reached: sender, sender-domain, client-ip, total (sender replies) or case-notices (engineer notices)',
+  labelNames: ['cap'] as const,
+  registers: [registry],
+});
+
+export const senderChecks = new Counter({
+  name: 'casedrop_sender_checks_total',
+  help: 'Messages checked by the intake worker, by how the sender was authenticated (dmarc, spf, dkim, trusted-network, none) and whether a DNS look-up failed for now',
+  labelNames: ['via', 'temperror'] as const,
+  registers: [registry],
+});

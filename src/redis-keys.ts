@@ -25,6 +25,10 @@ export const redisKey = {
   auditEvents: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'events'),
   auditLock: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'lock'),
   caseHold: (prefix: string, caseNumber: string): string => join(prefix, 'case-hold', caseNumber),
+  caseContacts: (prefix: string, caseNumber: string): string => join(prefix, 'case', caseNumber, 'contacts'),
+  capCount: (prefix: string, cap: string, subject: string): string => join(prefix, 'cap', cap, subject),
+  capDecided: (prefix: string, use: string, spoolId: string): string => join(prefix, 'cap-decided', use, spoolId),
+  batch: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch', kind, subject),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -55,6 +59,10 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   auditEvents: { pattern: '<prefix>:audit:<caseNumber>:events', type: 'set', holds: 'event ids already in the audit trail (e.g. stored:<object id>), so a retried step appends once', expires: 'never (rebuilt from the trail if lost)', owner: 'src/audit/log.ts' },
   auditLock: { pattern: '<prefix>:audit:<caseNumber>:lock', type: 'string', holds: 'a random token while one process appends to the trail', expires: '10 s, or when the append ends', owner: 'src/audit/log.ts' },
   caseHold: { pattern: '<prefix>:case-hold:<caseNumber>', type: 'hash', holds: 'a legal hold: reason, by, since; retention skips the case while it exists', expires: 'when the hold is lifted', owner: 'src/retention/holds.ts' },
+  caseContacts: { pattern: '<prefix>:case:<caseNumber>:contacts', type: 'set', holds: 'the senders a case accepts: addresses and @domains (lower case)', expires: 'never (moves with the case record)', owner: 'src/cases/contacts.ts' },
+  capCount: { pattern: '<prefix>:cap:<cap>:<subject>', type: 'string', holds: 'separate mails counted against one cap this hour: sender, sender-domain, client-ip, total (subject `all`) or case-notices', expires: '1 hour after the first counted mail', owner: 'src/notify/caps.ts' },
+  capDecided: { pattern: '<prefix>:cap-decided:<use>:<spoolId>', type: 'string', holds: 'the cap decision for one outcome (`allowed` or the cap it hit), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/caps.ts' },
+  batch: { pattern: '<prefix>:batch:<kind>:<subject>', type: 'sorted set', holds: 'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), scored by when they joined', expires: 'each member once its digest or notice was sent', owner: 'src/notify/batch.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

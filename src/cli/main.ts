@@ -9,6 +9,7 @@ import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerCaseAuditCommands } from './commands/case-audit.js';
 import { registerCasePurgeCommands } from './commands/case-purge.js';
 import { registerCaseHoldCommands, registerRetentionCommands } from './commands/retention.js';
+import { registerCaseContactCommands } from './commands/case-contacts.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -27,6 +28,7 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   registerCasePurgeCommands(caseCommand, ctx);
   registerCaseHoldCommands(caseCommand, ctx);
   registerRetentionCommands(program, ctx);
+  registerCaseContactCommands(caseCommand, ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -17,6 +18,14 @@ const list = z
 const optionalString = z.string().min(1).optional();
 // zod's email() refuses dotless domains such as `localhost`, which a laptop set-up needs
 const address = z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, 'not an email address');
+
+/** `192.0.2.1`, `192.0.2.0/24`, `::1`, `2001:db8::/32` */
+function isCidr(value: string): boolean {
+  const [address = '', bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export interface Setting {
   env: string;
@@ -103,12 +112,26 @@ export const settings = {
   archiveDir: setting('CASEDROP_ARCHIVE_DIR', optionalString, undefined, 'Where archived cases go (default `<data dir>/archive`); their keys live in the key store under `archive/`.'),
   archiveMasterKeys: setting('CASEDROP_ARCHIVE_MASTER_KEYS', optionalString, undefined, 'Master keys of the archive, same syntax as `CASEDROP_MASTER_KEYS` (default: those keys).', true),
   stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads) are kept before retention removes them.'),
+  // sender authentication (src/auth/)
+  authPolicy: setting('CASEDROP_AUTH_POLICY', z.enum(['record', 'require']), 'record',
+    '`record`: check SPF, DKIM, DMARC and ARC for every message and record the result, refuse nothing; `require`: also refuse unauthenticated mail at the door (`550 5.7.23` SPF failed, `550 5.7.26` several checks failed; a DNS timeout is `451 4.4.3`).'),
+  authTrustedNetworks: setting('CASEDROP_AUTH_TRUSTED_NETWORKS', list.pipe(z.array(z.string().refine(isCidr, 'not an IP address or CIDR range'))), '127.0.0.0/8,::1',
+    'Client addresses (IP or CIDR) whose mail counts as authenticated: a relay that checked it already, or local submission. The checks still run and are recorded. Empty trusts no one.'),
+  dnsServers: setting('CASEDROP_DNS_SERVERS', list.pipe(z.array(z.string().min(1))), '',
+    'Comma-separated DNS servers (`ip` or `ip:port`) for SPF, DKIM, DMARC and ARC look-ups; empty uses the system resolver.'),
+  dnsTimeoutMs: setting('CASEDROP_DNS_TIMEOUT_MS', positiveInt, '5000',
+    'How long one DNS query may take; a timeout is a temporary failure (`temperror`), never a reason for a 5xx.'),
 
   // replies and notifications
   relayUrl: setting('CASEDROP_RELAY_URL', optionalString, undefined, 'Outgoing relay, `smtp://[user:pass@]host:port` or `smtps://…`; unset writes `.eml` files to `<data dir>/outbox`.', true),
   replyFrom: setting('CASEDROP_REPLY_FROM', address.optional(), undefined, 'From address of replies and notices (default: the first intake address).'),
   receipts: setting('CASEDROP_RECEIPTS', bool, 'true', 'Send a receipt when every file was stored.'),
-  replyRatePerHour: setting('CASEDROP_REPLY_RATE_PER_HOUR', positiveInt, '20', 'Automatic replies per sender per hour; more are suppressed and logged.'),
+  replyRatePerHour: setting('CASEDROP_REPLY_RATE_PER_HOUR', positiveInt, '20', 'Separate replies per sender address per hour; beyond it (or any cap below) the replies are combined into one digest per sender per `CASEDROP_DIGEST_INTERVAL_SECONDS`.'),
+  replyRatePerDomainPerHour: setting('CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR', positiveInt, '40', 'Separate replies per sender domain per hour (plus-addresses and every local part of one domain count together).'),
+  replyRatePerIpPerHour: setting('CASEDROP_REPLY_RATE_PER_IP_PER_HOUR', positiveInt, '40', 'Separate replies per client IP (the one that sent the message) per hour.'),
+  replyRateTotalPerHour: setting('CASEDROP_REPLY_RATE_TOTAL_PER_HOUR', positiveInt, '500', 'Separate replies to senders in total per hour.'),
+  digestIntervalSeconds: setting('CASEDROP_DIGEST_INTERVAL_SECONDS', positiveInt, '900', 'A sender over a reply cap gets one digest per interval listing every message, stored file and refused file since the last mail; an engineer over the notice cap one combined notice per case.'),
+  engineerNoticesPerCasePerHour: setting('CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR', positiveInt, '10', 'Separate engineer notices per case per hour; beyond it a burst becomes one combined notice per digest interval.'),
   webhookUrls: setting('CASEDROP_WEBHOOK_URLS', list.pipe(z.array(z.string().url())), '', 'Comma-separated URLs that get a signed JSON POST for each processed message.'),
   webhookSecret: setting('CASEDROP_WEBHOOK_SECRET', optionalString, undefined, 'HMAC-SHA256 key for `X-Casedrop-Signature`.', true),
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SenderAuth } from '../auth/types.js';
 import { REASON_CODES } from '../reasons/table.js';
 
 /**
@@ -59,6 +60,21 @@ export type RefusedFile = z.infer<typeof refusedFileSchema>;
 export const outcomeKindSchema = z.enum(['stored', 'partial', 'refused', 'no-attachment', 'case-closed']);
 export type OutcomeKind = z.infer<typeof outcomeKindSchema>;
 
+const authResult = z.string();
+/** How the sender was authenticated (src/auth/types.ts), as the intake worker found it. */
+export const senderAuthSchema: z.ZodType<SenderAuth> = z.object({
+  spf: z.object({ result: authResult, domain: z.string().optional() }),
+  dkim: z.array(z.object({ domain: z.string(), result: authResult, aligned: z.boolean() })),
+  dmarc: z.object({ result: authResult, domain: z.string().optional(), policy: z.string().optional() }),
+  arc: z.object({ result: authResult }),
+  headerFromDomain: z.string().optional(),
+  clientAddress: z.string(),
+  heloName: z.string().optional(),
+  trustedNetwork: z.boolean(),
+  /** the Authentication-Results field as mailauth wrote it */
+  header: z.string(),
+});
+
 /** One per spooled message, stored at `outcomes/<spoolId>`; drives replies and notices. */
 export const outcomeSchema = z.object({
   spoolId: z.string().min(1),
@@ -79,6 +95,8 @@ export const outcomeSchema = z.object({
   noteId: z.string().optional(),
   /** the original header block, for the DSN's text/rfc822-headers part */
   originalHeaders: z.string().default(''),
+  /** SPF, DKIM, DMARC and ARC as the intake worker found them; absent in outcomes of older versions */
+  auth: senderAuthSchema.optional(),
 });
 export type Outcome = z.infer<typeof outcomeSchema>;
 

@@ -1,3 +1,6 @@
+import type { SenderAuth } from '../auth/types.js';
+import type { ReasonCode } from '../reasons/table.js';
+
 /**
  * The job contract: what travels between stages, and the records they leave in the store for each
  * other. Job data holds ids only: message bodies, files and keys stay in the encrypted store.
@@ -25,16 +28,29 @@ export interface NotifyJobData {
 }
 
 export type SenderReplyKind = 'dsn' | 'receipt';
-export type MailKind = SenderReplyKind | 'engineer';
+/** `digest`: a sender's combined replies; `notice-digest`: an engineer's combined notice of a case */
+export type MailKind = SenderReplyKind | 'engineer' | 'digest' | 'notice-digest';
+
+/** Mail combined over a slot of time: the outcomes waiting in a batch (src/notify/batch.ts). */
+export interface BatchSlot {
+  kind: 'sender' | 'case';
+  /** the sender's address (lower case, no +tag) or the case number */
+  subject: string;
+  /** epoch ms: the slot's end, when its job runs */
+  until: number;
+}
 
 /** The notify stage's own queues: each job names the outcome (by spool id) and what to do with it. */
 export interface OutboundJobData {
+  /** a batch job: the spool id of the outcome that opened the slot */
   spoolId: string;
   kind: MailKind;
   /** engineer mail only: what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
   senderReply?: string;
   /** every outbound job id of this outcome: the last one sent settles the outcome (src/notify/sent.ts) */
   planned?: string[];
+  /** digest and notice-digest only: which batch and slot to send */
+  batch?: BatchSlot;
 }
 
 export interface WebhookJobData {

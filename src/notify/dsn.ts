@@ -2,6 +2,7 @@ import MimeNode from 'nodemailer/lib/mime-node/index.js';
 import type { Outcome } from '../jobs/types.js';
 import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
+import { capList, restLine, returnedHeaders } from './bounds.js';
 import { storedLines } from './receipt.js';
 import { asciiToken, dsnStatus, plural, refusedLine, safeName } from './words.js';
 
@@ -24,7 +25,7 @@ export function buildDsn(outcome: Outcome, config: ComposeConfig): ComposedMail 
   root.createChild('text/plain; charset=utf-8').setContent(dsnText(outcome, config));
   root.createChild('message/delivery-status').setContent(deliveryStatus(outcome, config));
   if (outcome.originalHeaders.trim() !== '') {
-    root.createChild('text/rfc822-headers; charset=utf-8').setContent(outcome.originalHeaders.replace(/\r?\n$/, '') + '\r\n');
+    root.createChild('text/rfc822-headers; charset=utf-8').setContent(returnedHeaders(outcome.originalHeaders) + '\r\n');
   }
   return { node: root, envelope: { from: false, to: [to] } };
 }
@@ -43,7 +44,7 @@ export function dsnSubject(outcome: Outcome): string {
  */
 export function deliveryStatus(outcome: Outcome, config: ComposeConfig): string {
   const { status, diagnostic } = dsnStatus(outcome);
-  const recipients = outcome.rcptTo.length > 0 ? outcome.rcptTo : [config.intakeAddresses[0] ?? fromAddress(config)];
+  const recipients = (outcome.rcptTo.length > 0 ? outcome.rcptTo : [config.intakeAddresses[0] ?? fromAddress(config)]).slice(0, 10).map((r) => r.slice(0, 256));
   const perMessage = lines(`Reporting-MTA: dns; ${asciiToken(config.hostname)}`, `Arrival-Date: ${rfc5322Date(outcome.receivedAt)}`);
   const groups = recipients.map((rcpt) =>
     lines(
@@ -89,12 +90,14 @@ function explanation(outcome: Outcome): string[] {
       '',
     ];
   }
-  return [...refusedSection(outcome), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(outcome.stored), ''] : [])];
+  const stored = capList(outcome.stored);
+  return [...refusedSection(outcome), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
 }
 
 function refusedSection(outcome: Outcome): string[] {
   const total = outcome.stored.length + outcome.refused.length;
   const head = `${outcome.refused.length} of ${total} ${plural(total, 'file')} in your message ${outcome.refused.length === 1 ? 'was' : 'were'} refused and not kept. Fix ${outcome.refused.length === 1 ? 'it' : 'each one'} as shown and send ${outcome.refused.length === 1 ? 'it' : 'them'} again with "Case ${outcome.caseNumber}" in the Subject.`;
-  const items = outcome.refused.flatMap((r) => [`  - ${refusedLine(r)}`, ...(r.advice ? [`    Fix: ${r.advice}`] : [])]);
-  return [head, '', 'Refused:', ...items, ''];
+  const refused = capList(outcome.refused);
+  const items = refused.shown.flatMap((r) => [`  - ${refusedLine(r)}`, ...(r.advice ? [`    Fix: ${safeName(r.advice)}`] : [])]);
+  return [head, '', 'Refused:', ...items, ...restLine(refused.rest, 'refused files'), ''];
 }

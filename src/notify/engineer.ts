@@ -3,6 +3,9 @@ import type { Outcome } from '../jobs/types.js';
 import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, type ComposeConfig, type ComposedMail } from './compose.js';
 import { fileCount, humanSize, plainReason, safeName } from './words.js';
+import { capList, restLine } from './bounds.js';
+import { senderLines } from './sender-lines.js';
+
 
 /**
  * The notice to the engineer who owns the case: who sent what, each file's verdict, and the
@@ -36,6 +39,7 @@ export function engineerText(outcome: Outcome, senderReply: string | undefined):
     '',
     `  Sender:     ${safeName(outcome.mailFrom || '<>')}`,
     outcome.from !== undefined && `  From:       ${safeName(outcome.from)}`,
+    senderLines(outcome),
     outcome.subject !== undefined && `  Subject:    ${safeName(outcome.subject)}`,
     outcome.messageId !== undefined && `  Message-ID: ${safeName(outcome.messageId)}`,
     `  Received:   ${rfc5322Date(outcome.receivedAt)}`,
@@ -51,15 +55,17 @@ export function engineerText(outcome: Outcome, senderReply: string | undefined):
 }
 
 function storedList(outcome: Outcome): string[] {
-  return outcome.stored.flatMap((f) => [
+  const { shown, rest } = capList(outcome.stored, 25);
+  return [...shown.flatMap((f) => [
     `  - ${safeName(f.storedName)}  accepted: ${f.format}${f.cipher ? ` ${f.cipher}` : ''}, ${humanSize(f.size)}`,
     `    SHA-256 ${f.sha256}`,
     `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)}`,
-  ]);
+  ]), ...restLine(rest, 'stored files')];
 }
 
 function refusedList(outcome: Outcome): string[] {
-  return outcome.refused.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`);
+  const { shown, rest } = capList(outcome.refused, 25);
+  return [...shown.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`), ...restLine(rest, 'refused files')];
 }
 
 /** A stored name as one shell word, so the command can be pasted as is. */

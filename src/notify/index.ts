@@ -16,7 +16,9 @@ import { outboxDeliverer, smtpDeliverer, type Deliverer } from './deliver.js';
 import { processNotify, type NotifyDeps } from './notify.js';
 import { processOutbound, type OutboundDeps } from './outbound.js';
 import { readOutcome } from './outcome.js';
-import { redisRateLimiter } from './rate-limit.js';
+import { RedisCaseContacts } from '../cases/contacts.js';
+import { redisBatches } from './batch.js';
+import { redisCaps } from './caps.js';
 import { postWebhook, webhookPayload } from './webhook.js';
 
 export interface NotifyWorkersOptions {
@@ -56,8 +58,10 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const deliverer = makeDeliverer(config, log);
   warnAboutWebhooks(config, log);
 
-  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, rateLimiter: redisRateLimiter(redis, config.redisPrefix, config.replyRatePerHour), outbound: outboundQueue, webhook: webhookQueue, logger: log };
-  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, logger: log };
+  const caps = redisCaps(redis, config.redisPrefix);
+  const batches = redisBatches(redis, config.redisPrefix, config.digestIntervalSeconds * 1000);
+  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits), caps, batches, outbound: outboundQueue, webhook: webhookQueue, logger: log };
+  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
   // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker

@@ -3,9 +3,17 @@ import { outcomeId } from '../jobs/ids.js';
 import type { OutboundJobData, Outcome } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
+import { UnrecoverableError } from 'bullmq';
 import type { ObjectStore } from '../store/types.js';
 import type { ComposeConfig, ComposedMail } from './compose.js';
 import type { Deliverer } from './deliver.js';
+import type { Config } from '../config/schema.js';
+import { domainOf } from '../auth/trust.js';
+import { replyCapHits } from '../metrics.js';
+import type { Batches } from './batch.js';
+import type { Caps } from './caps.js';
+import { MAX_MESSAGES } from './bounds.js';
+import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
 import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
 import { readOutcome } from './outcome.js';
@@ -22,16 +30,24 @@ export interface OutboundDeps {
   store: ObjectStore;
   registry: Pick<CaseRegistry, 'get'>;
   deliverer: Deliverer;
+  batches: Batches;
+  /** digests count against the domain and total caps too: many local parts of one domain do not each get one */
+  caps: Caps;
+  capConfig: Pick<Config, 'replyRatePerDomainPerHour' | 'replyRateTotalPerHour'>;
   logger: Logger;
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
   if (await alreadySent(deps.store, jobId)) {
     deps.logger.info({ kind: data.kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
+    // a digest sent just before a crash: its members must not wait for the next slot's mail
+    if (data.batch) await deps.batches.remove(data.batch, await deps.batches.due(data.batch));
+  } else if (data.batch) {
+    await processBatch(jobId, data, deps);
   } else {
     await send(jobId, data, deps);
   }
-  await settleIfDone(deps.store, data.spoolId, data.planned ?? [jobId]);
+  if (!data.batch) await settleIfDone(deps.store, data.spoolId, data.planned ?? [jobId]);
 }
 
 async function send(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
@@ -57,4 +73,73 @@ async function compose(data: OutboundJobData, deps: OutboundDeps, outcome: Outco
     return undefined;
   }
   return buildEngineerNotice(outcome, owner, data.senderReply, deps.config);
+}
+
+/**
+ * A digest or combined notice: every member that joined the batch up to the slot's end. Members
+ * are removed only once the mail went out, so a failed try leaves them for the retry (or, if the job
+ * is dead-lettered, for the next slot's mail).
+ */
+async function processBatch(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  const slot = data.batch!;
+  const members = await deps.batches.due(slot);
+  if (members.length === 0) return;
+  const content = await readBatch(members, deps);
+  if (content.entries.length === 0) {
+    await deps.batches.remove(slot, members);
+    return;
+  }
+  const mail = (await digestAllowed(data, jobId, slot.subject, deps)) ? await composeBatch(data, content, jobId, deps) : undefined;
+  if (mail) {
+    const raw = await mail.node.build();
+    const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
+    await markSent(deps.store, jobId, 'sent');
+    repliesSent.inc({ kind: data.kind, result: 'sent' });
+    deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
+  }
+  await deps.batches.remove(slot, members);
+}
+
+/**
+ * A digest is one more mail to its sender's domain: past the domain's (or the total) hourly cap of
+ * digests it is not sent, which is logged and counted; every refusal in it is in the engineer's
+ * notices already, so it still reaches someone.
+ */
+async function digestAllowed(data: OutboundJobData, jobId: string, sender: string, deps: OutboundDeps): Promise<boolean> {
+  if (data.kind !== 'digest') return true;
+  const answer = await deps.caps.check('digest', jobId, [
+    { name: 'digest-domain', subject: domainOf(sender) || '(none)', limit: deps.capConfig.replyRatePerDomainPerHour },
+    { name: 'digest-total', subject: 'all', limit: deps.capConfig.replyRateTotalPerHour },
+  ]);
+  if (answer === 'allowed') return true;
+  replyCapHits.inc({ cap: answer });
+  repliesSent.inc({ kind: 'digest', result: 'suppressed' });
+  deps.logger.warn({ cap: answer, sender, event: 'digest_withheld' }, 'digest not sent: its domain (or all senders) had too many mails this hour; the engineer notices list the refusals');
+  return false;
+}
+
+async function readBatch(members: readonly string[], deps: OutboundDeps): Promise<BatchContent> {
+  const entries: BatchContent['entries'] = [];
+  let rest = Math.max(0, members.length - MAX_MESSAGES);
+  for (const member of members.slice(0, MAX_MESSAGES)) {
+    const [spoolId = '', senderReply] = member.split('\t');
+    try {
+      entries.push({ outcome: await readOutcome(deps.store, outcomeId(spoolId)), ...(senderReply ? { senderReply } : {}) });
+    } catch (err) {
+      // an outcome that cannot be read is counted, not listed; a store error that may pass is retried
+      if (!(err instanceof UnrecoverableError)) throw err;
+      rest++;
+    }
+  }
+  return { entries, rest };
+}
+
+async function composeBatch(data: OutboundJobData, content: BatchContent, jobId: string, deps: OutboundDeps): Promise<ComposedMail | undefined> {
+  if (data.kind === 'digest') return buildSenderDigest(content, jobId, deps.config);
+  const owner = (await deps.registry.get(content.entries[0]!.outcome.caseNumber))?.owner;
+  if (!owner) {
+    deps.logger.warn({ caseNumber: content.entries[0]!.outcome.caseNumber }, 'case has no owner any more: combined notice dropped');
+    return undefined;
+  }
+  return buildCombinedNotice(content, owner, jobId, deps.config);
 }

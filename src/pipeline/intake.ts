@@ -14,6 +14,11 @@ import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
 import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
+import type { CheckOptions } from '../auth/check.js';
+import { checkSpooled } from '../auth/spooled.js';
+import { describeAuth, hasTemporaryFailure, senderTrust } from '../auth/trust.js';
+import { senderChecks } from '../metrics.js';
+import type { SenderAuth } from '../auth/types.js';
 import { sanitizeFilename } from './filenames.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
@@ -36,6 +41,8 @@ export interface IntakeDeps {
   names: NameRegistry;
   /** bounds the message bytes held at once across this process's jobs; unbounded without it */
   budget?: { run<T>(bytes: number, fn: () => Promise<T>): Promise<T> };
+  /** SPF, DKIM, DMARC and ARC of each message; unchecked (no `auth` in the outcome) without it */
+  senderChecks?: CheckOptions;
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
   checkpoint?: (step: IntakeStep) => void;
   /** the case's audit trail (stored and refused files); the worker always sets it */
@@ -65,9 +72,10 @@ async function processSpooled(spoolId: string, deps: IntakeDeps, log: Logger): P
   const { meta, size } = await readSpoolMeta(spoolId, deps.store);
   const open = await caseIsOpen(meta.caseNumber, deps.registry);
   if (!open) await removePartialWork(meta, deps.store);
+  const auth = await checkSenderOf(meta, deps);
   // the parsed attachments and the copies being stored: about twice the spooled size in memory
   const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log)) : closedCaseOutcome(meta);
+  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log, auth)) : { ...closedCaseOutcome(meta), ...(auth ? { auth } : {}) };
   return { outcome, meta };
 }
 
@@ -79,6 +87,16 @@ async function quarantineOnDamage<T>(spoolId: string, deps: IntakeDeps, log: Log
     if (isDamaged(err)) throw await quarantineDamaged(deps.store, spoolObjectId(spoolId), err, log);
     throw err;
   }
+}
+
+async function checkSenderOf(meta: SpoolMeta, deps: IntakeDeps): Promise<SenderAuth | undefined> {
+  if (!deps.senderChecks) return undefined;
+  const env = { clientAddress: meta.clientAddress, mailFrom: meta.mailFrom, ...(meta.heloName ? { heloName: meta.heloName } : {}) };
+  const auth = await checkSpooled(deps.store, spoolObjectId(meta.spoolId), env, deps.senderChecks);
+  const how = senderTrust(auth, meta.mailFrom);
+  senderChecks.inc({ via: how.trusted ? how.how.split(' ')[0]!.toLowerCase() : 'none', temperror: String(hasTemporaryFailure(auth)) });
+  deps.logger.info({ spoolId: meta.spoolId, event: 'sender_checked', authenticated: how.trusted, spf: auth.spf.result, dkim: auth.dkim.map((s) => `${s.result}:${s.domain}`), dmarc: auth.dmarc.result, arc: auth.arc.result }, 'sender checked');
+  return auth;
 }
 
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
@@ -149,10 +167,11 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
   for (const id of mine) await store.delete(id);
 }
 
-async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<Outcome> {
+async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger, auth: SenderAuth | undefined): Promise<Outcome> {
   const parsed = await parseSpooled(meta.spoolId, deps);
-  if (!parsed) return { ...baseOutcome(meta), kind: 'refused', refused: [unparseable()] };
-  const outcome: Outcome = { ...baseOutcome(meta), from: parsed.from, subject: parsed.subject ?? meta.subject, messageId: parsed.messageId ?? meta.messageId, originalHeaders: parsed.headers };
+  const checked = auth ? { auth } : {};
+  if (!parsed) return { ...baseOutcome(meta), ...checked, kind: 'refused', refused: [unparseable()] };
+  const outcome: Outcome = { ...baseOutcome(meta), ...checked, from: parsed.from, subject: parsed.subject ?? meta.subject, messageId: parsed.messageId ?? meta.messageId, originalHeaders: parsed.headers };
   const judged = await judgeAll(parsed.attachments, deps.verify);
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
@@ -254,6 +273,7 @@ function fileMeta(file: StoredFile, j: Judged, meta: SpoolMeta, outcome: Outcome
     receivedAt: meta.receivedAt,
     spoolId: meta.spoolId,
     channel: 'email',
+    ...(outcome.auth ? { authentication: describeAuth(outcome.auth), authenticationResults: outcome.auth.header, clientAddress: outcome.auth.clientAddress } : {}),
   };
 }
 

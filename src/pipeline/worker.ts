@@ -8,6 +8,7 @@ import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
 import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
+import { senderCheckOptions } from '../auth/options.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
@@ -50,7 +51,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config), audit: new AuditLog(options.store, redis, config.redisPrefix) };
+  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config), senderChecks: senderCheckOptions(config), audit: new AuditLog(options.store, redis, config.redisPrefix) };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,

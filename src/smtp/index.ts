@@ -8,6 +8,8 @@ import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
+import { RedisCaseContacts } from '../cases/contacts.js';
+import { senderCheckOptions } from '../auth/options.js';
 import { credentialChecker } from './auth.js';
 import { Dedup } from './dedup.js';
 import { replyText } from './replies.js';
@@ -64,6 +66,9 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     spool,
     dedup,
     checkCredentials: config.smtpAuthUsers ? credentialChecker(config.smtpAuthUsers) : undefined,
+    contacts: new RedisCaseContacts(o.redis, config.redisPrefix, config.caseDigits),
+    // under `record` the worker checks the sender from the spool (see src/auth/options.ts)
+    ...(config.authPolicy === 'require' ? { senderChecks: senderCheckOptions(config) } : {}),
   });
   const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs);
   server.on('error', (err: Error) => logger.error({ err, event: 'smtp_server_error' }, 'SMTP server error'));

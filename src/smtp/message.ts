@@ -6,6 +6,10 @@ import { newId } from '../ids.js';
 import type { SpoolMeta } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { smtpAcceptLatency } from '../metrics.js';
+import { AuthTap } from '../auth/tap.js';
+import type { CheckOptions } from '../auth/check.js';
+import { isContact, type CaseContacts } from '../cases/contacts.js';
+import { authGate } from './sender-auth.js';
 import { isAutomatic, automaticReason } from './automatic.js';
 import { DataPipe, type EndResult, type HeadResult, type HeaderBlock } from './data-pipe.js';
 import type { Dedup } from './dedup.js';
@@ -33,6 +37,10 @@ export interface MessageDeps {
   spool: Spool;
   dedup?: Dedup;
   log: Logger;
+  /** the case's known senders: when a case has any, other senders are refused */
+  contacts?: Pick<CaseContacts, 'list'>;
+  /** set under CASEDROP_AUTH_POLICY=require: the sender checks run while the message streams */
+  senderChecks?: CheckOptions;
 }
 
 export interface DataReply {
@@ -75,12 +83,14 @@ export async function receiveMessage(stream: SMTPServerDataStream, session: SMTP
     return reply('queueUnavailable');
   }
 
-  const spooling = decision.caseNumber !== undefined && !decision.caseRefusal ? startSpool(pipe, spoolId, session, decision, deps) : undefined;
+  const accepting = decision.caseNumber !== undefined && !decision.caseRefusal;
+  const tap = accepting && deps.senderChecks ? new AuthTap({ clientAddress: session.remoteAddress, heloName: session.hostNameAppearsAs || undefined, mailFrom }, deps.senderChecks) : undefined;
+  const spooling = accepting ? startSpool(pipe, spoolId, session, decision, deps, tap) : undefined;
   if (!spooling) pipe.stop('refused at the headers');
   const end = await pipe.ended;
   const endAt = process.hrtime.bigint();
   const put = spooling ? await spooling : undefined;
-  const result = await conclude({ spoolId, decision, end, put, mailFrom, deps, log });
+  const result = await conclude({ spoolId, decision, end, put, mailFrom, deps, log, tap });
   if (result.name === 'queued') smtpAcceptLatency.observe(Number(process.hrtime.bigint() - endAt) / 1e9);
   return result;
 }
@@ -93,6 +103,7 @@ interface Ending {
   mailFrom: string;
   deps: MessageDeps;
   log: Logger;
+  tap?: AuthTap;
 }
 
 /** After the final dot (or the hang-up): the reply, and the spool object removed unless queued. */
@@ -119,11 +130,26 @@ async function conclude(e: Ending): Promise<DataReply> {
     log.error({ err: put?.error, event: 'smtp_spool_failed' }, 'message not spooled');
     return reply(isDiskFull(put?.error) ? 'storageFull' : 'localError');
   }
+  if (e.tap) {
+    const refused = await senderGate(e.tap, e);
+    if (refused) return refused;
+  }
   const result = await queue(spoolId, decision.headers?.get('message-id'), end.sha256, deps, log);
   if (result.name === 'queued') {
     log.info({ event: 'smtp_queued', caseNumber: decision.caseNumber, bytes: end.bytes, automatic: decision.automatic, normalized: end.bareLineEnding }, 'message queued');
   }
   return result;
+}
+
+/** CASEDROP_AUTH_POLICY=require: unauthenticated mail is refused (or, automatic, discarded) after all. */
+async function senderGate(tap: AuthTap, e: Ending): Promise<DataReply | undefined> {
+  const auth = await tap.result;
+  const gate = authGate(auth, e.mailFrom, e.decision.automatic);
+  if (gate.kind === 'accept') return undefined;
+  await e.deps.spool.discard(e.spoolId, e.log);
+  e.log.info({ event: 'smtp_sender_unauthenticated', reply: gate.name, spf: auth.spf.result, dmarc: auth.dmarc.result, dkim: auth.dkim.map((s) => s.result), mailFrom: e.mailFrom }, 'sender not authenticated under the require policy');
+  if (gate.kind === 'discard') return reply('discardedAutomatic', { id: e.spoolId });
+  return reply(gate.name, gate.vars);
 }
 
 function refuseOrDiscard(verdict: Exclude<ContentVerdict, { kind: 'accept' }>, e: Ending): DataReply {
@@ -144,12 +170,20 @@ async function decide(head: HeadResult, tx: Transaction, mailFrom: string, deps:
   if (head.kind === 'tooBig') return { ...base, headerTooBig: true };
   // a case named by the address was checked against the registry at RCPT
   const fromAddress = caseFromRecipients(tx.recipientCases);
-  if (fromAddress.kind === 'found') return { ...base, headerTooBig: false, caseNumber: fromAddress.caseNumber };
+  if (fromAddress.kind === 'found') return { ...base, headerTooBig: false, caseNumber: fromAddress.caseNumber, caseRefusal: await senderRefusal(fromAddress.caseNumber, mailFrom, deps) };
   const finding = findCaseNumber(headers.get('subject'), { digits: config.caseDigits, prefixes: config.caseSubjectPrefixes });
   const lookup: CaseLookup | undefined = finding.kind === 'found' ? await lookupCase(deps.registry, finding.caseNumber) : undefined;
   const refusal = caseRefusal(finding, lookup, { example: caseExample({ digits: config.caseDigits, prefixes: config.caseSubjectPrefixes }) });
   const caseNumber = finding.kind === 'found' ? finding.caseNumber : undefined;
-  return { ...base, headerTooBig: false, caseNumber, caseRefusal: refusal };
+  const contactRefusal = caseNumber !== undefined && !refusal ? await senderRefusal(caseNumber, mailFrom, deps) : undefined;
+  return { ...base, headerTooBig: false, caseNumber, caseRefusal: refusal ?? contactRefusal };
+}
+
+/** A case with known senders takes mail from them only. */
+async function senderRefusal(caseNumber: string, mailFrom: string, deps: MessageDeps): Promise<Refusal | undefined> {
+  const known = deps.contacts ? await deps.contacts.list(caseNumber) : [];
+  if (known.length === 0 || isContact(known, mailFrom)) return undefined;
+  return { name: 'senderNotContact', vars: { case: caseNumber, sender: mailFrom } };
 }
 
 async function lookupCase(registry: CaseRegistry, caseNumber: string): Promise<CaseLookup> {
@@ -159,7 +193,7 @@ async function lookupCase(registry: CaseRegistry, caseNumber: string): Promise<C
 
 type PutOutcome = { ok: true } | { ok: false; error: unknown };
 
-function startSpool(pipe: DataPipe, spoolId: string, session: SMTPServerSession, d: Decision, deps: MessageDeps): Promise<PutOutcome> {
+function startSpool(pipe: DataPipe, spoolId: string, session: SMTPServerSession, d: Decision, deps: MessageDeps, tap?: AuthTap): Promise<PutOutcome> {
   const meta = spoolMeta(spoolId, session, d);
   const received = receivedHeader({
     heloName: session.hostNameAppearsAs || undefined,
@@ -175,7 +209,16 @@ function startSpool(pipe: DataPipe, spoolId: string, session: SMTPServerSession,
   });
   async function* body(): AsyncGenerator<Buffer> {
     yield Buffer.from(received, 'utf8');
-    yield* pipe.body();
+    if (!tap) return yield* pipe.body();
+    try {
+      for await (const chunk of pipe.body()) {
+        await tap.feed(chunk);
+        yield chunk;
+      }
+      tap.end();
+    } finally {
+      tap.abort();
+    }
   }
   return deps.spool.write(meta, body()).then(
     (): PutOutcome => ({ ok: true }),

@@ -77,6 +77,22 @@ export const replies = {
     code: 550, enhanced: '5.7.1', text: 'case {case} is closed and takes no more files; ask support to reopen it',
     why: 'The case exists but is closed: a policy refusal.',
   },
+  senderNotContact: {
+    code: 550, enhanced: '5.7.1', text: 'case {case} takes mail only from its known senders, and <{sender}> is not one; ask your support engineer to add your address',
+    why: 'The case has contacts (`casedrop case contact add`) and the envelope sender is none of them.',
+  },
+  authSpfFailed: {
+    code: 550, enhanced: '5.7.23', text: 'SPF check failed: {domain} does not allow {ip} to send its mail; send through your own mail server, or sign the mail with DKIM for {domain}',
+    why: '`CASEDROP_AUTH_POLICY=require`: SPF failed for the envelope sender and no DKIM signature was there to make up for it (RFC 7372).',
+  },
+  authMultipleFailed: {
+    code: 550, enhanced: '5.7.26', text: 'sender not authenticated ({how}); sign the mail with DKIM for {domain} or send it from a server its SPF record lists',
+    why: '`CASEDROP_AUTH_POLICY=require`: neither SPF nor an aligned DKIM signature nor DMARC vouches for the envelope sender (RFC 7372: multiple checks failed).',
+  },
+  authTemporary: {
+    code: 451, enhanced: '4.4.3', text: 'could not check the sender\'s SPF, DKIM or DMARC records (DNS did not answer), try again later',
+    why: '`CASEDROP_AUTH_POLICY=require` and a DNS look-up timed out or failed for now: temporary, never a 5xx.',
+  },
   tlsRequired: {
     code: 530, enhanced: '5.7.0', text: 'must issue a STARTTLS command first',
     why: 'MAIL before STARTTLS when TLS is required.',

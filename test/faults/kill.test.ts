@@ -53,6 +53,11 @@ beforeAll(async () => {
       CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
       CASEDROP_DEDUP_WINDOW_SECONDS: '0',
       CASEDROP_REPLY_RATE_PER_HOUR: '100000000',
+      // every message from one client IP and domain answered on its own: the ledger counts one mail each
+      CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
+      CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
+      CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
+      CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
       CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP: '64',
       // a killed worker's jobs come back within ~3 s instead of the production 30 s
       CASEDROP_WORKER_LOCK_MS: '2000',

@@ -60,20 +60,22 @@ describe('loop protection', () => {
   });
 });
 
-describe('rate limit', () => {
-  it('answers at most N messages per sender per hour, counting the address case-insensitively', async () => {
+describe('reply cap', () => {
+  it('answers at most N messages per sender per hour separately, counting the address case-insensitively; the rest joins a digest', async () => {
     const senders = ['customer@example.com', 'Customer@Example.com', 'customer@example.com', 'other@example.com'];
     const outcomes = senders.map((mailFrom) => makeOutcome({ mailFrom }));
     for (const o of outcomes) await h.notify(o);
     const replied = [];
     for (const o of outcomes) replied.push((await h.queues.outbound.getJob(`${o.spoolId}-sender`)) !== undefined);
     expect(replied).toEqual([true, true, false, true]);
-    const suppressed = h.logLines.filter((l) => l.msg === 'sender reply suppressed');
-    expect(suppressed).toHaveLength(1);
-    expect(suppressed[0]).toMatchObject({ reason: 'rate-limit', spoolId: outcomes[2]!.spoolId });
-    // 3 sender replies + 4 engineer notices
+    const digested = h.logLines.filter((l) => l.event === 'reply_digested');
+    expect(digested).toHaveLength(1);
+    expect(digested[0]).toMatchObject({ cap: 'sender', spoolId: outcomes[2]!.spoolId });
+    const digests = (await h.queues.outbound.getJobs(['delayed'])).filter((j) => j.data.kind === 'digest');
+    expect(digests).toHaveLength(1);
+    // 3 sender replies + 4 engineer notices now; the digest waits for its slot
     expect(await sink.waitFor(7)).toHaveLength(7);
-    expect(await h.redis.ttl(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBeGreaterThan(3500);
+    expect(await h.redis.ttl(redisKey.capCount(h.config.redisPrefix, 'sender', 'customer@example.com'))).toBeGreaterThan(3500);
   });
 
   it('does not count suppressed loop mail against the sender', async () => {
@@ -82,6 +84,6 @@ describe('rate limit', () => {
     const answered = makeOutcome();
     await h.notify(answered);
     expect(await h.queues.outbound.getJob(`${answered.spoolId}-sender`)).toBeDefined();
-    expect(await h.redis.get(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBe('1');
+    expect(await h.redis.get(redisKey.capCount(h.config.redisPrefix, 'sender', 'customer@example.com'))).toBe('1');
   });
 });

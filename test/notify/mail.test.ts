@@ -179,9 +179,9 @@ describe('exactly once', () => {
     const counts = await h.queues.outbound.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
     expect(counts).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, failed: 0 });
     expect(sink.mails).toHaveLength(2);
-    expect(await h.redis.get(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBe('1');
-    // rate 1 per hour: had the retry counted again, it would have been logged as suppressed
-    expect(h.logLines.filter((l) => l.msg === 'sender reply suppressed')).toEqual([]);
+    expect(await h.redis.get(redisKey.capCount(h.config.redisPrefix, 'sender', 'customer@example.com'))).toBe('1');
+    // cap 1 per hour: had the retry counted again, its reply would have joined a digest
+    expect(h.logLines.filter((l) => l.event === 'reply_digested')).toEqual([]);
   });
 });
 

@@ -19,6 +19,11 @@ const expected: [ReplyName, number, string][] = [
   ['ambiguousCaseNumber', 550, '5.6.0'],
   ['caseUnknown', 550, '5.1.1'],
   ['caseClosed', 550, '5.7.1'],
+  // RFC 7372's authentication codes; a DNS failure is RFC 3463's 4.4.3 "directory server failure"
+  ['senderNotContact', 550, '5.7.1'],
+  ['authSpfFailed', 550, '5.7.23'],
+  ['authMultipleFailed', 550, '5.7.26'],
+  ['authTemporary', 451, '4.4.3'],
   ['tlsRequired', 530, '5.7.0'],
   ['authRequired', 530, '5.7.0'],
   ['authFailed', 535, '5.7.8'],
@@ -92,7 +97,7 @@ describe('replyText', () => {
 
 describe('smtpError', () => {
   it.each(names)('%s carries its code, and smtp-server\'s line has the enhanced code once', (name) => {
-    const err = smtpError(name, { id: 'X', address: 'a@b', intake: 'attach@b', max: '10', size: '1', limit: '2', numbers: '1, 2', case: '612345678', digits: '9' });
+    const err = smtpError(name, { id: 'X', address: 'a@b', intake: 'attach@b', max: '10', size: '1', limit: '2', numbers: '1, 2', case: '612345678', digits: '9', sender: 'a@b', domain: 'b', ip: '192.0.2.1', how: 'SPF fail, no DKIM' });
     expect(err).toBeInstanceOf(Error);
     expect(err.responseCode).toBe(replies[name].code);
     expect(err.reply).toBe(name);

@@ -21,7 +21,7 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
   const archive = () => openArchive(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received (then `archived` for files retention moved to the archive)')
+    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, how the sender was authenticated (then `archived` for files retention moved to the archive)')
     .action(async (n: string) => {
       await listCaseFiles(ctx, await store(), number(n));
       await listCaseFiles(ctx, await archive(), number(n), '\tarchived');
@@ -62,7 +62,8 @@ export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNum
   for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
     const m = info.meta;
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt)].join('\t') + suffix);
+    // how the sender was authenticated ("DMARC pass (example.com)", "SPF fail, no DKIM"); `-` for files stored before the checks
+    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt), cell(m.authentication) || '-'].join('\t') + suffix);
   }
 }
 

@@ -26,6 +26,11 @@ export function baseSettings(): Record<string, string> {
     CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
     // every 250 must lead to a receipt: the outbox is part of the ledger check
     CASEDROP_REPLY_RATE_PER_HOUR: '1000000',
+    // every message from one client IP and domain answered on its own: the ledger counts one mail each
+    CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
+    CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
+    CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
+    CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
     CASEDROP_JOB_BACKOFF_MS: '200',
     CASEDROP_JOB_ATTEMPTS: '20',
   };
