@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
+import { fileView } from '../../intake/records.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../pipeline/outcome.js';
 import { openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
@@ -17,7 +18,7 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
   const store = () => openStore(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received')
+    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, channel, token label')
     .action(async (n: string) => listCaseFiles(ctx, await store(), number(n)));
   caseCommand
     .command('get <number> <file>')
@@ -43,9 +44,11 @@ const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?
 
 export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string): Promise<void> {
   for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
-    const m = info.meta;
+    const m = await fileView(store, info);
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt)].join('\t'));
+    // an upload has no sender address: its token's label says who sent it
+    const from = cell(m.sender) || cell(m.clientAddress);
+    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel)].join('\t').trimEnd());
   }
 }
 
