@@ -28,6 +28,8 @@ export interface TokenStore {
   /** the token the secret belongs to, while its case is open; null otherwise (the reason is not told to the client) */
   authenticate(caseNumber: string, secret: string): Promise<UploadToken | null>;
   recordUse(caseNumber: string, id: string, bytes: number): Promise<void>;
+  /** the case a secret was made for (a Bearer login names no case); undefined when unknown */
+  caseOf(secret: string): Promise<string | undefined>;
 }
 
 export class RedisTokenStore implements TokenStore {
@@ -57,7 +59,7 @@ export class RedisTokenStore implements TokenStore {
       bytesUploaded: 0,
     };
     const stored: StoredToken = { ...token, hash: hashSecret(secret) };
-    await this.redis.hset(this.tokensKey(caseNumber), token.id, JSON.stringify(stored));
+    await this.redis.multi().hset(this.tokensKey(caseNumber), token.id, JSON.stringify(stored)).hset(this.indexKey(), stored.hash, caseNumber).exec();
     return { secret, token };
   }
 
@@ -69,14 +71,12 @@ export class RedisTokenStore implements TokenStore {
 
   async revoke(caseNumber: string, id: string | 'all'): Promise<number> {
     assertCaseNumber(caseNumber, this.digits);
-    if (id === 'all') {
-      const n = await this.redis.hlen(this.tokensKey(caseNumber));
-      await this.redis.del(this.tokensKey(caseNumber), this.useKey(caseNumber));
-      return n;
-    }
-    const removed = await this.redis.hdel(this.tokensKey(caseNumber), id);
-    await this.redis.hdel(this.useKey(caseNumber), `${id}:bytes`, `${id}:last`);
-    return removed;
+    const gone = (await this.stored(caseNumber)).filter((t) => id === 'all' || t.id === id);
+    if (gone.length === 0) return 0;
+    const multi = this.redis.multi().hdel(this.tokensKey(caseNumber), ...gone.map((t) => t.id)).hdel(this.indexKey(), ...gone.map((t) => t.hash));
+    multi.hdel(this.useKey(caseNumber), ...gone.flatMap((t) => [`${t.id}:bytes`, `${t.id}:last`]));
+    await multi.exec();
+    return gone.length;
   }
 
   async authenticate(caseNumber: string, secret: string): Promise<UploadToken | null> {
@@ -91,6 +91,15 @@ export class RedisTokenStore implements TokenStore {
 
   async recordUse(caseNumber: string, id: string, bytes: number): Promise<void> {
     await this.redis.multi().hincrby(this.useKey(caseNumber), `${id}:bytes`, bytes).hset(this.useKey(caseNumber), `${id}:last`, this.now().toISOString()).exec();
+  }
+
+  async caseOf(secret: string): Promise<string | undefined> {
+    if (!looksLikeToken(secret)) return undefined;
+    return (await this.redis.hget(this.indexKey(), hashSecret(secret))) ?? undefined;
+  }
+
+  private indexKey(): string {
+    return key(this.prefix, 'upload-token-index');
   }
 
   private async stored(caseNumber: string): Promise<StoredToken[]> {

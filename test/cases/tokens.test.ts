@@ -64,12 +64,14 @@ describe('RedisTokenStore', () => {
     expect(raw).not.toContain(a.secret);
     expect(raw).not.toContain(b.secret.slice(4));
     expect(raw).toContain(hashSecret(a.secret));
-    expect((await tokens.list(CASE)).map((t) => t.label)).toEqual(['router-7', 'alice']);
+    expect((await tokens.list(CASE)).map((t) => t.label).sort()).toEqual(['alice', 'router-7']);
     expect(a.token.expiresAt).toBe('2027-02-10T00:00:00.000Z');
     expect((await tokens.authenticate(CASE, a.secret))?.id).toBe(a.token.id);
     expect((await tokens.authenticate(CASE, b.secret))?.label).toBe('alice');
     expect(await tokens.authenticate(CASE, 'cdu_wrong')).toBeNull();
     expect(await tokens.authenticate('612345679', a.secret)).toBeNull();
+    expect(await tokens.caseOf(b.secret)).toBe(CASE);
+    expect(await tokens.caseOf(newSecret())).toBeUndefined();
   });
 
   it('records last use and bytes uploaded', async () => {
@@ -84,6 +86,7 @@ describe('RedisTokenStore', () => {
     const { secret, token } = await tokens.create(CASE, { label: 'gone', expiresInSeconds: 3600 });
     expect(await tokens.revoke(CASE, token.id)).toBe(1);
     expect(await tokens.authenticate(CASE, secret)).toBeNull();
+    expect(await tokens.caseOf(secret)).toBeUndefined();
     const other = await tokens.create(CASE, { label: 'x', expiresInSeconds: 3600 });
     expect(await tokens.revoke(CASE, 'all')).toBeGreaterThan(1);
     expect(await tokens.authenticate(CASE, other.secret)).toBeNull();
