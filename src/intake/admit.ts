@@ -16,7 +16,9 @@ import type { AdmittedFile, Arrival, Channel } from './types.js';
  * case's name registry, the shared verifier's verdict, the encrypted store, and the record the
  * engineer's file list reads (channel and token label included). Channels differ only in when
  * the verdict is known: mail holds an attachment in memory and judges it first; an upload of any
- * size is streamed into the store first and judged by reading it back from there.
+ * size is streamed into the store first and judged by reading it back from there; its stored
+ * name and verdict then go into a small record beside it (an object's metadata is sealed in its
+ * header, before its content).
  */
 export interface IntakeFileDeps {
   store: ObjectStore;
@@ -46,25 +48,24 @@ export async function admitBuffer(arrival: Arrival, content: Buffer, verdict: Ve
 
 /**
  * A file of any size arriving as a stream (an upload): stored first, at constant memory, then
- * verified from the store. The verdict goes into a small record beside the file, because an
- * object's metadata is sealed in its header before its content. When the channel requires
+ * verified from the store, then named and recorded. When the channel requires
  * encrypted archives and the verdict is a refusal, both are removed again and `kept` is false.
  * The stream's own failures (client gone, disk full) propagate after the partial object is gone.
  */
 export async function admitStream(arrival: Arrival, body: Readable | AsyncIterable<Uint8Array>, deps: StreamDeps): Promise<AdmittedFile> {
-  const storedName = await storedNameFor(deps.names, arrival);
-  const pending = admitted(arrival, storedName, { size: 0, sha256: '' }, undefined, true);
+  // no stored name yet: a failed or refused upload must not take a name from the case
+  const pending = admitted(arrival, '', { size: 0, sha256: '' }, undefined, true);
   const put = await deps.store.put(caseFilesNamespace(arrival.caseNumber), body, fileMeta(pending, arrival, undefined), { name: arrival.fileId });
-  const verdict = await deps.verify({ name: storedName, source: await deps.store.openRange(put.id) });
+  const verdict = await deps.verify({ name: arrival.originalName, source: await deps.store.openRange(put.id) });
   const keep = verdict.verdict === 'accept' || !deps.requireEncrypted.includes(arrival.channel);
-  const file = admitted(arrival, storedName, put, verdict, keep);
   filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
   if (!keep) {
     await deps.store.delete(put.id);
     deps.logger.info({ caseNumber: arrival.caseNumber, fileId: arrival.fileId, channel: arrival.channel, reason: verdict.reason }, 'upload refused by the channel policy; nothing kept');
-    return file;
+    return admitted(arrival, '', put, verdict, false);
   }
-  await writeVerdictRecord(deps.store, arrival, verdict);
+  const file = admitted(arrival, await storedNameFor(deps.names, arrival), put, verdict, true);
+  await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
   return file;
 }
 
@@ -101,7 +102,7 @@ function fileMeta(file: AdmittedFile, arrival: Arrival, verdict: VerifyResult | 
     kind: 'file',
     id: file.fileId,
     originalName: file.originalName,
-    storedName: file.storedName,
+    ...(file.storedName !== '' ? { storedName: file.storedName } : {}),
     ...(verdict ? { size: file.size, sha256: file.sha256, format: verdict.format } : {}),
     ...(verdict?.cipher !== undefined ? { cipher: verdict.cipher } : {}),
     ...arrival.extra,

@@ -52,7 +52,7 @@ describe('admitStream: a file of any size becomes part of the case', () => {
     expect(file.sha256).toBe(createHash('sha256').update(zip).digest('hex'));
     expect((await readAll(await store.get(file.id))).equals(zip)).toBe(true);
     const view = await fileView(store, await store.head(file.id));
-    expect(view).toMatchObject({ channel: 'https', tokenLabel: 'router-7', format: 'zip', verdict: { verdict: 'accept', reason: 'encrypted' } });
+    expect(view).toMatchObject({ storedName: 'many.zip', channel: 'https', tokenLabel: 'router-7', format: 'zip', verdict: { verdict: 'accept', reason: 'encrypted' } });
   });
 
   it('keeps an unencrypted upload by default, with its refusal reason recorded for the engineer', async () => {
@@ -68,6 +68,8 @@ describe('admitStream: a file of any size becomes part of the case', () => {
     expect(file).toMatchObject({ kept: false, reason: 'unencrypted' });
     expect(await store.exists(file.id)).toBe(false);
     expect(await store.list(`cases/${CASE}/verdicts/up-3`)).toEqual([]);
+    // nor does it take the name from the case
+    expect((await admitStream(arrival('up-3b', 'app2.log'), trickle(log), deps)).storedName).toBe('app2.log');
   });
 
   it('withdraw removes the file and its verdict record', async () => {

@@ -31,9 +31,13 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
     .action(async (n: string) => printCaseNotes(ctx, await store(), number(n)));
 }
 
-async function heads(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+async function heads(store: ObjectStore, prefix: string, view = false): Promise<ObjectInfo[]> {
   const infos: ObjectInfo[] = [];
-  for (const id of await store.list(prefix)) infos.push(await store.head(id));
+  for (const id of await store.list(prefix)) {
+    const info = await store.head(id);
+    // a file's list entry: an upload's stored name and verdict are in its record (src/intake/records.ts)
+    infos.push(view ? { ...info, meta: await fileView(store, info) } : info);
+  }
   return infos.sort((a, b) => String(a.meta.receivedAt ?? '').localeCompare(String(b.meta.receivedAt ?? '')));
 }
 
@@ -43,8 +47,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?');
 
 export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string): Promise<void> {
-  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
-    const m = await fileView(store, info);
+  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`, true)) {
+    const m = info.meta;
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
     // an upload has no sender address: its token's label says who sent it
     const from = cell(m.sender) || cell(m.clientAddress);
@@ -59,7 +63,7 @@ export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumbe
 }
 
 async function findFile(store: ObjectStore, caseNumber: string, file: string): Promise<ObjectInfo> {
-  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`);
+  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`, true);
   const found = all.find((i) => i.meta.storedName === file) ?? all.find((i) => i.id === file || i.id.endsWith(`/${file}`));
   if (!found) throw new UsageError(`case ${caseNumber} has no file "${file}" (see: casedrop case files ${caseNumber})`);
   return found;
