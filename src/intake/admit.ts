@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { CasedropError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { filesProcessed } from '../metrics.js';
 import { sanitizeFilename } from '../pipeline/filenames.js';
@@ -50,12 +51,17 @@ export async function admitBuffer(arrival: Arrival, content: Buffer, verdict: Ve
  * A file of any size arriving as a stream (an upload): stored first, at constant memory, then
  * verified from the store, then named and recorded. When the channel requires
  * encrypted archives and the verdict is a refusal, both are removed again and `kept` is false.
- * The stream's own failures (client gone, disk full) propagate after the partial object is gone.
+ * The stream's own failures (client gone, disk full) propagate after the partial object is gone;
+ * so does a content that differs from the digest the client announced (DIGEST_MISMATCH).
  */
-export async function admitStream(arrival: Arrival, body: Readable | AsyncIterable<Uint8Array>, deps: StreamDeps): Promise<AdmittedFile> {
+export async function admitStream(arrival: Arrival, body: Readable | AsyncIterable<Uint8Array>, deps: StreamDeps, expectSha256?: string): Promise<AdmittedFile> {
   // no stored name yet: a failed or refused upload must not take a name from the case
   const pending = admitted(arrival, '', { size: 0, sha256: '' }, undefined, true);
   const put = await deps.store.put(caseFilesNamespace(arrival.caseNumber), body, fileMeta(pending, arrival, undefined), { name: arrival.fileId });
+  if (expectSha256 !== undefined && expectSha256 !== put.sha256) {
+    await deps.store.delete(put.id);
+    throw new CasedropError(ErrorCode.DigestMismatch, `the content's SHA-256 is ${put.sha256}, the client said ${expectSha256}`);
+  }
   const verdict = await deps.verify({ name: arrival.originalName, source: await deps.store.openRange(put.id) });
   const keep = verdict.verdict === 'accept' || !deps.requireEncrypted.includes(arrival.channel);
   filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
