@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { CasedropError, ErrorCode } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Channel } from '../intake/types.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import { assertCaseNumber } from './number.js';
 import { DEFAULT_TOKEN_CHANNELS, findByHash, hashSecret, looksLikeToken, newSecret, type StoredToken, type UploadToken } from './token-rules.js';
 import type { CaseRegistry } from './types.js';
@@ -99,7 +99,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private indexKey(): string {
-    return key(this.prefix, 'upload-token-index');
+    return redisKey.uploadTokenIndex(this.prefix);
   }
 
   private async stored(caseNumber: string): Promise<StoredToken[]> {
@@ -112,10 +112,10 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private tokensKey(caseNumber: string): string {
-    return key(this.prefix, 'upload-tokens', caseNumber);
+    return redisKey.uploadTokens(this.prefix, caseNumber);
   }
 
   private useKey(caseNumber: string): string {
-    return key(this.prefix, 'upload-token-use', caseNumber);
+    return redisKey.uploadTokenUse(this.prefix, caseNumber);
   }
 }

@@ -4,7 +4,7 @@ import { CasedropError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { filesProcessed } from '../metrics.js';
 import { sanitizeFilename } from '../pipeline/filenames.js';
-import { caseFilesNamespace } from '../pipeline/outcome.js';
+import { caseFilesNamespace } from '../jobs/ids.js';
 import type { NameRegistry } from '../pipeline/stored-names.js';
 import type { RangeReader } from '../store/range.js';
 import type { ObjectStore } from '../store/types.js';

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { isCasedropError, ErrorCode } from '../errors.js';
+import { caseVerdictsNamespace } from '../jobs/ids.js';
 import { sanitizeFilename } from '../pipeline/filenames.js';
 import type { ObjectInfo, ObjectStore } from '../store/types.js';
 import type { VerifyResult } from '../verify/types.js';
@@ -9,7 +10,6 @@ import type { Arrival } from './types.js';
  * The verdict of a file that was stored before it could be judged (an upload). An empty object
  * whose encrypted metadata holds the verdict, named after the file so a retry rewrites it.
  */
-export const caseVerdictsNamespace = (caseNumber: string): string => `cases/${caseNumber}/verdicts`;
 export const verdictRecordId = (caseNumber: string, fileId: string): string => `${caseVerdictsNamespace(caseNumber)}/${fileId}`;
 
 export async function writeVerdictRecord(store: ObjectStore, arrival: Arrival, storedName: string, verdict: VerifyResult): Promise<void> {

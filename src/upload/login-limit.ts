@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { uploadLoginFailures, uploadLoginsBlocked } from '../metrics.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 
 /**
  * Failed upload logins, counted per client address and per case in Redis (so every instance sees
@@ -22,8 +22,8 @@ export interface LoginLimiter {
 }
 
 export function redisLoginLimiter(redis: Redis, prefix: string, o: LoginLimitOptions, logger: Logger): LoginLimiter {
-  const addrKey = (a: string) => key(prefix, 'login-fail', 'addr', a);
-  const caseKey = (c: string) => key(prefix, 'login-fail', 'case', c);
+  const addrKey = (a: string) => redisKey.loginFailuresByAddress(prefix, a);
+  const caseKey = (c: string) => redisKey.loginFailuresByCase(prefix, c);
   const ttlIfOver = async (k: string, limit: number): Promise<number> => {
     const [count, ttl] = await Promise.all([redis.get(k), redis.ttl(k)]);
     return Number(count ?? 0) >= limit ? Math.max(1, ttl) : 0;

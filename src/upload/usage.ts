@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 
 /** Bytes uploaded to each case, for the per-case cap (`upload-bytes:<case>`). */
 export interface CaseUsage {
@@ -8,7 +8,7 @@ export interface CaseUsage {
 }
 
 export function redisCaseUsage(redis: Redis, prefix: string): CaseUsage {
-  const k = (c: string) => key(prefix, 'upload-bytes', c);
+  const k = (c: string) => redisKey.uploadBytes(prefix, c);
   return {
     bytes: async (c) => Number((await redis.get(k(c))) ?? 0),
     add: async (c, n) => void (await redis.incrby(k(c), n)),

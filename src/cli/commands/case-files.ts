@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
 import { fileView } from '../../intake/records.js';
-import { caseFilesNamespace, caseNotesNamespace } from '../../pipeline/outcome.js';
+import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
 import type { CliContext } from '../context.js';
