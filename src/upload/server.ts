@@ -27,6 +27,8 @@ export interface UploadServerDeps {
 
 export interface UploadListener {
   server: Server;
+  /** what it was started with (a test starts a second listener with other settings) */
+  deps: UploadServerDeps;
   port: number;
   tls: boolean;
   stop(graceMs: number): Promise<void>;
@@ -60,7 +62,7 @@ export async function startUploadListener(deps: UploadServerDeps): Promise<Uploa
   const port = typeof address === 'object' && address ? address.port : config.uploadPort;
   if (tls) logger.info({ host: config.uploadHost, port }, 'upload listener (HTTPS) started');
   else logger.warn({ host: config.uploadHost, port }, 'UPLOADS ARE PLAIN HTTP: no CASEDROP_UPLOAD_TLS_CERT/KEY, so the upload listener serves loopback only; put TLS in front or configure a certificate before customers use it');
-  return { server, port, tls, stop: (graceMs) => stopServer(server, graceMs) };
+  return { server, deps, port, tls, stop: (graceMs) => stopServer(server, graceMs) };
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, deps: UploadServerDeps): Promise<void> {
