@@ -6,9 +6,14 @@ import type { Logger } from '../log.js';
 import { redisNameRegistry } from '../pipeline/stored-names.js';
 import type { EncryptedStore } from '../store/store.js';
 import { intakeVerifier } from '../verify/intake-options.js';
+import { loadSigningKeys } from '../receipts/keys.js';
+import { signReceipt } from '../receipts/sign.js';
 import { redisLoginLimiter } from './login-limit.js';
 import { startUploadListener, type UploadListener } from './server.js';
 import { redisCaseUsage } from './usage.js';
+
+/** Where casedrop publishes the public keys its receipts are signed with. */
+export const JWKS_PATH = '/.well-known/jwks.json';
 
 export interface UploadRoleDeps {
   config: Config;
@@ -18,17 +23,25 @@ export interface UploadRoleDeps {
   redis: Redis;
 }
 
-/** The upload door: its listener with tokens, brute-force limits, caps and the shared intake wired in. */
+/** The upload door: its listener with tokens, brute-force limits, caps, the shared intake and receipt signing wired in. */
 export async function startUpload({ config, logger, store, registry, redis }: UploadRoleDeps): Promise<UploadListener> {
   const log = logger.child({ stage: 'upload' });
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const usage = redisCaseUsage(redis, config.redisPrefix);
   const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, log);
+  const signing = await loadSigningKeys(store);
+  const jwks = JSON.stringify(signing.jwks);
   const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger: log, requireEncrypted: config.uploadRequireEncrypted };
   return startUploadListener({
     config,
     logger: log,
     gate: { config, tokens, limiter, usage },
-    put: { intake, tokens, usage, logger: log },
+    put: { intake, tokens, usage, logger: log, sign: (receipt) => signReceipt(receipt, signing) },
+    extraRoutes: [(req, res) => {
+      if (req.url !== JWKS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
+      res.end(req.method === 'GET' ? jwks : undefined);
+      return true;
+    }],
   });
 }
