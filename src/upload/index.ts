@@ -12,6 +12,7 @@ import { redisLoginLimiter } from './login-limit.js';
 import { redisPartials } from './partials.js';
 import type { Receipt } from './put.js';
 import { sweepExpiredUploads } from './resume.js';
+import { tusRoute } from './tus.js';
 import { startUploadListener, type UploadListener } from './server.js';
 import { redisCaseUsage } from './usage.js';
 
@@ -42,17 +43,18 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
   sweep();
   const timer = setInterval(sweep, SWEEP_MS);
   timer.unref();
+  const gate = { config, tokens, limiter, usage };
   const listener = await startUploadListener({
     config,
     logger: log,
-    gate: { config, tokens, limiter, usage },
+    gate,
     put,
     extraRoutes: [(req, res) => {
       if (req.url !== JWKS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
       res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
       res.end(req.method === 'GET' ? jwks : undefined);
       return true;
-    }],
+    }, tusRoute({ gate, put, logger: log })],
   });
   return { ...listener, stop: async (grace) => {
     clearInterval(timer);

@@ -92,6 +92,18 @@ export async function storeUpload(req: IncomingMessage, res: ServerResponse, a: 
 
 /** The last bytes are in: the parts become a case file, the client gets the receipt. */
 export async function completeUpload(res: ServerResponse, upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<void> {
+  const answer = await finishUpload(upload, parts, known, channel, deps, log);
+  send(res, answer.status, answer.body, answer.headers);
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** The same for every resumable channel (a PATCH on /home/, tus): the answer to the last request. */
+export async function finishUpload(upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<Answer> {
   const arrival = { caseNumber: upload.caseNumber, channel, fileId: upload.id, originalName: upload.name, receivedAt: upload.createdAt, token: { id: upload.tokenId, label: upload.tokenLabel }, extra: { clientAddress: upload.clientAddress } };
   let file: AdmittedFile;
   try {
@@ -99,14 +111,17 @@ export async function completeUpload(res: ServerResponse, upload: PartialUpload,
   } catch (err) {
     await dropStaging(deps.intake.store, upload.id);
     await deps.partials.remove(upload);
-    return fail(res, err, 'file-too-big', 0, channel, log);
+    const r = failure(err, 'file-too-big', 0);
+    uploads.inc({ channel, result: r.code });
+    log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
+    return { status: r.status, body: { error: r.code, message: r.message }, headers: { ...r.headers } };
   }
   await deps.partials.remove(upload);
   if (!file.kept) {
     await dropStaging(deps.intake.store, upload.id);
     uploads.inc({ channel, result: 'not-encrypted' });
     const r = refusal('not-encrypted', { advice: file.advice });
-    return send(res, r.status, { error: r.code, message: r.message, reason: file.reason }, {});
+    return { status: r.status, body: { error: r.code, message: r.message, reason: file.reason }, headers: {} };
   }
   await Promise.all([deps.tokens.recordUse(upload.caseNumber, upload.tokenId, file.size), deps.usage.add(upload.caseNumber, file.size)]);
   uploads.inc({ channel, result: 'stored' });
@@ -114,7 +129,7 @@ export async function completeUpload(res: ServerResponse, upload: PartialUpload,
   log.info({ event: 'upload_stored', size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, 'upload stored');
   const receipt = receiptOf(file, new Date().toISOString());
   const signature = deps.sign ? await deps.sign(receipt) : undefined;
-  send(res, 201, { ...receipt, ...(signature ? { signature } : {}) }, { 'repr-digest': reprDigest(file.sha256) });
+  return { status: 201, body: { ...receipt, ...(signature ? { signature } : {}) }, headers: { 'repr-digest': reprDigest(file.sha256) } };
 }
 
 /**
