@@ -29,6 +29,16 @@ export const redisKey = {
   capCount: (prefix: string, cap: string, subject: string): string => join(prefix, 'cap', cap, subject),
   capDecided: (prefix: string, use: string, spoolId: string): string => join(prefix, 'cap-decided', use, spoolId),
   batch: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch', kind, subject),
+  uploadTokens: (prefix: string, caseNumber: string): string => join(prefix, 'upload-tokens', caseNumber),
+  uploadTokenUse: (prefix: string, caseNumber: string): string => join(prefix, 'upload-token-use', caseNumber),
+  uploadTokenIndex: (prefix: string): string => join(prefix, 'upload-token-index'),
+  uploadBytes: (prefix: string, caseNumber: string): string => join(prefix, 'upload-bytes', caseNumber),
+  upload: (prefix: string, uploadId: string): string => join(prefix, 'upload', uploadId),
+  uploadByName: (prefix: string, caseNumber: string, tokenId: string): string => join(prefix, 'upload-by-name', caseNumber, tokenId),
+  uploadsExpiring: (prefix: string): string => join(prefix, 'uploads-expiring'),
+  uploadLock: (prefix: string, uploadId: string): string => join(prefix, 'upload-lock', uploadId),
+  loginFailuresByAddress: (prefix: string, address: string): string => join(prefix, 'login-fail', 'addr', address),
+  loginFailuresByCase: (prefix: string, caseNumber: string): string => join(prefix, 'login-fail', 'case', caseNumber),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -63,6 +73,16 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   capCount: { pattern: '<prefix>:cap:<cap>:<subject>', type: 'string', holds: 'separate mails counted against one cap this hour: sender, sender-domain, client-ip, total (subject `all`) or case-notices', expires: '1 hour after the first counted mail', owner: 'src/notify/caps.ts' },
   capDecided: { pattern: '<prefix>:cap-decided:<use>:<spoolId>', type: 'string', holds: 'the cap decision for one outcome (`allowed` or the cap it hit), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/caps.ts' },
   batch: { pattern: '<prefix>:batch:<kind>:<subject>', type: 'sorted set', holds: 'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), scored by when they joined', expires: 'each member once its digest or notice was sent', owner: 'src/notify/batch.ts' },
+  uploadTokens: { pattern: '<prefix>:upload-tokens:<caseNumber>', type: 'hash', holds: 'token id → JSON (label, created, expires, channels, byte cap, SHA-256 of the secret; never the secret)', expires: 'when revoked', owner: 'src/cases/tokens.ts' },
+  uploadTokenUse: { pattern: '<prefix>:upload-token-use:<caseNumber>', type: 'hash', holds: '`<id>:bytes` uploaded and `<id>:last` used, per token', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
+  uploadTokenIndex: { pattern: '<prefix>:upload-token-index', type: 'hash', holds: 'SHA-256 of a secret → its case (a Bearer login names no case)', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
+  uploadBytes: { pattern: '<prefix>:upload-bytes:<caseNumber>', type: 'string', holds: 'bytes uploaded to the case, for CASEDROP_UPLOAD_MAX_CASE_BYTES', expires: 'never', owner: 'src/upload/usage.ts' },
+  upload: { pattern: '<prefix>:upload:<uploadId>', type: 'hash', holds: 'an unfinished upload: case, token id and label, name, length, created, expires, promised digest', expires: 'when it completes or expires (CASEDROP_UPLOAD_PARTIAL_TTL_SECONDS)', owner: 'src/upload/partials.ts' },
+  uploadByName: { pattern: '<prefix>:upload-by-name:<caseNumber>:<tokenId>', type: 'hash', holds: "file name → the unfinished upload of that name made with that token (HEAD/PATCH find it; other tokens cannot)", expires: 'entries go when their upload completes or expires', owner: 'src/upload/partials.ts' },
+  uploadsExpiring: { pattern: '<prefix>:uploads-expiring', type: 'sorted set', holds: 'unfinished upload ids scored by expiry time (ms), for the sweep', expires: 'members go when their upload completes or expires', owner: 'src/upload/partials.ts' },
+  uploadLock: { pattern: '<prefix>:upload-lock:<uploadId>', type: 'string', holds: 'the request appending to an upload (one at a time across instances)', expires: '60 s unless renewed by the request holding it', owner: 'src/upload/partials.ts' },
+  loginFailuresByAddress: { pattern: '<prefix>:login-fail:addr:<address>', type: 'string', holds: 'failed upload logins from one client address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
+  loginFailuresByCase: { pattern: '<prefix>:login-fail:case:<caseNumber>', type: 'string', holds: 'failed upload logins for one case, from any address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

@@ -19,6 +19,7 @@ export interface Running {
   httpPort?: number;
   /** the ops port (/healthz, /metrics) of an SMTP door or a worker run apart */
   opsPort?: number;
+  uploadPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -60,6 +61,12 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     if (opsPort !== undefined) {
       const { buildOps } = await import('./http/ops.js');
       running.opsPort = await listen(buildOps({ logger: log, redis: producer }), config.httpHost, opsPort, doors, 'ops');
+    }
+    if (has(role, 'upload')) {
+      const { startUpload } = await import('./upload/index.js');
+      const upload = await startUpload({ config, logger: log, store, registry, redis: producer });
+      running.uploadPort = upload.port;
+      doors.push({ name: 'upload', stop: (grace) => upload.stop(grace) });
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([

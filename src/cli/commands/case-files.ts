@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { AuditLog } from '../../audit/log.js';
 import type { AuditSink } from '../../audit/types.js';
 import { assertCaseNumber } from '../../cases/number.js';
+import { readParts } from '../../intake/parts.js';
+import { fileView } from '../../intake/records.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openArchive, openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
@@ -21,7 +23,7 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
   const archive = () => openArchive(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, how the sender was authenticated (then `archived` for files retention moved to the archive)')
+    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, channel, token label, how the sender was authenticated (then `archived` for files retention moved to the archive)')
     .action(async (n: string) => {
       await listCaseFiles(ctx, await store(), number(n));
       await listCaseFiles(ctx, await archive(), number(n), '\tarchived');
@@ -47,9 +49,13 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
     .action(async (n: string) => printCaseNotes(ctx, await store(), number(n)));
 }
 
-async function heads(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+async function heads(store: ObjectStore, prefix: string, view = false): Promise<ObjectInfo[]> {
   const infos: ObjectInfo[] = [];
-  for (const id of await store.list(prefix)) infos.push(await store.head(id));
+  for (const id of await store.list(prefix)) {
+    const info = await store.head(id);
+    // a file's list entry: an upload's stored name and verdict are in its record (src/intake/records.ts)
+    infos.push(view ? { ...info, meta: await fileView(store, info) } : info);
+  }
   return infos.sort((a, b) => String(a.meta.receivedAt ?? '').localeCompare(String(b.meta.receivedAt ?? '')));
 }
 
@@ -59,25 +65,34 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?');
 
 export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string, suffix = ''): Promise<void> {
-  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
+  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`, true)) {
     const m = info.meta;
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
-    // how the sender was authenticated ("DMARC pass (example.com)", "SPF fail, no DKIM"); `-` for files stored before the checks
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt), cell(m.authentication) || '-'].join('\t') + suffix);
+    // an upload has no sender address: its token's label says who sent it
+    const from = cell(m.sender) || cell(m.clientAddress);
+    // a resumed upload's entry is a manifest of parts: its size and digest are the whole file's
+    const size = Array.isArray(m.parts) ? Number(m.size) : info.size;
+    const sha256 = Array.isArray(m.parts) ? str(m.sha256) : info.sha256;
+    // how a mail's sender was authenticated ("DMARC pass (example.com)", "SPF fail, no DKIM"); `-` for uploads and older files
+    const columns = [cell(m.storedName), String(size), sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel) || '-', cell(m.authentication) || '-'];
+    ctx.out(columns.join('\t') + suffix);
   }
 }
 
 /** Every download is in the case's audit trail, with who and when. */
 export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string, audited?: { audit: AuditSink; actor: string }): Promise<void> {
   const info = await findFile(store, caseNumber, file);
-  await pipeline(await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
-  const described = { id: info.id, storedName: str(info.meta.storedName), size: info.size, sha256: info.sha256 };
+  const parts = Array.isArray(info.meta.parts) ? (info.meta.parts as string[]) : undefined;
+  await pipeline(parts ? readParts(store, parts) : await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
+  const size = parts ? Number(info.meta.size) : info.size;
+  const sha256 = parts ? String(info.meta.sha256) : info.sha256;
+  const described = { id: info.id, storedName: str(info.meta.storedName), size, sha256 };
   await audited?.audit.append(caseNumber, { type: 'downloaded', actor: audited.actor, channel: 'cli', file: described });
-  ctx.out(`${output}\t${info.size}\t${info.sha256}`);
+  ctx.out(`${output}\t${size}\t${sha256}`);
 }
 
 async function findFile(store: ObjectStore, caseNumber: string, file: string): Promise<ObjectInfo> {
-  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`);
+  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`, true);
   const found = all.find((i) => i.meta.storedName === file) ?? all.find((i) => i.id === file || i.id.endsWith(`/${file}`));
   if (!found) throw new UsageError(`case ${caseNumber} has no file "${file}" (see: casedrop case files ${caseNumber})`);
   return found;
