@@ -33,8 +33,18 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** A free UDP port may still be taken for TCP (dnsmasq binds both) or by a racing process: try a few. */
 export async function startDnsmasq(txt: TxtRecords): Promise<DnsServer> {
-  const port = await freeUdpPort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsmasqOnce(txt, await freeUdpPort());
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startDnsmasqOnce(txt: TxtRecords, port: number): Promise<DnsServer> {
   const args = [
     '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll', '--pid-file=',
     '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--local=/test/',

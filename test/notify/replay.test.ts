@@ -13,7 +13,8 @@ const MESSAGES = 12;
 const writes = () => h.logLines.filter((l) => l.msg === 'mail written to the outbox (no relay configured)').map((l) => String(l.path));
 
 beforeEach(async () => {
-  h = await startHarness();
+  // every message gets its own reply and notice here: the caps that would combine them are not what is tested
+  h = await startHarness({ CASEDROP_REPLY_RATE_PER_HOUR: '1000', CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '1000' });
 });
 afterEach(async () => {
   await h.close();
