@@ -1,15 +1,16 @@
 /**
  * A cheap test that bytes claimed to be ciphertext look like ciphertext. AES output (CTR, CBC, CFB,
  * OCB) is indistinguishable from uniform random bytes, so three properties of random bytes are
- * checked, each with a threshold whose chance of failing on random bytes is below 1e-12 per
- * 20 MB (README, "Ciphertext must look like ciphertext", has the figures):
+ * checked, each with a threshold whose chance of failing on random bytes is below 1e-9 per 20 MB
+ * (README, "Every byte accounted for", has the figures):
  *
  * - byte frequencies in every 4 KiB window (and a last window of at least 1 KiB): Pearson's
- *   chi-square with 255 degrees of freedom, mean 255, refused above 550 (random bytes reach ~370 in
- *   a million windows); catches text, tables, zeros and most uncompressed data of a window or more;
- * - runs of printable ASCII (letters, digits, punctuation, space, tab, CR, LF): refused at 32 in a
- *   row (a random byte is printable with p = 98/256, so 32 in a row is p ≈ 5e-14 per position);
- *   catches a short line of text anywhere, even inside a window that is otherwise random;
+ *   chi-square with 255 degrees of freedom, mean 255, refused above 550 (p ≈ 1e-23 per window;
+ *   random bytes reached 362 in 200,000 windows); catches text, tables, zeros and most uncompressed
+ *   data of a window or more;
+ * - runs of printable ASCII (letters, digits, punctuation, space, tab, CR, LF): refused at 40 in a
+ *   row (a random byte is printable with p = 98/256, so 40 in a row is p ≈ 2e-17 per position,
+ *   4e-10 per 20 MB); catches a line of text anywhere, even inside a window that is otherwise random;
  * - runs of one repeated byte: refused at 16 (p = 2^-120): catches zero padding and filler.
  *
  * Compressed-but-not-encrypted data passes the chi-square most of the time (deflate and LZMA output
@@ -19,7 +20,7 @@
 export const WINDOW = 4096;
 export const MIN_LAST_WINDOW = 1024;
 export const CHI_SQUARE_LIMIT = 550;
-export const PRINTABLE_RUN_LIMIT = 32;
+export const PRINTABLE_RUN_LIMIT = 40;
 export const REPEAT_RUN_LIMIT = 16;
 
 const PRINTABLE = new Uint8Array(256);
@@ -81,8 +82,8 @@ export class RandomnessMeter {
   }
 
   /**
-   * Runs inside the chunk are found from aligned blocks (a run of 32 contains a whole aligned block
-   * of 16, a run of 16 one of 8), so most bytes are never looked at; runs that cross from the
+   * Runs inside the chunk are found from aligned blocks (a run of 40 contains a whole aligned block
+   * of 20, a run of 16 one of 8), so most bytes are never looked at; runs that cross from the
    * previous chunk are looked for byte by byte in the few bytes around the seam.
    */
   private checkRuns(bytes: Buffer): boolean {
