@@ -93,18 +93,23 @@ export class RandomnessMeter {
   }
 
   private runsIn(bytes: Buffer, at: number, printableStep: number, repeatStep: number): boolean {
-    for (let i = 0; i < bytes.length; i += printableStep) {
-      if (!PRINTABLE[bytes[i]!]) continue;
-      const [from, to] = extent(bytes, i, (b) => PRINTABLE[b] === 1);
+    const n = bytes.length;
+    for (let i = 0; i < n; i += printableStep) {
+      if (PRINTABLE[bytes[i]!] === 0) continue;
+      let from = i;
+      while (from > 0 && PRINTABLE[bytes[from - 1]!] === 1) from--;
+      let to = i + 1;
+      while (to < n && PRINTABLE[bytes[to]!] === 1) to++;
       if (to - from >= PRINTABLE_RUN_LIMIT) return this.fail(`${to - from} printable characters in a row at offset ${at + from}`);
-      i = Math.max(i, to - printableStep);
     }
-    for (let i = 0; i + 1 < bytes.length; i += repeatStep) {
-      if (bytes[i] !== bytes[i + 1]) continue;
-      const value = bytes[i];
-      const [from, to] = extent(bytes, i, (b) => b === value);
-      if (to - from >= REPEAT_RUN_LIMIT) return this.fail(`the byte 0x${value!.toString(16).padStart(2, '0')} ${to - from} times in a row at offset ${at + from}`);
-      i = Math.max(i, to - repeatStep);
+    for (let i = 0; i + 1 < n; i += repeatStep) {
+      const value = bytes[i]!;
+      if (bytes[i + 1] !== value) continue;
+      let from = i;
+      while (from > 0 && bytes[from - 1] === value) from--;
+      let to = i + 2;
+      while (to < n && bytes[to] === value) to++;
+      if (to - from >= REPEAT_RUN_LIMIT) return this.fail(`the byte 0x${value.toString(16).padStart(2, '0')} ${to - from} times in a row at offset ${at + from}`);
     }
     return true;
   }
@@ -122,15 +127,6 @@ export class RandomnessMeter {
     this.failure = problem;
     return false;
   }
-}
-
-/** The run of bytes matching `member` around position `i`, as [from, to). */
-function extent(bytes: Buffer, i: number, member: (byte: number) => boolean): [number, number] {
-  let from = i;
-  while (from > 0 && member(bytes[from - 1]!)) from--;
-  let to = i + 1;
-  while (to < bytes.length && member(bytes[to]!)) to++;
-  return [from, to];
 }
 
 /** Pearson's chi-square of `n` bytes against the uniform distribution; `counts` may hold several 256-entry tables to add up. */
