@@ -55,8 +55,12 @@ describe('OpenPGP with absurd lengths', () => {
     await expectCorrupt(Buffer.concat(Array.from({ length: 2000 }, () => marker)), /more than 1024 packets/);
   });
 
-  it('refuses data after the encrypted packet', async () => {
-    await expectCorrupt(Buffer.concat([gpgC, skesk]), /after the encrypted data/);
+  it('refuses data after the encrypted packet, saying so', async () => {
+    for (const tail of [skesk, Buffer.from('trailing text\n')]) {
+      const result = await verify({ buffer: Buffer.concat([gpgC, tail]) });
+      expect(result).toMatchObject({ format: 'openpgp', verdict: 'reject', reason: 'unaccounted-bytes' });
+      expect(String(result.details.problem)).toMatch(/after the encrypted data/);
+    }
   });
 });
 

@@ -60,9 +60,9 @@ function gapProblem(start: number, end: number, where: string): string {
   return `${end - start} bytes at offsets ${start}–${end - 1}, ${where}, belong to no structure of the format`;
 }
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 
-/** Every encrypted region of the map read once, in 64 KiB pieces, through the randomness test. */
+/** Every encrypted region of the map read once, in 256 KiB pieces, through the randomness test. */
 export async function checkEncryptedRegions(source: ByteSource, regions: readonly Region[]): Promise<{ encryptedBytes: number }> {
   let encryptedBytes = 0;
   for (const region of regions) {

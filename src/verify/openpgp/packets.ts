@@ -111,7 +111,7 @@ async function indeterminate(body: BodyReader, tag: number, keep: number): Promi
  * lacking integrity whatever it holds, so it is not tested.
  */
 const RANDOM_FROM: Readonly<Record<number, number>> = { 18: 4, 20: 4, 21: 0 };
-const PIECE = 64 * 1024;
+const PIECE = 256 * 1024;
 
 /** Reads one packet body, its partial chunks in turn, feeding the bytes the test covers to a meter. */
 class BodyReader {

@@ -1,8 +1,8 @@
 import { parseData, parseEsk, type DataInfo, type EskInfo } from './fields.js';
 import type { MessageShape } from './policy.js';
 import { refuse } from '../common/byte-map.js';
-import { malformed } from '../common/malformed.js';
-import { walkPackets } from './packets.js';
+import { isMalformed, malformed } from '../common/malformed.js';
+import { walkPackets, type RawPacket } from './packets.js';
 import type { ByteReader } from './reader.js';
 
 /**
@@ -22,10 +22,12 @@ const PLAIN_NAMES: Readonly<Record<number, string>> = {
 export async function readShape(reader: ByteReader): Promise<MessageShape> {
   const esks: EskInfo[] = [];
   let data: DataInfo | undefined;
-  for await (const packet of walkPackets(reader)) {
+  const packets = walkPackets(reader);
+  for (let next = await afterData(packets, false); !next.done; next = await afterData(packets, data !== undefined)) {
+    const packet = next.value;
     if (packet.tag === MARKER && !packet.head.equals(MARKER_BODY)) refuse('plaintext-metadata', `a marker packet whose body is not "PGP" but ${packet.length} other bytes`);
     if (IGNORED.has(packet.tag)) continue;
-    if (data) malformed(`packet tag ${packet.tag} after the encrypted data`);
+    if (data) refuse('unaccounted-bytes', `a packet (tag ${packet.tag}) after the encrypted data, which ends the message`);
     if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
     else if (ENCRYPTED_DATA.has(packet.tag)) data = await parseData(packet);
     else if (esks.length === 0) return { kind: 'plain', what: PLAIN_NAMES[packet.tag] ?? `packet tag ${packet.tag}` };
@@ -33,6 +35,16 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
   }
   if (esks.length === 0 && !data) malformed('no packets');
   return { kind: 'encrypted', esks, data };
+}
+
+/** The next packet; once the encrypted data has been read, bytes that are no packet are data after the message. */
+async function afterData(packets: AsyncGenerator<RawPacket>, dataSeen: boolean): Promise<IteratorResult<RawPacket>> {
+  try {
+    return await packets.next();
+  } catch (err) {
+    if (dataSeen && isMalformed(err)) refuse('unaccounted-bytes', `bytes after the encrypted data that are no packet (${err.message})`);
+    throw err;
+  }
 }
 
 /** Whether the first bytes look like an OpenPGP packet that can start a message or a key block. */
