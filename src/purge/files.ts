@@ -25,13 +25,16 @@ async function describe(store: EncryptedStore, id: string, location: CaseFile['l
   try {
     const info = await store.head(id);
     const m = info.meta;
+    const parts = Array.isArray(m.parts) ? m.parts.map(String) : undefined;
     return {
       id,
       location,
       storedName: str(m.storedName),
       originalName: str(m.originalName),
-      size: info.size,
-      sha256: info.sha256,
+      // a manifest's own content is empty: the file is its parts
+      size: parts ? Number(m.size) : info.size,
+      sha256: parts ? str(m.sha256) : info.sha256,
+      ...(parts ? { parts } : {}),
       ...(str(m.spoolId) ? { spoolId: str(m.spoolId) } : {}),
       ...(str(m.receivedAt) ? { receivedAt: str(m.receivedAt) } : {}),
       format: (await store.formatOf(id)) ?? 1,

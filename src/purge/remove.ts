@@ -48,6 +48,8 @@ async function finishRemoval(r: PendingRemoval, deps: RemovalDeps): Promise<void
   await deps.live.shred?.destroy(id);
   await deps.archive.shred?.destroy(id);
   deps.checkpoint?.('after-key');
+  // a resumed upload's segments hold its content: each has its own key, destroyed with it
+  for (const part of r.file.parts ?? []) await deps.live.shredObject(part);
   await deps.live.delete(id);
   await deps.archive.delete(id);
   deps.checkpoint?.('after-object');

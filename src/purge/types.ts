@@ -11,6 +11,8 @@ export interface CaseFile {
   receivedAt?: string;
   /** the object's format: 1 is wrapped under the master key, so older copies are not shredded */
   format: number;
+  /** a resumed upload: the object is a manifest and these upload segments hold the content */
+  parts?: string[];
 }
 
 export type RemovalKind = 'purge' | 'retention-delete';

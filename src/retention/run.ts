@@ -1,3 +1,4 @@
+import { readParts } from '../intake/parts.js';
 import type { CaseRegistry } from '../cases/types.js';
 import { isCasedropError, ErrorCode } from '../errors.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../jobs/ids.js';
@@ -116,10 +117,14 @@ async function carryOut(a: RetentionAction, deps: RetentionDeps): Promise<void> 
  */
 async function archiveObject(a: RetentionAction, deps: RetentionDeps): Promise<void> {
   const caseNumber = a.case ?? '';
+  const parts = await partsOf(deps.live, a.id);
   if (!(await readable(deps.archive, a.id))) {
     const info = await deps.live.head(a.id);
     const ns = a.id.slice(0, a.id.lastIndexOf('/'));
-    await deps.archive.put(ns, await deps.live.get(a.id), { ...info.meta, archivedAt: deps.now().toISOString() }, { name: a.id.slice(ns.length + 1) });
+    // a resumed upload is archived as one object: the archive must not depend on live segments
+    const { parts: _segments, ...meta } = info.meta;
+    const body = parts ? readParts(deps.live, parts) : await deps.live.get(a.id);
+    await deps.archive.put(ns, body, { ...meta, archivedAt: deps.now().toISOString() }, { name: a.id.slice(ns.length + 1) });
   }
   deps.checkpoint?.('after-copy');
   if (a.id.startsWith(`${caseFilesNamespace(caseNumber)}/`)) {
@@ -128,6 +133,7 @@ async function archiveObject(a: RetentionAction, deps: RetentionDeps): Promise<v
     await deps.audit.append(caseNumber, { type: 'archived', actor: deps.operator, channel: 'retention', file, reason: a.why, eventId: `archived:${a.id}` });
   }
   deps.checkpoint?.('after-archive-audit');
+  for (const part of parts ?? []) await deps.live.shredObject(part);
   await deps.live.shredObject(a.id);
   deps.checkpoint?.('after-live-removed');
 }
@@ -143,6 +149,13 @@ async function deleteObject(a: RetentionAction, deps: RetentionDeps): Promise<vo
   if (!file) return; // finished by resumeRemovals, or removed meanwhile
   const r = { kind: 'retention-delete' as const, caseNumber: a.case ?? '', file, requestedBy: 'retention policy', operator: deps.operator, reason: a.why, requestedAt: deps.now().toISOString() };
   await removeFile(r, deps);
+}
+
+/** The segments a resumed upload's manifest names; undefined for an ordinary object or one already gone. */
+async function partsOf(store: EncryptedStore, id: string): Promise<string[] | undefined> {
+  if (!(await readable(store, id))) return undefined;
+  const m = (await store.head(id)).meta;
+  return Array.isArray(m.parts) ? m.parts.map(String) : undefined;
 }
 
 async function readable(store: EncryptedStore, id: string): Promise<boolean> {

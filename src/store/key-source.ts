@@ -6,7 +6,7 @@ import { FORMAT_VERSION, SHRED_KEY_ID, SHREDDABLE_VERSION, type ObjectHeader } f
 
 /**
  * Which key wraps an object's data key. Objects of a case (ids under `cases/`) and spooled messages
- * (`spool/`, which hold the attachments until the worker stores them) get their own key from the key
+ * (`spool/`, which hold the attachments until the worker stores them) and upload segments (`uploads/`) get their own key from the key
  * store (format 2), so deleting them shreds every copy, including one in a backup taken while the
  * message sat in the spool. The rest (outcomes, audit, markers) hold no file content and stay under the
  * master key (format 1); the audit trail must outlive a purge.
@@ -16,7 +16,8 @@ export interface KeySource {
   shred?: ShredKeyStore;
 }
 
-export const isShreddable = (id: string): boolean => id.startsWith('cases/') || id.startsWith('spool/');
+/** `uploads/`: the segments of an upload, which a finished upload's manifest in `cases/` keeps naming. */
+export const isShreddable = (id: string): boolean => id.startsWith('cases/') || id.startsWith('spool/') || id.startsWith('uploads/');
 
 /** The key that wraps a new object's data key, as a MasterKey-shaped value, and the format version. */
 export async function wrappingKeyFor(src: KeySource, id: string): Promise<{ version: number; wrapKey: MasterKey }> {
