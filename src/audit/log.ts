@@ -5,12 +5,13 @@ import type { Redis } from 'ioredis';
 import { CasedropError, ErrorCode } from '../errors.js';
 import { auditNamespace } from '../jobs/ids.js';
 import { redisKey } from '../redis-keys.js';
+import { isProcessAlive, thisHost } from '../store/fs-temp.js';
 import type { ObjectStore } from '../store/types.js';
 import { chainProblems, entryHash, type ChainHead } from './chain.js';
 import { GENESIS, type AuditEntry, type AuditEvent, type AuditSink } from './types.js';
 
 const LOCK_MS = 10_000;
-const LOCK_TRIES = 1500;
+const LOCK_TRIES = 3000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export { auditNamespace };
@@ -32,14 +33,28 @@ export class AuditLog implements AuditSink {
   ) {}
 
   async append(caseNumber: string, event: AuditEvent): Promise<AuditEntry | undefined> {
+    return (await this.appendMany(caseNumber, [event]))[0];
+  }
+
+  /** Several events under one lock (a message's files): one wait for the lock instead of one per file. */
+  async appendMany(caseNumber: string, events: readonly AuditEvent[]): Promise<(AuditEntry | undefined)[]> {
+    if (events.length === 0) return [];
     return this.locked(caseNumber, async () => {
-      const head = await this.currentHead(caseNumber);
-      if (event.eventId !== undefined && (await this.redis.sismember(redisKey.auditEvents(this.prefix, caseNumber), event.eventId)) === 1) return undefined;
-      const draft = { ...event, case: caseNumber, seq: head.seq + 1, time: this.now().toISOString(), prev: head.hash };
-      const entry: AuditEntry = { ...draft, hash: entryHash(draft) };
-      await this.store.put(auditNamespace(caseNumber), Readable.from([Buffer.from(JSON.stringify(entry))]), { kind: 'audit', seq: entry.seq }, { name: entryName(entry.seq) });
-      await this.advance(caseNumber, entry);
-      return entry;
+      let head = await this.currentHead(caseNumber);
+      const written: (AuditEntry | undefined)[] = [];
+      for (const event of events) {
+        if (event.eventId !== undefined && (await this.redis.sismember(redisKey.auditEvents(this.prefix, caseNumber), event.eventId)) === 1) {
+          written.push(undefined);
+          continue;
+        }
+        const draft = { ...event, case: caseNumber, seq: head.seq + 1, time: this.now().toISOString(), prev: head.hash };
+        const entry: AuditEntry = { ...draft, hash: entryHash(draft) };
+        await this.store.put(auditNamespace(caseNumber), Readable.from([Buffer.from(JSON.stringify(entry))]), { kind: 'audit', seq: entry.seq }, { name: entryName(entry.seq) });
+        await this.advance(caseNumber, entry);
+        head = { seq: entry.seq, hash: entry.hash };
+        written.push(entry);
+      }
+      return written;
     });
   }
 
@@ -104,13 +119,20 @@ export class AuditLog implements AuditSink {
     await tx.exec();
   }
 
+  /**
+   * One appender per case at a time. The token names this host and process, so a waiter on the same
+   * host takes over at once from a process that was killed holding it (workers are killed and
+   * restarted; waiting out LOCK_MS each time would stall every append of the case).
+   */
   private async locked<T>(caseNumber: string, fn: () => Promise<T>): Promise<T> {
     const lock = redisKey.auditLock(this.prefix, caseNumber);
-    const token = randomBytes(8).toString('hex');
+    const token = `${thisHost}.${process.pid}.${randomBytes(6).toString('hex')}`;
     for (let i = 0; ; i++) {
       if ((await this.redis.set(lock, token, 'PX', LOCK_MS, 'NX')) === 'OK') break;
       if (i >= LOCK_TRIES) throw new CasedropError(ErrorCode.StorageFailed, `audit log of case ${caseNumber} stayed locked; try again`);
-      await sleep(10);
+      const holder = await this.redis.get(lock);
+      if (holder && holderIsDead(holder)) await this.redis.eval(RELEASE, 1, lock, holder);
+      else await sleep(5);
     }
     try {
       return await fn();
@@ -118,6 +140,13 @@ export class AuditLog implements AuditSink {
       await this.redis.eval(RELEASE, 1, lock, token).catch(() => undefined);
     }
   }
+}
+
+function holderIsDead(token: string): boolean {
+  const m = /^([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+$/.exec(token);
+  if (!m || m[1] !== thisHost) return false;
+  const pid = Number(m[2]);
+  return pid !== process.pid && !isProcessAlive(pid);
 }
 
 /** Pure: one line per entry for `casedrop case audit`. */

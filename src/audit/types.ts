@@ -42,6 +42,8 @@ export interface AuditEntry extends AuditEvent {
 /** What other stages (intake, uploads, purge, retention) call. */
 export interface AuditSink {
   append(caseNumber: string, event: AuditEvent): Promise<AuditEntry | undefined>;
+  /** several events in order under one lock; optional for sinks that do not batch */
+  appendMany?(caseNumber: string, events: readonly AuditEvent[]): Promise<(AuditEntry | undefined)[]>;
 }
 
 export const GENESIS = '0'.repeat(64);

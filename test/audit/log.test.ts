@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import { thisHost } from '../../src/store/fs-temp.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, namesFor, openTestStore, realVerify, registryFor, sample, silent, spool } from '../pipeline/helpers.js';
 
@@ -53,6 +55,16 @@ describe('audit log', () => {
       expect(e.prev).toBe(i === 0 ? '0'.repeat(64) : entries[i - 1]!.hash);
     }
     expect(await log.verify(c)).toEqual({ entries: 20, problems: [] });
+  });
+
+  it('takes over at once the lock of a process on this host that was killed holding it', async () => {
+    const c = '100000005';
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await redis.set(`${config.redisPrefix}:audit:${c}:lock`, `${thisHost}.${dead}.abcdef`, 'PX', 600_000);
+    expect((await log.append(c, { type: 'hold-on', actor: 'op' }))?.seq).toBe(1);
+    // a live holder (this process under another token) is waited for, not robbed
+    await redis.set(`${config.redisPrefix}:audit:${c}:lock`, `${thisHost}.${process.pid}.abcdef`, 'PX', 300);
+    expect((await log.append(c, { type: 'hold-off', actor: 'op' }))?.seq).toBe(2);
   });
 
   it('appends an event id once (a retried job)', async () => {

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -68,6 +68,10 @@ beforeAll(async () => {
   await registryAt(monthsAgo(1)).close(CASES.reclosed);
   await registryAt(monthsAgo(19)).close(CASES.deleted);
   staleSpool = await spool(live, sample('simple-7z.eml'), { caseNumber: CASES.closed17 }); // no job: a leftover
+  // a key whose object is gone (a process killed between the two deletes), 6 days old
+  await live.shred!.obtain('spool/ghost');
+  const sixDaysAgo = new Date(NOW.getTime() - 6 * DAY);
+  utimesSync(live.shred!.pathOf('spool/ghost'), sixDaysAgo, sixDaysAgo);
 });
 
 afterAll(async () => {
@@ -89,11 +93,12 @@ describe('retention', () => {
         expect.stringMatching(new RegExp(`^held\\t${CASES.held}\\t\\(whole case\\)\\t.*on legal hold .* by legal: litigation 2026-17$`)),
         `staging\t${CASES.closed17}\tspool\t5 days old, staging keeps 4 days`,
         `staging\t${CASES.closed17}\tpartial-upload\t5 days old, staging keeps 4 days`,
+        'staging\t-\torphan-key\t6 days old, staging keeps 4 days',
       ]),
     );
     for (const untouched of [CASES.closed17, CASES.reopened, CASES.reclosed]) expect(dry.join('\n')).not.toContain(`\t${untouched}\t${b.storedName}`);
     expect(dry.filter((l) => l.startsWith('archive'))).toHaveLength(2);
-    expect(dry).toHaveLength(6); // + the held `deleted` case
+    expect(dry).toHaveLength(7); // + the held `deleted` case
     // the dry run changed nothing
     expect(await live.exists(b.id)).toBe(true);
     expect(await live.exists(`spool/${staleSpool}`)).toBe(true);
@@ -106,6 +111,7 @@ describe('retention', () => {
     expect(await archive.exists(b.id)).toBe(true);
     expect(await live.exists(`spool/${staleSpool}`)).toBe(false);
     expect(removedPartials).toEqual(['upload-old']);
+    expect(await live.shred!.has('spool/ghost')).toBe(false);
     for (const n of [CASES.closed17, CASES.held, CASES.reopened, CASES.reclosed]) expect(await live.exists(stored.get(n)!.id)).toBe(true);
     // run again: nothing left to do but report the hold
     expect((await runRetention(depsFor(), { dryRun: false })).map((a) => a.kind).sort()).toEqual(['held', 'held']);
