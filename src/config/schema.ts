@@ -102,7 +102,7 @@ export const settings = {
   retentionAction: setting('CASEDROP_RETENTION_ACTION', z.enum(['archive', 'delete']), 'archive', 'What retention does with a case closed longer than that: move its files and notes to the archive, or delete (shred) them.'),
   archiveDir: setting('CASEDROP_ARCHIVE_DIR', optionalString, undefined, 'Where archived cases go (default `<data dir>/archive`); their keys live in the key store under `archive/`.'),
   archiveMasterKeys: setting('CASEDROP_ARCHIVE_MASTER_KEYS', optionalString, undefined, 'Master keys of the archive, same syntax as `CASEDROP_MASTER_KEYS` (default: those keys).', true),
-  stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads) are kept before retention removes them.'),
+  stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads, key store entries whose object is gone) are kept before retention removes them.'),
 
   // replies and notifications
   relayUrl: setting('CASEDROP_RELAY_URL', optionalString, undefined, 'Outgoing relay, `smtp://[user:pass@]host:port` or `smtps://…`; unset writes `.eml` files to `<data dir>/outbox`.', true),
