@@ -21,6 +21,9 @@ export const redisKey = {
   auditHead: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'head'),
   auditEvents: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'events'),
   auditLock: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'lock'),
+  auditPending: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'pending'),
+  auditQueued: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'queued'),
+  auditFlushed: (prefix: string, caseNumber: string): string => join(prefix, 'audit', caseNumber, 'flushed'),
   caseHold: (prefix: string, caseNumber: string): string => join(prefix, 'case-hold', caseNumber),
 };
 
@@ -49,6 +52,9 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   auditHead: { pattern: '<prefix>:audit:<caseNumber>:head', type: 'string', holds: 'JSON {seq, hash} of the last entry of the case\'s audit trail, so removing the last entries is detected', expires: 'never', owner: 'src/audit/log.ts' },
   auditEvents: { pattern: '<prefix>:audit:<caseNumber>:events', type: 'set', holds: 'event ids already in the audit trail (e.g. stored:<object id>), so a retried step appends once', expires: 'never (rebuilt from the trail if lost)', owner: 'src/audit/log.ts' },
   auditLock: { pattern: '<prefix>:audit:<caseNumber>:lock', type: 'string', holds: 'a random token while one process appends to the trail', expires: '10 s, or when the append ends', owner: 'src/audit/log.ts' },
+  auditPending: { pattern: '<prefix>:audit:<caseNumber>:pending', type: 'list', holds: 'events queued for the audit trail (`<number>\\n<event JSON>`), written to the store in one segment by whoever holds the lock', expires: 'when written (milliseconds)', owner: 'src/audit/log.ts' },
+  auditQueued: { pattern: '<prefix>:audit:<caseNumber>:queued', type: 'string', holds: 'the number given to the last queued audit event', expires: 'never', owner: 'src/audit/log.ts' },
+  auditFlushed: { pattern: '<prefix>:audit:<caseNumber>:flushed', type: 'string', holds: 'the number of the last queued audit event now in the stored chain', expires: 'never', owner: 'src/audit/log.ts' },
   caseHold: { pattern: '<prefix>:case-hold:<caseNumber>', type: 'hash', holds: 'a legal hold: reason, by, since; retention skips the case while it exists', expires: 'when the hold is lifted', owner: 'src/retention/holds.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
