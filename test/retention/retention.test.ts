@@ -130,6 +130,9 @@ describe('retention', () => {
     const entries = await new AuditLog(live, redis, config.redisPrefix).read(CASES.closed19);
     expect(entries.filter((e) => e.type === 'archived')).toEqual([expect.objectContaining({ actor: 'op.carol', channel: 'retention', file: expect.objectContaining({ sha256: b.sha256 }) })]);
     expect(entries.filter((e) => e.type === 'downloaded')).toHaveLength(1);
+    // the message text went to the archive too, and still prints
+    expect(await live.list(`cases/${CASES.closed19}/notes/`)).toEqual([]);
+    expect((await cli(vars, 'case', 'notes', CASES.closed19)).lines[0]).toMatch(/^--- \d{4}-.* from customer@example\.com/);
   });
 
   it('the delete policy shreds a due case like a purge: note, audit entry, and a copy of the data dir is useless', async () => {
