@@ -41,7 +41,10 @@ export interface AuditEntry extends AuditEvent {
 
 /** What other stages (intake, uploads, purge, retention) call. */
 export interface AuditSink {
-  append(caseNumber: string, event: AuditEvent): Promise<AuditEntry | undefined>;
+  /** resolves once the event is durably in the case's chain (or already was, by `eventId`) */
+  append(caseNumber: string, event: AuditEvent): Promise<void>;
+  /** several events, in order, in one write where possible */
+  appendMany?(caseNumber: string, events: readonly AuditEvent[]): Promise<void>;
 }
 
 export const GENESIS = '0'.repeat(64);

@@ -111,7 +111,7 @@ export const settings = {
   retentionAction: setting('CASEDROP_RETENTION_ACTION', z.enum(['archive', 'delete']), 'archive', 'What retention does with a case closed longer than that: move its files and notes to the archive, or delete (shred) them.'),
   archiveDir: setting('CASEDROP_ARCHIVE_DIR', optionalString, undefined, 'Where archived cases go (default `<data dir>/archive`); their keys live in the key store under `archive/`.'),
   archiveMasterKeys: setting('CASEDROP_ARCHIVE_MASTER_KEYS', optionalString, undefined, 'Master keys of the archive, same syntax as `CASEDROP_MASTER_KEYS` (default: those keys).', true),
-  stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads) are kept before retention removes them.'),
+  stagingDays: setting('CASEDROP_STAGING_DAYS', positiveInt, '4', 'Days staging leftovers (spool objects no live job points at, partial uploads, key store entries whose object is gone) are kept before retention removes them.'),
   // sender authentication (src/auth/)
   authPolicy: setting('CASEDROP_AUTH_POLICY', z.enum(['record', 'require']), 'record',
     '`record`: check SPF, DKIM, DMARC and ARC for every message and record the result, refuse nothing; `require`: also refuse unauthenticated mail at the door (`550 5.7.23` SPF failed, `550 5.7.26` several checks failed; a DNS timeout is `451 4.4.3`).'),

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { CasedropError, ErrorCode } from '../errors.js';
@@ -52,6 +52,11 @@ export class ShredKeyStore {
 
   async has(objectId: string): Promise<boolean> {
     return (await readIfExists(this.pathOf(objectId))) !== undefined;
+  }
+
+  /** When the entry was written (its file's mtime); undefined when there is none. */
+  async writtenAt(objectId: string): Promise<Date | undefined> {
+    return (await stat(this.pathOf(objectId)).catch(() => undefined))?.mtime;
   }
 
   /** Overwrites then unlinks one key; true when there was one. Idempotent. */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { UnrecoverableError } from 'bullmq';
-import type { AuditSink } from '../audit/types.js';
+import type { AuditEvent, AuditSink } from '../audit/types.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
@@ -269,14 +269,21 @@ async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcom
 
 /** Event ids are fixed by the file (or the spool id and position), so a retried job appends each once. */
 async function auditFiles(meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<void> {
-  if (!deps.audit) return;
+  const audit = deps.audit;
+  if (!audit) return;
   const actor = meta.mailFrom || '<>';
-  for (const f of outcome.stored) {
-    const file = { id: f.id, storedName: f.storedName, originalName: f.originalName, size: f.size, sha256: f.sha256 };
-    await deps.audit.append(meta.caseNumber, { type: 'stored', actor, channel: 'email', file, eventId: `stored:${f.id}` });
-  }
-  for (const [i, r] of outcome.refused.entries()) {
-    const file = { originalName: r.originalName, size: r.size };
-    await deps.audit.append(meta.caseNumber, { type: 'refused', actor, channel: 'email', file, reason: r.reason, details: { spoolId: meta.spoolId }, eventId: `refused:${meta.spoolId}:${i}` });
-  }
+  const events: AuditEvent[] = [
+    ...outcome.stored.map((f) => ({
+      type: 'stored' as const, actor, channel: 'email',
+      file: { id: f.id, storedName: f.storedName, originalName: f.originalName, size: f.size, sha256: f.sha256 },
+      eventId: `stored:${f.id}`,
+    })),
+    ...outcome.refused.map((r, i) => ({
+      type: 'refused' as const, actor, channel: 'email',
+      file: { originalName: r.originalName, size: r.size }, reason: r.reason, details: { spoolId: meta.spoolId },
+      eventId: `refused:${meta.spoolId}:${i}`,
+    })),
+  ];
+  if (audit.appendMany) await audit.appendMany(meta.caseNumber, events);
+  else for (const e of events) await audit.append(meta.caseNumber, e);
 }

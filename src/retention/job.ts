@@ -11,7 +11,7 @@ import type { EncryptedStore } from '../store/store.js';
 import { Holds } from './holds.js';
 import type { RemovalStep } from '../purge/remove.js';
 import { runRetention, type RetentionDeps, type RetentionStep } from './run.js';
-import { spoolStaging, type StagingSource } from './staging.js';
+import { orphanKeys, spoolStaging, type StagingSource } from './staging.js';
 
 export const RETENTION_SCHEDULER_ID = 'retention-daily';
 const DAY_MS = 24 * 3600 * 1000;
@@ -41,7 +41,7 @@ export function retentionDeps(args: {
     logger: args.logger,
     registry: args.registry,
     holds: new Holds(redis, config.redisPrefix),
-    staging: [spoolStaging(live, intake), ...(args.extraStaging ?? [])],
+    staging: [spoolStaging(live, intake), orphanKeys({ live, archive: args.archive }), ...(args.extraStaging ?? [])],
     settings: { months: config.retentionMonths, action: config.retentionAction, stagingDays: config.stagingDays },
     now: args.now ?? (() => new Date()),
     operator: args.operator,

@@ -106,12 +106,14 @@ export class EncryptedStore implements ObjectStore {
 
   /**
    * Idempotent: deleting what is not there is not an error (a retried purge job must succeed). An object
-   * with its own key loses the key first, so older copies of it (backups of the data dir) go with it.
+   * with its own key loses the key too, so older copies of it (backups of the data dir) go with it. The
+   * object goes first: a process killed in between leaves an unused key, never an object that exists
+   * but cannot be read (the intake would retry such a spool object until it dead-letters).
    */
   async delete(id: string): Promise<void> {
     assertId(id);
-    if (this.shred && isShreddable(id)) await storage('destroy an object key', () => this.shred!.destroy(id));
     await storage('delete an object', () => this.backend.delete(id));
+    if (this.shred && isShreddable(id)) await storage('destroy an object key', () => this.shred!.destroy(id));
   }
 
   names(namespace: string): AsyncIterable<string> {
@@ -138,15 +140,16 @@ export class EncryptedStore implements ObjectStore {
   }
 
   /**
-   * Crypto-shredding: destroys the object's own key, then the object. Every copy of a format 2 object
-   * is unreadable from the first step on. Idempotent. Returns whether the object was in format 2
-   * (false: format 1, whose older copies the master key still opens).
+   * Crypto-shredding: deletes the object and destroys its own key, after which no copy of a format 2
+   * object decrypts. Idempotent. Returns whether the object was in format 2 (false: format 1, whose
+   * older copies the master key still opens). Purges destroy the key first themselves, under a record
+   * that lets a killed run finish (src/purge/remove.ts).
    */
   async shredObject(id: string): Promise<boolean> {
     assertId(id);
     const version = await this.formatOf(id);
-    if (this.shred) await storage('destroy an object key', () => this.shred!.destroy(id));
     await this.delete(id);
+    if (this.shred) await storage('destroy an object key', () => this.shred!.destroy(id));
     return version !== 1;
   }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import { thisHost } from '../../src/store/fs-temp.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, namesFor, openTestStore, realVerify, registryFor, sample, silent, spool } from '../pipeline/helpers.js';
 
@@ -29,7 +31,9 @@ async function cli(...args: string[]): Promise<{ code: number; lines: string[] }
   return { code, lines };
 }
 
-const putEntry = (c: string, e: AuditEntry) => store.put(`audit/${c}`, Readable.from([JSON.stringify(e)]), { kind: 'audit', seq: e.seq }, { name: String(e.seq).padStart(12, '0') });
+/** Writes a segment of one entry, as an insider with the master key could. */
+const putEntry = (c: string, e: AuditEntry) => store.put(`audit/${c}`, Readable.from([JSON.stringify({ to: 0, entries: [e] })]), { kind: 'audit', seq: e.seq }, { name: String(e.seq).padStart(12, '0') });
+const seqs = async (c: string) => (await log.read(c)).map((e) => e.seq);
 
 beforeAll(async () => {
   redis = createRedis(config, 'worker');
@@ -55,22 +59,38 @@ describe('audit log', () => {
     expect(await log.verify(c)).toEqual({ entries: 20, problems: [] });
   });
 
-  it('appends an event id once (a retried job)', async () => {
-    const c = '100000002';
-    expect(await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' })).toBeDefined();
-    expect(await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' })).toBeUndefined();
-    expect(await log.read(c)).toHaveLength(1);
+  it('takes over at once the lock of a process on this host that was killed holding it', async () => {
+    const c = '100000005';
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await redis.set(`${config.redisPrefix}:audit:${c}:lock`, `${thisHost}.${dead}.abcdef`, 'PX', 600_000);
+    await log.append(c, { type: 'hold-on', actor: 'op' });
+    expect(await seqs(c)).toEqual([1]);
+    // a live holder (this process under another token) is waited for, not robbed
+    await redis.set(`${config.redisPrefix}:audit:${c}:lock`, `${thisHost}.${process.pid}.abcdef`, 'PX', 300);
+    await log.append(c, { type: 'hold-off', actor: 'op' });
+    expect(await seqs(c)).toEqual([1, 2]);
   });
 
-  it('adopts an entry whose append died before moving the head, and rebuilds a lost head', async () => {
+  it('appends an event id once (a retried job)', async () => {
+    const c = '100000002';
+    await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' });
+    await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' });
+    await log.appendMany(c, [{ type: 'refused', actor: 'a', eventId: 'r:1' }, { type: 'refused', actor: 'a', eventId: 'r:1' }]);
+    expect((await log.read(c)).map((e) => e.eventId)).toEqual(['stored:x', 'r:1']);
+  });
+
+  it('adopts a segment whose flush died before moving the head, and rebuilds a lost head', async () => {
     const c = '100000003';
-    const first = (await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e1' }))!;
-    const draft = { type: 'hold-off' as const, actor: 'op', eventId: 'e2', case: c, seq: 2, time: new Date().toISOString(), prev: first.hash };
+    await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e1' });
+    const [first] = await log.read(c);
+    const draft = { type: 'hold-off' as const, actor: 'op', eventId: 'e2', case: c, seq: 2, time: new Date().toISOString(), prev: first!.hash };
     await putEntry(c, { ...draft, hash: entryHash(draft) });
-    expect((await log.append(c, { type: 'hold-off', actor: 'op', eventId: 'e2' }))).toBeUndefined();
+    await log.append(c, { type: 'hold-off', actor: 'op', eventId: 'e2' });
+    expect(await seqs(c)).toEqual([1, 2]);
     await redis.del(`${config.redisPrefix}:audit:${c}:head`, `${config.redisPrefix}:audit:${c}:events`);
-    expect((await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e3' }))?.seq).toBe(3);
-    expect(await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e1' })).toBeUndefined();
+    await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e3' });
+    await log.append(c, { type: 'hold-on', actor: 'op', eventId: 'e1' });
+    expect((await log.read(c)).map((e) => e.eventId)).toEqual(['e1', 'e2', 'e3']);
     expect((await log.verify(c)).problems).toEqual([]);
   });
 

@@ -1,11 +1,14 @@
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { caseRegistry } from '../../src/cases/registry.js';
 import { ErrorCode } from '../../src/errors.js';
+import { createQueue } from '../../src/jobs/queues.js';
+import { QueueName } from '../../src/jobs/types.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import { Holds } from '../../src/retention/holds.js';
@@ -29,6 +32,7 @@ let live: EncryptedStore;
 let archive: EncryptedStore;
 const stored = new Map<string, { id: string; storedName: string; sha256: string }>();
 let staleSpool = '';
+let joblessSpool = '';
 
 /** The upload channels' hook, as they will plug in: partial uploads, one 5 days old, one 3 days old. */
 const removedPartials: string[] = [];
@@ -67,8 +71,24 @@ beforeAll(async () => {
   await registryAt(monthsAgo(3)).reopen(CASES.reclosed);
   await registryAt(monthsAgo(1)).close(CASES.reclosed);
   await registryAt(monthsAgo(19)).close(CASES.deleted);
-  staleSpool = await spool(live, sample('simple-7z.eml'), { caseNumber: CASES.closed17 }); // no job: a leftover
+  staleSpool = await spool(live, sample('simple-7z.eml'), { caseNumber: CASES.closed17 });
+  await deadLetter(staleSpool); // a dead-lettered message nobody retried: staging
+  joblessSpool = await spool(live, sample('simple-7z.eml'), { caseNumber: CASES.closed17 }); // no job at all: recovery's, never staging
+  // a key whose object is gone (a process killed between the two deletes), 6 days old
+  await live.shred!.obtain('spool/ghost');
+  const sixDaysAgo = new Date(NOW.getTime() - 6 * DAY);
+  utimesSync(live.shred!.pathOf('spool/ghost'), sixDaysAgo, sixDaysAgo);
 });
+
+/** The intake job of a spooled message fails for good, as a poison message's does. */
+async function deadLetter(spoolId: string): Promise<void> {
+  const queue = createQueue(config, QueueName.intake, redis);
+  await queue.add('intake', { spoolId }, { jobId: spoolId, attempts: 1 });
+  const worker = new Worker(QueueName.intake, async () => { throw new UnrecoverableError('poison (test)'); }, { connection: createRedis(config, 'worker'), prefix: config.redisPrefix });
+  await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toBe('failed'), { timeout: 20_000, interval: 100 });
+  await worker.close();
+  await queue.close();
+}
 
 afterAll(async () => {
   redis.disconnect();
@@ -89,11 +109,12 @@ describe('retention', () => {
         expect.stringMatching(new RegExp(`^held\\t${CASES.held}\\t\\(whole case\\)\\t.*on legal hold .* by legal: litigation 2026-17$`)),
         `staging\t${CASES.closed17}\tspool\t5 days old, staging keeps 4 days`,
         `staging\t${CASES.closed17}\tpartial-upload\t5 days old, staging keeps 4 days`,
+        'staging\t-\torphan-key\t6 days old, staging keeps 4 days',
       ]),
     );
     for (const untouched of [CASES.closed17, CASES.reopened, CASES.reclosed]) expect(dry.join('\n')).not.toContain(`\t${untouched}\t${b.storedName}`);
     expect(dry.filter((l) => l.startsWith('archive'))).toHaveLength(2);
-    expect(dry).toHaveLength(6); // + the held `deleted` case
+    expect(dry).toHaveLength(7); // + the held `deleted` case
     // the dry run changed nothing
     expect(await live.exists(b.id)).toBe(true);
     expect(await live.exists(`spool/${staleSpool}`)).toBe(true);
@@ -105,7 +126,9 @@ describe('retention', () => {
     expect(await live.shred!.has(b.id)).toBe(false);
     expect(await archive.exists(b.id)).toBe(true);
     expect(await live.exists(`spool/${staleSpool}`)).toBe(false);
+    expect(await live.exists(`spool/${joblessSpool}`), 'a spooled message with no job is never staging').toBe(true);
     expect(removedPartials).toEqual(['upload-old']);
+    expect(await live.shred!.has('spool/ghost')).toBe(false);
     for (const n of [CASES.closed17, CASES.held, CASES.reopened, CASES.reclosed]) expect(await live.exists(stored.get(n)!.id)).toBe(true);
     // run again: nothing left to do but report the hold
     expect((await runRetention(depsFor(), { dryRun: false })).map((a) => a.kind).sort()).toEqual(['held', 'held']);
@@ -124,6 +147,9 @@ describe('retention', () => {
     const entries = await new AuditLog(live, redis, config.redisPrefix).read(CASES.closed19);
     expect(entries.filter((e) => e.type === 'archived')).toEqual([expect.objectContaining({ actor: 'op.carol', channel: 'retention', file: expect.objectContaining({ sha256: b.sha256 }) })]);
     expect(entries.filter((e) => e.type === 'downloaded')).toHaveLength(1);
+    // the message text went to the archive too, and still prints
+    expect(await live.list(`cases/${CASES.closed19}/notes/`)).toEqual([]);
+    expect((await cli(vars, 'case', 'notes', CASES.closed19)).lines[0]).toMatch(/^--- \d{4}-.* from customer@example\.com/);
   });
 
   it('the delete policy shreds a due case like a purge: note, audit entry, and a copy of the data dir is useless', async () => {

@@ -45,8 +45,11 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
     });
   caseCommand
     .command('notes <number>')
-    .description('print the message texts kept as notes of a case')
-    .action(async (n: string) => printCaseNotes(ctx, await store(), number(n)));
+    .description('print the message texts kept as notes of a case (archived ones after the live ones)')
+    .action(async (n: string) => {
+      await printCaseNotes(ctx, await store(), number(n));
+      await printCaseNotes(ctx, await archive(), number(n));
+    });
 }
 
 async function heads(store: ObjectStore, prefix: string, view = false): Promise<ObjectInfo[]> {
