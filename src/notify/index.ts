@@ -7,7 +7,6 @@ import { outcomeId } from '../jobs/ids.js';
 import { countJobs } from '../jobs/observe.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type NotifyJobData, type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
-import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
 import { createRedis } from '../redis.js';
@@ -35,10 +34,6 @@ export interface NotifyWorkers {
   outbound: Worker<OutboundJobData>;
   webhook: Worker<WebhookJobData>;
   close(): Promise<void>;
-}
-
-export function notifyWorkersStoppable(workers: NotifyWorkers): Stoppable {
-  return { name: 'notify-workers', stop: () => workers.close() };
 }
 
 /**

@@ -5,7 +5,6 @@ import type { Config } from '../config/schema.js';
 import { countJobs } from '../jobs/observe.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
-import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
@@ -28,11 +27,6 @@ export interface IntakeWorker {
   worker: Worker<IntakeJobData>;
   /** waits for jobs in flight, then closes; the shutdown grace period bounds it (src/lifecycle.ts) */
   close(): Promise<void>;
-}
-
-/** For `serve`: the worker as one of the parts stopped in order on SIGTERM. */
-export function intakeWorkerStoppable(worker: IntakeWorker): Stoppable {
-  return { name: 'intake-worker', stop: () => worker.close() };
 }
 
 /**
