@@ -39,7 +39,7 @@ export interface NotifyWorkers {
 /**
  * The notify stage: three BullMQ workers. `notify` decides and adds jobs; `outbound` sends one mail
  * each; `webhook` posts one webhook each, several at once so a slow endpoint never holds up another.
- * Retries and the dead-letter list are the queues' (see src/pipeline/queues.ts).
+ * Retries and the dead-letter list are the queues' (see src/jobs/queues.ts).
  */
 export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const { config } = o;
