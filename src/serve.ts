@@ -11,8 +11,6 @@ import { openStore } from './store/open.js';
 
 import type { Role } from './roles.js';
 
-export { roles, type Role } from './roles.js';
-
 export interface Running {
   /** the SMTP port actually bound (for port 0 in tests), when the role has one */
   smtpPort?: number;

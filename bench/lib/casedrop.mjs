@@ -83,7 +83,7 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
   } catch (err) {
     await stop();
     const logs = processes.map((p) => `--- ${p.role} log:\n${tailOf(p.logFile)}`).join('\n');
-    throw new Error(`casedrop did not start: ${err.message}\n${logs}`);
+    throw new Error(`casedrop did not start: ${err.message}\n${logs}`, { cause: err });
   }
   return { smtpPort, env, dataDir, processes, stop };
 }

@@ -41,7 +41,7 @@ export async function restartableCasedrop(dir, { redisUrl, prefix, overrides = {
         return /casedrop started/.test(readLog(logFile));
       }, { timeoutMs: 30_000, intervalMs: 25, what: `${role} to log "casedrop started"` });
     } catch (err) {
-      throw new Error(`${role} did not start: ${err.message}\n${readLog(logFile).split('\n').slice(-15).join('\n')}`);
+      throw new Error(`${role} did not start: ${err.message}\n${readLog(logFile).split('\n').slice(-15).join('\n')}`, { cause: err });
     }
     return proc;
   }

@@ -7,7 +7,6 @@ import { outcomeId } from '../jobs/ids.js';
 import { countJobs } from '../jobs/observe.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type NotifyJobData, type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
-import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
 import { createRedis } from '../redis.js';
@@ -39,14 +38,10 @@ export interface NotifyWorkers {
   close(): Promise<void>;
 }
 
-export function notifyWorkersStoppable(workers: NotifyWorkers): Stoppable {
-  return { name: 'notify-workers', stop: () => workers.close() };
-}
-
 /**
  * The notify stage: three BullMQ workers. `notify` decides and adds jobs; `outbound` sends one mail
  * each; `webhook` posts one webhook each, several at once so a slow endpoint never holds up another.
- * Retries and the dead-letter list are the queues' (see src/pipeline/queues.ts).
+ * Retries and the dead-letter list are the queues' (see src/jobs/queues.ts).
  */
 export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const { config } = o;

@@ -6,7 +6,6 @@ import type { Config } from '../config/schema.js';
 import { countJobs } from '../jobs/observe.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
-import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { senderCheckOptions } from '../auth/options.js';
 import { createRedis } from '../redis.js';
@@ -32,11 +31,6 @@ export interface IntakeWorker {
   close(): Promise<void>;
   /** a recovery scan now (Redis was found reset); one at a time, a request while one runs is merged */
   recoverNow(): void;
-}
-
-/** For `serve`: the worker as one of the parts stopped in order on SIGTERM. */
-export function intakeWorkerStoppable(worker: IntakeWorker): Stoppable {
-  return { name: 'intake-worker', stop: () => worker.close() };
 }
 
 /**

@@ -24,9 +24,6 @@ export interface ParsedHeaders {
   raw: string;
 }
 
-/** The name the server's data pipe uses for the same thing. */
-export type HeaderBlock = ParsedHeaders;
-
 const CR = 0x0d;
 const LF = 0x0a;
 // RFC 5322 field names: printable ASCII except ':' and space. Drops an mbox "From " line and junk.

@@ -45,6 +45,7 @@ function name(value: string): string {
 
 // The path of a recipient: no CTLs, spaces or angle brackets.
 function path(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   return value.replace(/[\x00-\x20\x7f<>]/g, '');
 }
 

@@ -139,6 +139,7 @@ export function placeholders(name: ReplyName): string[] {
 // A var may come from the client (an address): a CR or LF would end the reply line and forge the
 // next one, and a reply line is limited to 512 octets (RFC 5321 4.5.3.1.5).
 function clean(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const flat = value.replace(/[\x00-\x1f\x7f]+/g, ' ');
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

@@ -13,7 +13,7 @@ import { sevenZipDetector } from './sevenzip/index.js';
 // Detectors, most specific magic first. Each format module adds itself here with one line.
 const detectors: Detector[] = [zipDetector, opensslDetector, sevenZipDetector, openpgpDetector];
 
-export type { IntakeKey, VerifyInput, VerifyOptions, VerifyResult } from './types.js';
+export type { VerifyInput, VerifyOptions, VerifyResult } from './types.js';
 
 /**
  * The intake policy's verdict for one attachment, by its bytes alone (never its name or MIME

@@ -37,7 +37,7 @@ describe('README', () => {
 
   it('names the test command that .ci/run runs', () => {
     const ci = readFileSync('.ci/run', 'utf8');
-    expect(readme).toContain('```sh\nnpm ci && npm test\n```');
-    expect(ci).toMatch(/^npm ci && npm test$/m);
+    expect(readme).toContain('```sh\nnpm ci && npm run lint && npm test\n```');
+    expect(ci).toMatch(/^npm ci && npm run lint && npm test$/m);
   });
 });

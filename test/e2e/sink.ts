@@ -1,6 +1,7 @@
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
+import { expect, vi } from 'vitest';
 
 export interface SunkMail {
   mailFrom: string;
@@ -19,7 +20,6 @@ export interface Sink {
 
 export async function startSink(): Promise<Sink> {
   const messages: SunkMail[] = [];
-  const waiters: (() => void)[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -32,7 +32,6 @@ export async function startSink(): Promise<Sink> {
         void simpleParser(raw).then((parsed) => {
           const envelope = session.envelope;
           messages.push({ mailFrom: envelope.mailFrom ? envelope.mailFrom.address : '', rcptTo: envelope.rcptTo.map((r) => r.address), raw, parsed });
-          for (const wake of waiters.splice(0)) wake();
           callback();
         }, callback);
       });
@@ -44,14 +43,7 @@ export async function startSink(): Promise<Sink> {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     async waitFor(count, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`sink got ${messages.length} of ${count} messages`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200).unref();
-        });
-      }
+      await vi.waitFor(() => expect(messages.length, `messages in the sink`).toBeGreaterThanOrEqual(count), { timeout: timeoutMs, interval: 20 });
       return messages;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

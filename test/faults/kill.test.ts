@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { countObjects, queueCounts, runCli } from '../../bench/lib/casedrop.mjs';
-import { sleep, waitUntil } from '../../bench/lib/procs.mjs';
+import { sleep } from '../../bench/lib/procs.mjs';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop } from '../../bench/lib/restartable.mjs';
-import { audit, composeMessage, INTAKE, makeRng, messageIdOf, sendAll, tally, type AuditReport, type Entry } from './ledger.js';
+import { audit, composeMessage, makeRng, messageIdOf, sendAll, tally, type AuditReport, type Entry } from './support/audit.js';
+import { CASE, INTAKE } from './support/ledger.js';
 
 /**
  * Fault test 1 of issue 7: `kill -9` of the SMTP door and of the worker (separate processes) at
@@ -28,7 +29,6 @@ import { audit, composeMessage, INTAKE, makeRng, messageIdOf, sendAll, tally, ty
 const MESSAGES = Number(process.env.FAULTS_MESSAGES ?? 2000);
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SESSIONS = 8;
-const CASE = '612345678';
 const PREFIX = 'faults-kill';
 const ROLES = ['smtp', 'worker'] as const;
 const QUEUES = ['intake', 'notify', 'outbound'];
@@ -87,7 +87,9 @@ async function killLoop(rng: () => number, sending: () => boolean, kills: Kills)
     await sleep(600 + rng() * 2400);
     if (!sending()) return;
     const pick = rng();
-    const targets: (keyof Kills)[] = pick < 0.4 ? ['smtp'] : pick < 0.8 ? ['worker'] : ['smtp', 'worker'];
+    // the first kill takes both, so a short run still kills each role at least once
+    const first = kills.smtp + kills.worker === 0;
+    const targets: (keyof Kills)[] = first || pick >= 0.8 ? ['smtp', 'worker'] : pick < 0.4 ? ['smtp'] : ['worker'];
     await Promise.all(targets.map((r) => cd.kill(r)));
     for (const r of targets) kills[r]++;
     await sleep(rng() * 300);
@@ -107,7 +109,13 @@ async function drained(): Promise<boolean> {
   return true;
 }
 
-it('sends 2,000 messages while door and worker are killed with -9 and restarted; the queues drain with no dead letter', async () => {
+/**
+ * The run itself is the set-up of the checks below, so each check stands on its own: a failed run
+ * fails every check with its own error, and no check depends on another check having run first.
+ */
+let run: { failed: number[]; kills: Kills; replies: ReturnType<typeof tally> } | undefined;
+
+beforeAll(async () => {
   const started = Date.now();
   entries = Array.from({ length: MESSAGES }, (_, n) => ({ n, caseNumber: CASE, messageId: messageIdOf(`kill-${SEED}`, n), bodySent: false }));
   const kills: Kills = { smtp: 0, worker: 0 };
@@ -117,25 +125,34 @@ it('sends 2,000 messages while door and worker are killed with -9 and restarted;
   await killer;
   const sentAt = Date.now();
   // drained, the spool empty (recovery queues what a killed door left unqueued) and every outcome's replies out
-  await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), { timeoutMs: 180_000, intervalMs: 250, what: 'queues drained, spool empty, every outcome settled' });
+  await vi.waitFor(
+    async () => {
+      expect(await drained(), 'intake, notify and outbound queues drained').toBe(true);
+      expect(countObjects(cd.dataDir, 'spool'), 'spool objects left').toBe(0);
+      expect(settledAll(cd.dataDir), 'every outcome settled').toBe(true);
+    },
+    { timeout: 180_000, interval: 250 },
+  );
   const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, PREFIX, q)).failed));
   report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
+  run = { failed, kills, replies: tally(entries) };
 
-  const replies = tally(entries);
   const count = (...kinds: Parameters<AuditReport['of']>) => report!.of(...kinds).length;
   console.log(JSON.stringify({
-    seed: SEED, messages: MESSAGES, wireBytes: (await composeMessage(entries[0]!)).length, replies, kills,
+    seed: SEED, messages: MESSAGES, wireBytes: (await composeMessage(entries[0]!)).length, replies: run.replies, kills,
     store: { complete: report.complete, absent: report.absent, receipts: report.receipts, lost: count('lost'), duplicates: count('duplicate'), half: count('half'), orphanSpool: count('orphan-spool') },
     sendSeconds: (sentAt - started) / 1000, drainSeconds: (Date.now() - sentAt) / 1000,
   }));
-  expect(failed, 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
-  expect(kills.smtp, 'door kills').toBeGreaterThan(0);
-  expect(kills.worker, 'worker kills').toBeGreaterThan(0);
-  expect(replies.queued).toBeGreaterThan(MESSAGES / 2);
 }, 240_000);
 
+it('sends 2,000 messages while door and worker are killed with -9 and restarted; the queues drain with no dead letter', () => {
+  expect(run!.failed, 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
+  expect(run!.kills.smtp, 'door kills').toBeGreaterThan(0);
+  expect(run!.kills.worker, 'worker kills').toBeGreaterThan(0);
+  expect(run!.replies.queued).toBeGreaterThan(MESSAGES / 2);
+});
+
 it('every message that got a 250 is stored exactly once, under its queue id, and answered by exactly one receipt', () => {
-  expect(report, 'the run above did not finish').toBeDefined();
   expect(report!.of('lost', 'duplicate', 'misfiled')).toEqual([]);
   const queued = entries.filter((e) => e.fate === 'queued').length;
   // the complete ones beyond the 250s are messages whose reply a kill cut off
@@ -144,7 +161,6 @@ it('every message that got a 250 is stored exactly once, under its queue id, and
 });
 
 it('every message without a 250 is absent or complete: no file, note, outcome or reply without the rest', () => {
-  expect(report, 'the run above did not finish').toBeDefined();
   expect(report!.of('half', 'stray')).toEqual([]);
   const unanswered = entries.filter((e) => e.fate !== 'queued');
   // orphan-spool: checked on its own below

@@ -9,7 +9,8 @@ import { waitUntil } from '../../bench/lib/procs.mjs';
 import { restartRedis } from '../../bench/lib/redis-restart.mjs';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop } from '../../bench/lib/restartable.mjs';
-import { audit, INTAKE, makeRng, messageIdOf, sendAll, tally, type Entry } from './ledger.js';
+import { audit, makeRng, messageIdOf, sendAll, tally, type Entry } from './support/audit.js';
+import { INTAKE } from './support/ledger.js';
 
 /**
  * Issue 11: Redis is only an index, the encrypted spool and store are the truth. While a real

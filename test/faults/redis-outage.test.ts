@@ -29,7 +29,7 @@ const attachment = { filename: 'diagnostics.zip', content: readFileSync(join(rep
 let dir: string;
 let sys: FaultSystem;
 let messages: Message[];
-let ledger: Attempt[] = [];
+const ledger: Attempt[] = [];
 const times = { down: 0, restarting: 0, up: 0 };
 
 beforeAll(async () => {

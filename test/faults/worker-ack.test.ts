@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countObjects, countOutbox, queueCounts, runCli } from '../../bench/lib/casedrop.mjs';
-import { sleep, waitUntil } from '../../bench/lib/procs.mjs';
+import { sleep } from '../../bench/lib/procs.mjs';
 import { redisCommand, startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop, type RoleProcess } from '../../bench/lib/restartable.mjs';
-import { audit, INTAKE, makeRng, messageIdOf, sendAll, type Entry } from './ledger.js';
+import { audit, makeRng, messageIdOf, sendAll, type Entry } from './support/audit.js';
+import { CASE, INTAKE } from './support/ledger.js';
 
 /**
  * Fault test 3 of issue 7: the worker dies after it stored a message's files but before it
@@ -17,7 +18,6 @@ import { audit, INTAKE, makeRng, messageIdOf, sendAll, type Entry } from './ledg
  * processes (`serve --role smtp|worker`) with their own Redis; the data dir is on the real disk,
  * where the fsyncs make each step's window wide enough to hit.
  */
-const CASE = '612345678';
 const QUEUES = ['intake', 'notify', 'outbound'];
 const crashPoints = ['after-files', 'after-outcome', 'after-notify'] as const;
 
@@ -69,12 +69,11 @@ const ledger = (tag: string, n: number): Entry[] => Array.from({ length: n }, (_
 
 /** Until every intake job has finished (completed or failed) and nothing is pending downstream. */
 async function drain(prefix: string, intakeJobs: number): Promise<number[]> {
-  await waitUntil(async () => {
+  await vi.waitFor(async () => {
     const intake = await queueCounts(redis.port, prefix, 'intake');
-    if (intake.completed + intake.failed < intakeJobs) return false;
-    for (const q of QUEUES) if ((await queueCounts(redis.port, prefix, q)).pending > 0) return false;
-    return true;
-  }, { timeoutMs: 60_000, intervalMs: 100, what: 'the queues to drain' });
+    expect(intake.completed + intake.failed, 'intake jobs finished').toBeGreaterThanOrEqual(intakeJobs);
+    for (const q of QUEUES) expect((await queueCounts(redis.port, prefix, q)).pending, `${q} jobs pending`).toBe(0);
+  }, { timeout: 60_000, interval: 100 });
   return Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, prefix, q)).failed));
 }
 

@@ -10,7 +10,8 @@ import { fileView } from '../../src/intake/records.js';
 import type { Arrival } from '../../src/intake/types.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
-import { openStore, type EncryptedStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/open.js';
+import type { EncryptedStore } from '../../src/store/store.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, namesFor, readAll, realVerify, registryFor, sample, silent, spool } from '../pipeline/helpers.js';
 

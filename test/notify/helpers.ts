@@ -10,7 +10,7 @@ import { QueueName, type Outcome, type RefusedFile } from '../../src/jobs/types.
 import { createLogger, type Logger } from '../../src/log.js';
 import { startNotifyWorkers, type NotifyWorkers } from '../../src/notify/index.js';
 import { createRedis } from '../../src/redis.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/open.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { testConfig } from '../helpers/env.js';
 

@@ -8,7 +8,7 @@ const imp = (p) => import(join(dir, p));
 const { loadConfig } = await imp('config/load.js');
 const { createLogger } = await imp('log.js');
 const { createRedis } = await imp('redis.js');
-const { openStore } = await imp('store/index.js');
+const { openStore } = await imp('store/open.js');
 const { caseRegistry } = await imp('cases/registry.js');
 const { startIntakeWorker } = await imp('pipeline/worker.js');
 

@@ -11,7 +11,7 @@ import { createQueue } from '../../src/jobs/queues.js';
 import { QueueName, type Outcome, type SpoolMeta } from '../../src/jobs/types.js';
 import { createLogger } from '../../src/log.js';
 import { redisNameRegistry, type NameRegistry } from '../../src/pipeline/stored-names.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/open.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { verify } from '../../src/verify/index.js';
 import type { VerifyInput, VerifyResult } from '../../src/verify/types.js';

@@ -41,6 +41,7 @@ describe('hostile messages reach an outcome', () => {
     expect(['stored', 'partial', 'refused', 'no-attachment']).toContain(outcome?.kind);
     for (const f of outcome?.stored ?? []) {
       expect(f.storedName).toBe(sanitizeFilename(f.storedName));
+      // eslint-disable-next-line no-control-regex -- asserts that no control character is left
       expect(f.storedName).not.toMatch(/[/\\\u0000-\u001f]/);
     }
   }, 30_000);

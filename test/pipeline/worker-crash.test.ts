@@ -1,7 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IntakeStep } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
@@ -53,10 +53,7 @@ describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])(
 
       const restarted = runWorker(vars);
       second = restarted.child;
-      const deadline = Date.now() + 20_000;
-      while ((await (await queue.getJob(spoolId))?.getState()) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-
-      expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed');
+      await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed'), { timeout: 20_000, interval: 100 });
       expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(2);
       expect(await store.list(`cases/${CASE}/notes/`)).toHaveLength(1);
       expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);

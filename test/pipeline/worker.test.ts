@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createContext } from '../../src/cli/context.js';
@@ -40,13 +40,9 @@ function start(verify = realVerify): IntakeWorker {
   return worker;
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Retries the probe (vi.waitFor) until it gives `want`; fails with the last value it gave. */
+async function eventually<T>(probe: () => Promise<T>, want: T): Promise<void> {
+  await vi.waitFor(async () => expect(await probe()).toBe(want), { timeout: 15_000, interval: 50 });
 }
 
 async function cli(...args: string[]): Promise<{ code: number; out: string[] }> {
@@ -60,7 +56,7 @@ describe('intake worker', () => {
   it('takes spooled jobs from the queue and completes them with an outcome, at the configured concurrency', async () => {
     expect(start().worker.opts.concurrency).toBe(2);
     const ids = [await spool(store, sample('simple-7z.eml'), {}, queue), await spool(store, sample('verdicts.eml'), {}, queue)];
-    for (const id of ids) expect(await until(async () => (await queue.getJob(id))?.getState(), (s) => s === 'completed')).toBe('completed');
+    for (const id of ids) await eventually(async () => (await queue.getJob(id))?.getState(), 'completed');
     expect((await readOutcome(store, ids[0]!)).kind).toBe('stored');
     expect((await readOutcome(store, ids[1]!)).kind).toBe('partial');
   });
@@ -73,7 +69,7 @@ describe('intake worker', () => {
     };
     start(flaky);
     const id = await spool(store, sample('simple-7z.eml'), {}, queue);
-    expect(await until(async () => (await queue.getJob(id))?.getState(), (s) => s === 'completed')).toBe('completed');
+    await eventually(async () => (await queue.getJob(id))?.getState(), 'completed');
     expect((await queue.getJob(id))?.attemptsMade).toBe(2);
     expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(1);
   });
@@ -81,7 +77,7 @@ describe('intake worker', () => {
   it('a permanent failure is dead-lettered at once; jobs failed lists it and jobs retry re-drives it', async () => {
     start();
     await queue.add('message', { spoolId: 'MISSINGSPOOL' }, { jobId: 'MISSINGSPOOL' });
-    expect(await until(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), (s) => s === 'failed')).toBe('failed');
+    await eventually(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), 'failed');
     expect((await queue.getJob('MISSINGSPOOL'))?.attemptsMade).toBe(1);
     const failed = await cli('jobs', 'failed');
     expect(failed.code).toBe(0);
@@ -91,17 +87,17 @@ describe('intake worker', () => {
     // the engineer restores the cause, then re-drives
     await spool(store, sample('simple-7z.eml'), { spoolId: 'MISSINGSPOOL' });
     expect((await cli('jobs', 'retry', 'MISSINGSPOOL')).out).toEqual(['retried\tintake\tMISSINGSPOOL']);
-    expect(await until(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), (s) => s === 'completed')).toBe('completed');
+    await eventually(async () => (await queue.getJob('MISSINGSPOOL'))?.getState(), 'completed');
     expect((await cli('jobs', 'failed')).out).toEqual([]);
   });
 
   it('jobs retry --all re-drives every failed job; an unknown id or no argument is an error', async () => {
     start();
     for (const id of ['GONE1', 'GONE2']) await queue.add('message', { spoolId: id }, { jobId: id });
-    await until(async () => (await queue.getFailed()).length, (n) => n === 2);
+    await eventually(async () => (await queue.getFailed()).length, 2);
     for (const id of ['GONE1', 'GONE2']) await spool(store, sample('no-attachment.eml'), { spoolId: id });
     expect((await cli('jobs', 'retry', '--all')).out).toHaveLength(2);
-    await until(async () => (await queue.getJobCounts('completed')).completed, (n) => n === 2);
+    await eventually(async () => (await queue.getJobCounts('completed')).completed, 2);
     expect((await queue.getJobCounts('completed')).completed).toBe(2);
     expect((await cli('jobs', 'retry', 'NOPE')).code).toBe(1);
     expect((await cli('jobs', 'retry')).code).toBe(2);

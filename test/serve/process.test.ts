@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import nodemailer from 'nodemailer';
 import { countObjects, runCli, startCasedrop, type RunningCasedrop } from '../../bench/lib/casedrop.mjs';
-import { waitUntil } from '../../bench/lib/procs.mjs';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 
 /**
@@ -45,7 +44,7 @@ describe('casedrop serve', () => {
     });
     transport.close();
     expect(info.response).toMatch(/^250 2\.0\.0 queued as /);
-    await waitUntil(() => countObjects(casedrop.dataDir, 'outcomes') === 1, { timeoutMs: 20_000, what: 'the outcome' });
+    await vi.waitFor(() => expect(countObjects(casedrop.dataDir, 'outcomes')).toBe(1), { timeout: 20_000, interval: 50 });
 
     const main = casedrop.processes[0]!;
     main.child.kill('SIGTERM');

@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../bench/lib/procs.mjs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SpoolMeta } from '../../src/jobs/types.js';
 import { manifest, message, sendWithNodemailer, startDoor, type TestDoor } from './door.js';
 import { postfixUnavailable, startRelay, type RelayPostfix } from './postfix-relay.js';
@@ -33,13 +32,15 @@ describe.skipIf(unavailable !== undefined)('Postfix relaying into casedrop', () 
 
   /** Postfix's log line for the delivery to casedrop, once it is there. */
   async function delivery(messageId: string): Promise<string> {
-    let line = '';
-    await waitUntil(() => {
-      const queueId = new RegExp(`postfix/cleanup\\[\\d+\\]: ([0-9A-F]+): message-id=<${messageId.replace(/[.]/g, '\\.')}>`).exec(relay.log())?.[1];
-      line = (queueId && relay.log().split('\n').find((l) => l.includes(`${queueId}: to=<`) && /status=(sent|bounced|deferred)/.test(l))) || '';
-      return line !== '';
-    }, { timeoutMs: 30_000, intervalMs: 100, what: `Postfix delivering ${messageId}` });
-    return line;
+    return vi.waitFor(
+      () => {
+        const queueId = new RegExp(`postfix/cleanup\\[\\d+\\]: ([0-9A-F]+): message-id=<${messageId.replace(/[.]/g, '\\.')}>`).exec(relay.log())?.[1];
+        const line = queueId && relay.log().split('\n').find((l) => l.includes(`${queueId}: to=<`) && /status=(sent|bounced|deferred)/.test(l));
+        if (!line) throw new Error(`Postfix has not delivered ${messageId} yet`);
+        return line;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
   }
 
   it('a message handed to Postfix is relayed in and queued: one spool object, one job, the case from the Subject', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
 import type { SpoolMeta } from '../../src/jobs/types.js';
 import { smtpReplies } from '../../src/metrics.js';
@@ -279,9 +279,17 @@ describe('early talkers', () => {
     }
   });
 
-  it('0 turns the pause off (smtp-server alone always waits 100 ms)', async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) times.push(await greetingAfter(d.port));
-    expect(Math.min(...times)).toBeLessThan(100);
+  it('0 turns the pause off (smtp-server alone always waits 100 ms): the greeting needs no timer at all', async () => {
+    // judged without a stopwatch: with timers frozen, only a door that greets at once greets at all
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const s = await openSession({ port: d.port });
+        expect(s.greeting?.code).toBe(220);
+        s.destroy();
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -65,6 +65,7 @@ async function heads(store: ObjectStore, prefix: string, view = false): Promise<
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Names come from customers: keep tabs and line breaks out so one file stays one line. */
+// eslint-disable-next-line no-control-regex -- control characters are what this removes
 const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?');
 
 export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string, suffix = ''): Promise<void> {

@@ -90,7 +90,10 @@ function readFolder(cursor: Cursor): { coders: Coder[]; packedStreams: number } 
   }
   const bindPairs = outTotal - 1;
   if (bindPairs < 0 || bindPairs > inTotal) malformed('inconsistent coder streams');
-  for (let i = 0; i < bindPairs; i++) (cursor.number(), cursor.number());
+  for (let i = 0; i < bindPairs; i++) {
+    cursor.number();
+    cursor.number();
+  }
   const packed = inTotal - bindPairs;
   if (packed > 1) for (let i = 0; i < packed; i++) cursor.number();
   return { coders, packedStreams: packed };

@@ -8,7 +8,8 @@ import { openSession, stuffRaw, type SmtpSession } from '../../../bench/lib/smtp
  * reply it got. The checks behind the door (support/verify.ts) compare the store with this ledger.
  */
 export const CASE = '612345678';
-export const INTAKE = 'attach@faults.test';
+export const DOMAIN = 'faults.test';
+export const INTAKE = `attach@${DOMAIN}`;
 export const SENDER = 'customer@example.com';
 
 export interface Attachment {
@@ -27,7 +28,7 @@ export interface Message {
 
 /** One message for the test case, with the attachment and a Message-ID made from `tag` and `n`. */
 export async function buildMessage(tag: string, n: number, attachment: Attachment): Promise<Message> {
-  const messageId = `<${tag}-${n}@faults.test>`;
+  const messageId = `<${tag}-${n}@${DOMAIN}>`;
   const raw = await new MailComposer({
     from: SENDER,
     to: INTAKE,

@@ -2,25 +2,24 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { sleep } from '../../bench/lib/procs.mjs';
-import { openSession, stuffRaw, type SmtpSession } from '../../bench/lib/smtp-client.mjs';
-import { loadConfig } from '../../src/config/load.js';
-import type { Outcome } from '../../src/jobs/types.js';
-import { createLogger } from '../../src/log.js';
-import { openStore } from '../../src/store/open.js';
-import type { ObjectStore } from '../../src/store/types.js';
+import { sleep } from '../../../bench/lib/procs.mjs';
+import { openSession, stuffRaw, type SmtpSession } from '../../../bench/lib/smtp-client.mjs';
+import { loadConfig } from '../../../src/config/load.js';
+import { outcomeSchema, type Outcome } from '../../../src/jobs/records.js';
+import { createLogger } from '../../../src/log.js';
+import { openStore } from '../../../src/store/open.js';
+import type { ObjectStore } from '../../../src/store/types.js';
+import { DOMAIN, INTAKE, SENDER } from './ledger.js';
 
 /**
- * The fault tests' client side and judge. The client sends numbered messages (each with its own
- * Message-ID) over several sessions and writes down what each one got back; the audit then reads
- * the store, the outbox and the spool and holds them against that ledger: a 250 means exactly one
- * complete copy, a refusal means nothing at all, a connection lost after the body means one or the
- * other — never a part of a message.
+ * The kill tests' client and judge (the other half of the fault harness is ./ledger.ts, one
+ * connection per attempt, and ./verify.ts). The client sends numbered messages (each with its own
+ * Message-ID) over several sessions, a session's messages back to back as an MTA does, and writes
+ * down what each one got back; the audit then reads the store, the outbox and the spool and holds
+ * them against that ledger: a 250 means exactly one complete copy, a refusal means nothing at all, a
+ * connection lost after the body means one or the other — never a part of a message.
  */
-export const CASE_DOMAIN = 'faults.casedrop.test';
-export const INTAKE = `attach@${CASE_DOMAIN}`;
-export const SENDER = 'customer@example.com';
-const zipFixture = join(import.meta.dirname, '../../fixtures/archives/zip/aes256.zip');
+const zipFixture = join(import.meta.dirname, '../../../fixtures/archives/zip/aes256.zip');
 
 /** mulberry32: small, seedable, good enough to pick kill moments and session lengths. */
 export function makeRng(seed: number): () => number {
@@ -48,7 +47,7 @@ export interface Entry {
   queueId?: string;
 }
 
-export const messageIdOf = (tag: string, n: number): string => `<${tag}-${n}@${CASE_DOMAIN}>`;
+export const messageIdOf = (tag: string, n: number): string => `<${tag}-${n}@${DOMAIN}>`;
 const bare = (id: string | undefined): string => (id ?? '').trim().replace(/^<|>$/g, '');
 
 /**
@@ -62,7 +61,7 @@ export async function composeMessage(e: Pick<Entry, 'caseNumber' | 'messageId'>,
   return stuffRaw(Buffer.from(template.replace(PLACEHOLDER, e.messageId), 'latin1'));
 }
 
-const PLACEHOLDER = '<message-id-placeholder@faults.casedrop.test>';
+const PLACEHOLDER = `<message-id-placeholder@${DOMAIN}>`;
 const templates = new Map<string, string>();
 
 async function composeTemplate(caseNumber: string, wireBytes: number): Promise<string> {
@@ -240,7 +239,7 @@ function holdingsOf(held: Map<string, Holdings>, messageId: unknown): Holdings {
 async function readHoldings(store: ObjectStore, stray: (text: string) => void): Promise<Map<string, Holdings>> {
   const held = new Map<string, Holdings>();
   for (const id of await store.list('outcomes/')) {
-    const outcome = JSON.parse((await readAll(store, id)).toString('utf8')) as Outcome;
+    const outcome = outcomeSchema.parse(JSON.parse((await readAll(store, id)).toString('utf8')));
     if (`outcomes/${outcome.spoolId}` !== id) stray(`${id} holds the outcome of ${outcome.spoolId}`);
     holdingsOf(held, outcome.messageId).outcomes.push(outcome);
   }
