@@ -223,6 +223,7 @@ function holderIsDead(token: string): boolean {
 /** Pure: one line per entry for `casedrop case audit`. */
 export function formatEntry(e: AuditEntry): string {
   const f = e.file ?? {};
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const printable = (s: unknown) => String(s ?? '').replace(/[\u0000-\u001f\u007f]/g, '?');
   return [e.seq, e.time, e.type, printable(e.actor), e.channel ?? '', printable(f.storedName ?? f.originalName), f.size ?? '', f.sha256 ?? '', printable(e.reason)].join('\t').trimEnd();
 }

@@ -1,5 +1,3 @@
-import type { SenderAuth } from '../auth/types.js';
-import type { ReasonCode } from '../reasons/table.js';
 
 /**
  * The job contract: what travels between stages, and the records they leave in the store for each

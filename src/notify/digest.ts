@@ -1,6 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Outcome } from '../jobs/types.js';
-import { capList, MAX_LISTED, MAX_MESSAGES, restLine } from './bounds.js';
+import { capList, MAX_LISTED, restLine } from './bounds.js';
 import { fromAddress, lines, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { senderLines } from './sender-lines.js';
 import { rfc5322Date } from '../rfc5322.js';

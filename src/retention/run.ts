@@ -35,6 +35,7 @@ export interface RetentionAction {
 
 /** One line per action: the dry run prints exactly what the real run then does. */
 export function formatAction(a: RetentionAction): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const shown = a.name.replace(/[\u0000-\u001f\u007f]/g, '?');
   return [a.kind, a.case ?? '-', shown, a.why].join('\t');
 }

@@ -12,7 +12,7 @@ const env = testConfig();
 const CASE = '612345678';
 let redis: Redis;
 let registry: DurableCaseRegistry;
-let clock = new Date('2026-11-30T00:00:00Z');
+const clock = new Date('2026-11-30T00:00:00Z');
 let tokens: RedisTokenStore;
 
 beforeAll(async () => {

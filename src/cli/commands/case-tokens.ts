@@ -47,6 +47,7 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
 }
 
 function row(t: UploadToken): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const label = t.label.replace(/[\u0000-\u001f\u007f]/g, '?');
   return [t.id, label, t.createdAt, t.expiresAt, t.lastUsedAt ?? '-', String(t.bytesUploaded), t.channels.join(','), t.maxBytes === undefined ? '-' : String(t.maxBytes)].join('\t');
 }

@@ -14,7 +14,10 @@ function noise(length: number): Buffer {
   const bytes = randomBytes(length);
   for (let i = 0, run = 0; i < length; i++) {
     run = bytes[i]! >= 0x20 && bytes[i]! < 0x7f ? run + 1 : 0;
-    if (run === 20) (bytes[i] = 0x80 | (bytes[i]! & 0x7f)), (run = 0);
+    if (run === 20) {
+      bytes[i] = 0x80 | (bytes[i]! & 0x7f);
+      run = 0;
+    }
   }
   return bytes;
 }
