@@ -17,14 +17,29 @@ export function sanitizeFilename(original: string | undefined, fallback = 'attac
   return capBytes(name, MAX_STORED_NAME_BYTES);
 }
 
-/** Cuts at a character boundary, keeping the extension, which tells the engineer what it is. */
-function capBytes(name: string, max: number): string {
+/**
+ * Cuts at a character boundary, keeping the extension, which tells the engineer what it is. One
+ * pass over the code points (the cut used to re-measure the whole name once per character removed).
+ */
+export function capBytes(name: string, max: number): string {
   if (Buffer.byteLength(name) <= max) return name;
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  let stem = name.slice(0, name.length - ext.length);
-  while (Buffer.byteLength(stem + ext) > max) stem = Array.from(stem).slice(0, -1).join('');
-  return stem + ext;
+  return takeBytes(name.slice(0, name.length - ext.length), max - Buffer.byteLength(ext)) + ext;
+}
+
+/** The longest prefix of whole code points that fits in `max` UTF-8 bytes. */
+function takeBytes(text: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > max) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return text.slice(0, end);
 }
 
 /**
