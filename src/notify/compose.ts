@@ -15,7 +15,7 @@ export interface ComposedMail {
   envelope: { from: string | false; to: string[] };
 }
 
-export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'>;
+export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'> & Partial<Pick<Config, 'replyMaxListed'>>;
 
 export function fromAddress(config: Pick<Config, 'intakeAddresses' | 'replyFrom'>): string {
   return config.replyFrom ?? config.intakeAddresses[0] ?? 'postmaster@localhost';

@@ -1,7 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Outcome } from '../pipeline/types.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, type ComposeConfig, type ComposedMail } from './compose.js';
-import { fileCount, humanSize, plainReason, rfc5322Date, safeName } from './words.js';
+import { fileCount, humanSize, listedRefused, plainReason, refusedCount, rfc5322Date, safeName } from './words.js';
 
 /**
  * The notice to the engineer who owns the case: who sent what, each file's verdict, and the
@@ -15,7 +15,7 @@ export function buildEngineerNotice(outcome: Outcome, owner: string, senderReply
     subject: engineerSubject(outcome),
     messageId: replyMessageId(outcome, 'engineer', config.hostname),
     headers: replyHeaders(outcome, 'auto-generated'),
-    text: engineerText(outcome, senderReply),
+    text: engineerText(outcome, senderReply, config.replyMaxListed),
     newline: 'win',
   }).compile();
   return { node, envelope: { from: false, to: [owner] } };
@@ -28,7 +28,7 @@ export function engineerSubject(outcome: Outcome): string {
   return `Case ${n}: ${fileCount(outcome)}`;
 }
 
-export function engineerText(outcome: Outcome, senderReply: string | undefined): string {
+export function engineerText(outcome: Outcome, senderReply: string | undefined, maxListed?: number): string {
   const n = outcome.caseNumber;
   return lines(
     `A message for case ${n} was processed.`,
@@ -42,7 +42,7 @@ export function engineerText(outcome: Outcome, senderReply: string | undefined):
     '',
     outcome.kind === 'case-closed' && 'The case is closed, so nothing from the message was kept.',
     outcome.stored.length > 0 && [`Stored (${outcome.stored.length}):`, ...storedList(outcome), ''],
-    outcome.refused.length > 0 && [`Refused (${outcome.refused.length}), not kept:`, ...refusedList(outcome), ''],
+    outcome.refused.length > 0 && [`Refused (${refusedCount(outcome)}), not kept:`, ...refusedList(outcome, maxListed), ''],
     outcome.stored.length > 0 && ['Fetch a file:', `  casedrop case get ${n} <stored name> -o <path>`, `  (all files: casedrop case files ${n})`, ''],
     outcome.noteId !== undefined && [`The message text is kept as a note: casedrop case notes ${n}`, ''],
     `Reference: ${outcome.spoolId}`,
@@ -57,8 +57,10 @@ function storedList(outcome: Outcome): string[] {
   ]);
 }
 
-function refusedList(outcome: Outcome): string[] {
-  return outcome.refused.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`);
+function refusedList(outcome: Outcome, maxListed: number | undefined): string[] {
+  const { listed, rest } = listedRefused(outcome.refused, maxListed);
+  const lines = listed.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`);
+  return rest ? [...lines, `  ${rest}`] : lines;
 }
 
 /** A stored name as one shell word, so the command can be pasted as is. */

@@ -10,7 +10,8 @@ import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
 import { sanitizeFilename } from './filenames.js';
 import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
-import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
+import { parseMessage, TooManyParts, type ParsedAttachment, type ParsedMessage } from './parse.js';
+import { messageRefusal } from './refusals.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
 
@@ -21,7 +22,7 @@ import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from 
  * of each. The spool object goes last: while it exists the job can be redone from scratch.
  */
 export interface IntakeDeps {
-  config: Pick<Config, 'noteMaxBytes' | 'forwardDepth'>;
+  config: Pick<Config, 'noteMaxBytes' | 'forwardDepth' | 'maxFilesPerMessage' | 'maxMimeParts' | 'maxNameChars' | 'maxHeaderValueChars'>;
   store: ObjectStore;
   registry: CaseRegistry;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
@@ -131,11 +132,14 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
 
 async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<Outcome> {
   const parsed = await parseSpooled(meta.spoolId, deps);
-  if (!parsed) return { ...baseOutcome(meta), kind: 'refused', refused: [unparseable()] };
+  if (parsed === 'unparseable' || parsed === 'too-many-parts') return { ...baseOutcome(meta), kind: 'refused', refused: [messageRefusal(parsed)] };
   const outcome: Outcome = { ...baseOutcome(meta), from: parsed.from, subject: parsed.subject ?? meta.subject, messageId: parsed.messageId ?? meta.messageId, originalHeaders: parsed.headers };
-  const judged = await judgeAll(parsed.attachments, deps.verify);
+  const files = parsed.attachments.slice(0, deps.config.maxFilesPerMessage);
+  const judged = await judgeAll(files, deps.verify);
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
+  const extra = parsed.attachments.slice(files.length);
+  if (extra.length > 0) outcome.refused.push(messageRefusal('too-many-files', { count: extra.length, size: extra.reduce((n, p) => n + p.content.length, 0), limit: files.length }));
   deps.checkpoint?.('after-files');
   outcome.noteId = await storeNote(parsed, meta, outcome, deps);
   deps.checkpoint?.('after-note');
@@ -145,24 +149,25 @@ async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger): P
 }
 
 /** A store failure is temporary (thrown, retried); bytes mailparser cannot read never will be. */
-async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMessage | undefined> {
+async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
   const stream = await deps.store.get(spoolObjectId(spoolId));
+  const c = deps.config;
   try {
-    return await parseMessage(stream, { maxDepth: deps.config.forwardDepth });
+    return await parseMessage(stream, { maxDepth: c.forwardDepth, maxParts: c.maxMimeParts, maxNameChars: c.maxNameChars, maxHeaderChars: c.maxHeaderValueChars });
   } catch (err) {
+    if (err instanceof TooManyParts) {
+      deps.logger.warn({ spoolId, limit: err.limit }, 'message has too many MIME parts');
+      return 'too-many-parts';
+    }
     if (err instanceof CasedropError) {
       if (err.code === ErrorCode.ObjectCorrupt || err.code === ErrorCode.ObjectTruncated) throw new UnrecoverableError(`spool object ${spoolId}: ${err.code}`);
       throw err;
     }
     deps.logger.warn({ spoolId, err: (err as Error).message }, 'message could not be parsed');
-    return undefined;
+    return 'unparseable';
   } finally {
     stream.destroy();
   }
-}
-
-function unparseable(): RefusedFile {
-  return { originalName: '(message)', size: 0, format: 'unknown', reason: 'unparseable', advice: 'The message could not be read as MIME; send the files again as ordinary attachments.' };
 }
 
 interface Judged {

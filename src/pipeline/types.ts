@@ -54,6 +54,8 @@ export interface RefusedFile {
   format: string;
   reason: string;
   advice: string;
+  /** one entry standing for this many files (`too-many-files`); 1 when absent */
+  count?: number;
 }
 
 export type OutcomeKind = 'stored' | 'partial' | 'refused' | 'no-attachment' | 'case-closed';

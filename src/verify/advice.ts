@@ -74,6 +74,22 @@ export const reasonTable: Record<string, ReasonInfo> = {
     explanation: 'OpenPGP encrypted only to public keys that are not casedrop\'s intake key (or to an anonymous recipient): nobody at casedrop can decrypt it. Refused even when no intake key is configured, since casedrop then publishes no key at all.',
     advice: `We cannot decrypt it: encrypt with a passphrase instead (${GPG}) and tell your support engineer the passphrase by phone, or encrypt to casedrop's published intake key if your support contact gave you one.`,
   },
+  // message-level bounds, decided by the intake worker (src/pipeline/), not by one file's bytes
+  'too-many-files': {
+    verdict: 'reject',
+    explanation: 'The message brings more files than `CASEDROP_MAX_FILES_PER_MESSAGE` (100 by default): the first ones are judged and stored, the rest are refused together.',
+    advice: `Put the files into one archive and send that: ${AES_ZIP}`,
+  },
+  'too-many-parts': {
+    verdict: 'reject',
+    explanation: 'The message has more MIME parts than `CASEDROP_MAX_MIME_PARTS` (1000 by default), counted over every forwarded message in it: nothing in it is read.',
+    advice: `Attach the files directly, not inside forwarded messages, packed into one archive: ${AES_ZIP}`,
+  },
+  'too-complex': {
+    verdict: 'reject',
+    explanation: 'Reading the message exhausted the memory or time one message may use (`CASEDROP_PARSE_MEMORY_MB`, `CASEDROP_PARSE_TIME_MS`), or stopped the worker that read it twice: nothing in it is kept.',
+    advice: `Send the files in a plain message, attached directly and packed into one archive: ${AES_ZIP}`,
+  },
 };
 
 export function reasonInfo(reason: ReasonCode): ReasonInfo {
