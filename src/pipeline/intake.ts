@@ -7,10 +7,10 @@ import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
-import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
+import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type Judged } from './analyse.js';
+import type { AttemptMarker } from './attempts.js';
 import { sanitizeFilename } from './filenames.js';
 import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
-import { parseMessage, TooManyParts, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import { messageRefusal } from './refusals.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
@@ -22,7 +22,7 @@ import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from 
  * of each. The spool object goes last: while it exists the job can be redone from scratch.
  */
 export interface IntakeDeps {
-  config: Pick<Config, 'noteMaxBytes' | 'forwardDepth' | 'maxFilesPerMessage' | 'maxMimeParts' | 'maxNameChars' | 'maxHeaderValueChars'>;
+  config: Pick<Config, 'noteMaxBytes' | 'poisonAttempts'> & AnalyseConfig;
   store: ObjectStore;
   registry: CaseRegistry;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
@@ -32,11 +32,15 @@ export interface IntakeDeps {
   names: NameRegistry;
   /** bounds the message bytes held at once across this process's jobs; unbounded without it */
   budget?: { run<T>(bytes: number, fn: () => Promise<T>): Promise<T> };
+  /** parse and verify somewhere a blow-up cannot take the process down (isolate.ts); in this thread when absent */
+  analyse?: Analyse;
+  /** counts attempts of the risky step that never finished (attempts.ts); no poison detection when absent */
+  attempts?: AttemptMarker;
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
   checkpoint?: (step: IntakeStep) => void;
 }
 
-export type IntakeStep = 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
+export type IntakeStep = 'during-parse' | 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
 
 export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<Outcome | undefined> {
   const log = deps.logger.child({ spoolId });
@@ -52,12 +56,43 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
   if (!open) await removePartialWork(meta, deps.store);
   // the parsed attachments and the copies being stored: about twice the spooled size in memory
   const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log)) : closedCaseOutcome(meta);
-  await deps.store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId, caseNumber: meta.caseNumber, kind: outcome.kind }, { name: spoolId });
+  if (open) await refusePoison(meta, deps, log);
+  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log).catch(inBandFailure(meta.spoolId, deps))) : closedCaseOutcome(meta);
+  await writeOutcome(outcome, spoolId, deps.store);
+  await deps.attempts?.finish(spoolId);
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps);
   log.info({ caseNumber: meta.caseNumber, kind: outcome.kind, stored: outcome.stored.length, refused: outcome.refused.length }, 'message processed');
   return outcome;
+}
+
+/** A failure the process lived through is no sign of poison: the marker counts only deaths. */
+function inBandFailure(spoolId: string, deps: IntakeDeps): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await deps.attempts?.finish(spoolId).catch(() => undefined);
+    throw err;
+  };
+}
+
+async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore): Promise<void> {
+  await store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind }, { name });
+}
+
+/**
+ * Earlier attempts died inside the risky step `poisonAttempts` times: this message kills its
+ * process. Dead-letter it (the spool object stays, for `casedrop jobs retry`, which clears the
+ * marker) and tell the sender and the engineer through an outcome of its own, so a later retry
+ * still writes the real one.
+ */
+async function refusePoison(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<void> {
+  const unfinished = (await deps.attempts?.begin(meta.spoolId)) ?? 0;
+  if (unfinished <= deps.config.poisonAttempts) return;
+  const name = `${meta.spoolId}.poison`;
+  const outcome: Outcome = { ...baseOutcome(meta), spoolId: name, kind: 'refused', refused: [messageRefusal('too-complex')] };
+  if (!(await deps.store.exists(outcomeId(name)))) await writeOutcome(outcome, name, deps.store);
+  await deps.notify.add('outcome', { outcomeId: outcomeId(name) }, { jobId: name });
+  log.error({ event: 'intake_poison', attempts: unfinished - 1 }, 'message stopped its worker on every attempt: dead-lettered as too-complex, spool kept');
+  throw new UnrecoverableError(`too-complex: the message stopped its worker ${unfinished - 1} times; its spool is kept for casedrop jobs retry`);
 }
 
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
@@ -131,64 +166,32 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
 }
 
 async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<Outcome> {
-  const parsed = await parseSpooled(meta.spoolId, deps);
-  if (parsed === 'unparseable' || parsed === 'too-many-parts') return { ...baseOutcome(meta), kind: 'refused', refused: [messageRefusal(parsed)] };
-  const outcome: Outcome = { ...baseOutcome(meta), from: parsed.from, subject: parsed.subject ?? meta.subject, messageId: parsed.messageId ?? meta.messageId, originalHeaders: parsed.headers };
-  const files = parsed.attachments.slice(0, deps.config.maxFilesPerMessage);
-  const judged = await judgeAll(files, deps.verify);
+  deps.checkpoint?.('during-parse');
+  const analysis = await analyse(meta.spoolId, deps);
+  if (analysis.kind === 'refused') return { ...baseOutcome(meta), kind: 'refused', refused: [messageRefusal(analysis.reason)] };
+  const { message, judged, extra } = analysis;
+  const outcome: Outcome = { ...baseOutcome(meta), from: message.from, subject: message.subject ?? meta.subject, messageId: message.messageId ?? meta.messageId, originalHeaders: message.headers };
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
-  const extra = parsed.attachments.slice(files.length);
-  if (extra.length > 0) outcome.refused.push(messageRefusal('too-many-files', { count: extra.length, size: extra.reduce((n, p) => n + p.content.length, 0), limit: files.length }));
+  if (extra.count > 0) outcome.refused.push(messageRefusal('too-many-files', { count: extra.count, size: extra.size, limit: judged.length }));
   deps.checkpoint?.('after-files');
-  outcome.noteId = await storeNote(parsed, meta, outcome, deps);
+  outcome.noteId = await storeNote(message.text, meta, outcome, deps);
   deps.checkpoint?.('after-note');
   outcome.kind = outcomeKind(outcome.stored, outcome.refused);
-  log.debug({ parts: parsed.attachments.length }, 'message parsed');
+  log.debug({ parts: judged.length + extra.count }, 'message parsed');
   return outcome;
 }
 
-/** A store failure is temporary (thrown, retried); bytes mailparser cannot read never will be. */
-async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
-  const stream = await deps.store.get(spoolObjectId(spoolId));
-  const c = deps.config;
+/** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
+async function analyse(spoolId: string, deps: IntakeDeps): Promise<Analysis> {
   try {
-    return await parseMessage(stream, { maxDepth: c.forwardDepth, maxParts: c.maxMimeParts, maxNameChars: c.maxNameChars, maxHeaderChars: c.maxHeaderValueChars });
+    return await (deps.analyse ?? ((id: string) => analyseSpooled(id, deps)))(spoolId);
   } catch (err) {
-    if (err instanceof TooManyParts) {
-      deps.logger.warn({ spoolId, limit: err.limit }, 'message has too many MIME parts');
-      return 'too-many-parts';
+    if (isCasedropError(err, ErrorCode.ObjectCorrupt) || isCasedropError(err, ErrorCode.ObjectTruncated)) {
+      throw new UnrecoverableError(`spool object ${spoolId}: ${(err as CasedropError).code}`);
     }
-    if (err instanceof CasedropError) {
-      if (err.code === ErrorCode.ObjectCorrupt || err.code === ErrorCode.ObjectTruncated) throw new UnrecoverableError(`spool object ${spoolId}: ${err.code}`);
-      throw err;
-    }
-    deps.logger.warn({ spoolId, err: (err as Error).message }, 'message could not be parsed');
-    return 'unparseable';
-  } finally {
-    stream.destroy();
+    throw err;
   }
-}
-
-interface Judged {
-  part: ParsedAttachment;
-  verdict: VerifyResult;
-}
-
-async function judgeAll(parts: ParsedAttachment[], verify: IntakeDeps['verify']): Promise<Judged[]> {
-  const judged: Judged[] = [];
-  // one at a time: each verification may decrypt in memory, and a message holds at most 20 MB anyway
-  for (const part of parts) judged.push({ part, verdict: await judgeOne(part, verify) });
-  return judged;
-}
-
-async function judgeOne(part: ParsedAttachment, verify: IntakeDeps['verify']): Promise<VerifyResult> {
-  if (part.kind === 'tnef') return { format: 'tnef', verdict: 'reject', reason: 'tnef', details: {}, advice: TNEF_ADVICE };
-  if (part.kind === 'smime-opaque') return { format: 'smime', verdict: 'reject', reason: 'smime-opaque', details: {}, advice: SMIME_OPAQUE_ADVICE };
-  if (part.kind === 'too-deep') {
-    return { format: 'message', verdict: 'reject', reason: 'nesting-too-deep', details: {}, advice: 'The files are inside too many forwarded messages; attach them directly.' };
-  }
-  return verify({ name: part.filename, buffer: part.content });
 }
 
 function refusal(j: Judged): RefusedFile {
@@ -236,8 +239,8 @@ function fileMeta(file: StoredFile, j: Judged, meta: SpoolMeta, outcome: Outcome
   };
 }
 
-async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {
-  const { text, truncated } = boundText(parsed.text.trim(), deps.config.noteMaxBytes);
+async function storeNote(body: string, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {
+  const { text, truncated } = boundText(body.trim(), deps.config.noteMaxBytes);
   if (text === '') return undefined;
   const namespace = caseNotesNamespace(meta.caseNumber);
   const noteMeta = { kind: 'note', spoolId: meta.spoolId, sender: meta.mailFrom, from: outcome.from, subject: outcome.subject, messageId: outcome.messageId, receivedAt: meta.receivedAt, truncated, channel: 'email' };

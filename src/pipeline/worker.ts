@@ -6,6 +6,8 @@ import type { Stoppable } from '../lifecycle.js';
 import type { Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import type { ObjectStore } from '../store/types.js';
+import { redisAttemptMarker } from './attempts.js';
+import { parseThreadsAvailable, startParsePool } from './isolate.js';
 import { MemoryBudget } from './memory-budget.js';
 import { sweepOrphanSpool } from './spool-sweep.js';
 import { redisNameRegistry } from './stored-names.js';
@@ -46,14 +48,25 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config) };
+  // parse threads exist in the built service (dist/); tests that run src/ parse in this thread
+  const pool = config.parseThreads > 0 && parseThreadsAvailable() ? startParsePool(config, log) : undefined;
+  const deps: IntakeDeps = {
+    config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log,
+    names: redisNameRegistry(redis, config.redisPrefix),
+    budget: new MemoryBudget(config.workerMemoryBytes),
+    checkpoint: testCrashHook(config),
+    attempts: redisAttemptMarker(redis, config.redisPrefix),
+    ...(pool ? { analyse: pool.analyse } : {}),
+  };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     lockDuration: config.workerLockMs,
     stalledInterval: config.workerStalledCheckMs,
-    maxStalledCount: 2,
+    // more than the poison bound, so a message that kills its worker is recognised (and its sender
+    // told) before BullMQ gives up on it as stalled
+    maxStalledCount: config.poisonAttempts + 1,
   });
   const sweeper = startSpoolSweeper(config, redis, options.store, log);
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'intake job failed'));
@@ -63,6 +76,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     close: async () => {
       await sweeper.stop();
       await worker.close();
+      await pool?.close();
       await notify.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
     },

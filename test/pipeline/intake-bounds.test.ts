@@ -47,7 +47,7 @@ describe('bounds of one message', () => {
 
   it('lists at most replyMaxListed refusals in the DSN and the notice, and summarises the rest by reason', async () => {
     const outcome = (await processIntake(await spool(store, attacks.get('many files')!), deps))!;
-    const compose = { hostname: 'localhost', intakeAddresses: ['attach@localhost'], replyMaxListed: 10 };
+    const compose = { hostname: 'localhost', intakeAddresses: ['attach@localhost'], replyFrom: undefined, replyMaxListed: 10 };
     const dsn = dsnText(outcome, compose);
     expect(dsn).toContain('500 of 500 files in your message were refused');
     expect(dsn.match(/^ {2}- /gm)).toHaveLength(10);
