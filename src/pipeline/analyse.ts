@@ -3,8 +3,8 @@ import { CasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
-import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
-import { spoolObjectId } from './outcome.js';
+import { spoolObjectId } from '../jobs/ids.js';
+import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import { parseMessage, TooManyParts, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import type { MessageReason } from './refusals.js';
 
@@ -66,10 +66,13 @@ async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedM
 }
 
 async function judgeOne(part: ParsedAttachment, verify: AnalyseDeps['verify']): Promise<VerifyResult> {
-  if (part.kind === 'tnef') return { format: 'tnef', verdict: 'reject', reason: 'tnef', details: {}, advice: TNEF_ADVICE };
-  if (part.kind === 'smime-opaque') return { format: 'smime', verdict: 'reject', reason: 'smime-opaque', details: {}, advice: SMIME_OPAQUE_ADVICE };
-  if (part.kind === 'too-deep') {
-    return { format: 'message', verdict: 'reject', reason: 'nesting-too-deep', details: {}, advice: 'The files are inside too many forwarded messages; attach them directly.' };
-  }
+  if (part.kind === 'tnef') return aroundThePart('tnef', 'tnef');
+  if (part.kind === 'smime-opaque') return aroundThePart('smime', 'smime-opaque');
+  if (part.kind === 'too-deep') return aroundThePart('message', 'nesting-too-deep');
   return verify({ name: part.filename, buffer: part.content });
+}
+
+/** A refusal decided by the message around the part, not by its bytes. */
+function aroundThePart(format: string, reason: ReasonCode): VerifyResult {
+  return { format, verdict: 'reject', reason, details: {}, advice: reasonTable[reason].advice };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { redisKey } from '../redis-keys.js';
 
 /**
  * The durable attempt marker of the risky step (parse and verify). It is counted up in Redis before
@@ -15,7 +16,7 @@ export interface AttemptMarker {
 // a marker outlives any retry schedule; it only has to expire for jobs removed by hand
 const TTL_SECONDS = 30 * 24 * 3600;
 
-export const attemptKey = (prefix: string, spoolId: string): string => `${prefix}:intake:unfinished:${spoolId}`;
+const attemptKey = redisKey.intakeUnfinished;
 
 export function redisAttemptMarker(redis: Redis, prefix: string): AttemptMarker {
   return {

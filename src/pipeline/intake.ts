@@ -7,13 +7,14 @@ import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
+import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
 import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type Judged } from './analyse.js';
 import type { AttemptMarker } from './attempts.js';
 import { sanitizeFilename } from './filenames.js';
-import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
+import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { messageRefusal } from './refusals.js';
 import type { NameRegistry } from './stored-names.js';
-import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
+import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
  * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,

@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { retryFailed } from '../../src/pipeline/dead-letter.js';
+import { retryFailed } from '../../src/jobs/dead-letter.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
