@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis.js';
 import { RedisCaseRegistry } from '../cases/registry.js';
 import type { CaseRegistry } from '../cases/types.js';
+import { terminalText } from './terminal.js';
 
 /** Usage errors exit 2, everything else 1, always with one line on stderr. */
 export class UsageError extends Error {}
@@ -38,7 +39,8 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     logger: () => (logger ??= createLogger(ctx.config().logLevel, process.stderr)),
     redis: () => (redis ??= createRedis(ctx.config(), 'cli')),
     registry: () => new RedisCaseRegistry(ctx.redis(), ctx.config().redisPrefix, ctx.config().caseDigits),
-    out,
+    // every line a command prints may hold customer text: escape what a terminal would obey
+    out: (line) => out(terminalText(line)),
     close: async () => {
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       redis = undefined;

@@ -53,7 +53,8 @@ function storedList(outcome: Outcome): string[] {
   return outcome.stored.flatMap((f) => [
     `  - ${safeName(f.storedName)}  accepted: ${f.format}${f.cipher ? ` ${f.cipher}` : ''}, ${humanSize(f.size)}`,
     `    SHA-256 ${f.sha256}`,
-    `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)}`,
+    // pastes as is: the name quoted as one shell word, and the output file (required) named after it
+    `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)} -o ${shellWord(f.storedName)}`,
   ]);
 }
 
