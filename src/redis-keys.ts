@@ -19,6 +19,7 @@ export const redisKey = {
   replyRate: (prefix: string, sender: string): string => join(prefix, 'reply-rate', sender),
   replyCounted: (prefix: string, spoolId: string): string => join(prefix, 'reply-counted', spoolId),
   intakeUnfinished: (prefix: string, spoolId: string): string => join(prefix, 'intake-unfinished', spoolId),
+  smtpProbe: (prefix: string, clientAddress: string): string => join(prefix, 'smtp', 'probe', clientAddress),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -44,6 +45,7 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   replyRate: { pattern: '<prefix>:reply-rate:<sender>', type: 'string', holds: "count of automatic replies to a sender (lower case) in the current hour", expires: '1 hour after the first counted reply', owner: 'src/notify/rate-limit.ts' },
   replyCounted: { pattern: '<prefix>:reply-counted:<spoolId>', type: 'string', holds: 'the rate decision for one outcome (allowed or limited), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/rate-limit.ts' },
   intakeUnfinished: { pattern: '<prefix>:intake-unfinished:<spoolId>', type: 'string', holds: 'attempts of a message\'s parse that never finished (its worker died): the poison-message marker', expires: 'when the outcome is written or the job is retried by hand; 30 days at most', owner: 'src/pipeline/attempts.ts' },
+  smtpProbe: { pattern: '<prefix>:smtp:probe:<clientAddress>', type: 'string', holds: '"case does not exist" replies to one client address in the current window (case-number probing)', expires: 'CASEDROP_SMTP_PROBE_WINDOW_SECONDS after the first one', owner: 'src/smtp/probing.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

@@ -12,6 +12,7 @@ import { credentialChecker } from './auth.js';
 import { Dedup } from './dedup.js';
 import { replyText } from './replies.js';
 import { DoorServer } from './server.js';
+import { ProbeGuard } from './probing.js';
 import { Door } from './session.js';
 import { Spool } from './spool.js';
 import { loadTls } from './tls.js';
@@ -64,8 +65,9 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     spool,
     dedup,
     checkCredentials: config.smtpAuthUsers ? credentialChecker(config.smtpAuthUsers) : undefined,
+    probe: new ProbeGuard(o.redis, config),
   });
-  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs);
+  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, config.smtpSessionTimeoutMs);
   server.on('error', (err: Error) => logger.error({ err, event: 'smtp_server_error' }, 'SMTP server error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
