@@ -66,11 +66,21 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
 
   const run = (worker: Worker, task: Task): void => {
     let settled = false;
+    // only this task's listeners go: removeAllListeners() would also drop the ones through which
+    // Node restarts the thread's message port, and the thread's next answer would never arrive
+    const onMessage = (reply: Reply) => {
+      if ('ready' in reply) return;
+      if ('ok' in reply) return finish(true, () => task.resolve(revive(reply.ok)));
+      finish(true, () => task.reject(reply.error.code ? new CasedropError(reply.error.code, reply.error.message) : new Error(reply.error.message)));
+    };
+    // ERR_WORKER_OUT_OF_MEMORY, a stack overflow, anything the message made the thread throw
+    const onError = (err: Error & { code?: string }) => finish(false, tooComplex(err.code ?? err.message));
+    const onExit = (code: number) => finish(false, tooComplex(`thread exited with ${code}`));
     const finish = (keep: boolean, outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      worker.removeAllListeners();
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       if (keep && !closed) idle.push(worker);
       else {
         live--;
@@ -84,16 +94,7 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
       task.resolve({ kind: 'refused', reason: 'too-complex' });
     };
     const timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
-    worker.on('message', (reply: Reply) => {
-      if ('ready' in reply) return;
-      if ('ok' in reply) return finish(true, () => task.resolve(revive(reply.ok)));
-      finish(true, () => task.reject(reply.error.code ? new CasedropError(reply.error.code, reply.error.message) : new Error(reply.error.message)));
-    });
-    worker.once('error', (err: Error & { code?: string }) => {
-      // ERR_WORKER_OUT_OF_MEMORY, a stack overflow, anything the message made the thread throw
-      finish(false, tooComplex(err.code ?? err.message));
-    });
-    worker.once('exit', (code) => finish(false, tooComplex(`thread exited with ${code}`)));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage(task.spoolId);
   };
 

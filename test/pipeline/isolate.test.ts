@@ -37,7 +37,9 @@ describe('parse threads', () => {
   });
 
   it('parse and verify in a thread: attachment bytes and verdicts come back', async () => {
-    const { pool, spoolOf } = await setUp({});
+    const { pool, spoolOf } = await setUp({ CASEDROP_PARSE_THREADS: '1' });
+    // one thread, three messages: a thread answers every message it is given, not only its first
+    for (let i = 0; i < 2; i++) expect((await pool.analyse(await spoolOf(sample('verdicts.eml')))).kind).toBe('parsed');
     const analysis = await pool.analyse(await spoolOf(sample('verdicts.eml')));
     expect(analysis.kind).toBe('parsed');
     if (analysis.kind !== 'parsed') return;
