@@ -7,6 +7,13 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'casedrop_' });
 
+export const smtpProbes = new Counter({
+  name: 'casedrop_smtp_probe_total',
+  help: 'Case-number probing: "case does not exist" replies counted, held back (tarpit), and MAILs refused (blocked)',
+  labelNames: ['action'] as const,
+  registers: [registry],
+});
+
 export const smtpReplies = new Counter({
   name: 'casedrop_smtp_replies_total',
   help: 'SMTP replies to MAIL/RCPT/DATA by reason (accepted, no-case, too-big, …) and code',

@@ -40,6 +40,8 @@ export const redisKey = {
   uploadLock: (prefix: string, uploadId: string): string => join(prefix, 'upload-lock', uploadId),
   loginFailuresByAddress: (prefix: string, address: string): string => join(prefix, 'login-fail', 'addr', address),
   loginFailuresByCase: (prefix: string, caseNumber: string): string => join(prefix, 'login-fail', 'case', caseNumber),
+  intakeUnfinished: (prefix: string, spoolId: string): string => join(prefix, 'intake-unfinished', spoolId),
+  smtpProbe: (prefix: string, clientAddress: string): string => join(prefix, 'smtp', 'probe', clientAddress),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -85,6 +87,8 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   uploadLock: { pattern: '<prefix>:upload-lock:<uploadId>', type: 'string', holds: 'the request appending to an upload (one at a time across instances)', expires: '60 s unless renewed by the request holding it', owner: 'src/upload/partials.ts' },
   loginFailuresByAddress: { pattern: '<prefix>:login-fail:addr:<address>', type: 'string', holds: 'failed upload logins from one client address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   loginFailuresByCase: { pattern: '<prefix>:login-fail:case:<caseNumber>', type: 'string', holds: 'failed upload logins for one case, from any address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
+  intakeUnfinished: { pattern: '<prefix>:intake-unfinished:<spoolId>', type: 'string', holds: 'attempts of a message\'s parse that never finished (its worker died): the poison-message marker', expires: 'when the outcome is written or the job is retried by hand; 30 days at most', owner: 'src/pipeline/attempts.ts' },
+  smtpProbe: { pattern: '<prefix>:smtp:probe:<clientAddress>', type: 'string', holds: '"case does not exist" replies to one client address in the current window (case-number probing)', expires: 'CASEDROP_SMTP_PROBE_WINDOW_SECONDS after the first one', owner: 'src/smtp/probing.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

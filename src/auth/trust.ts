@@ -70,8 +70,10 @@ export function doorAuthVerdict(auth: SenderAuth, mailFrom: string): DoorAuthVer
 
 /** Domain-like words in a display name: `support@bank.example`, `bank.example` (cut first: linear). */
 function claimedDomains(displayName: string): string[] {
-  const words = displayName.slice(0, 200).toLowerCase().match(/[a-z0-9-]+(?:\.[a-z0-9-]+)+/g) ?? [];
-  return [...new Set(words.filter((w) => /[a-z]/.test(w.slice(w.lastIndexOf('.') + 1))))];
+  // split on anything a domain cannot hold, then keep the words with an inner dot (no backtracking)
+  const words = displayName.slice(0, 200).toLowerCase().split(/[^a-z0-9.-]/).flatMap((w) => w.split(/\.{2,}/));
+  const domains = words.map((w) => w.replace(/^[.]|[.]$/g, '')).filter((w) => w.includes('.') && /[a-z]/.test(w.slice(w.lastIndexOf('.') + 1)));
+  return [...new Set(domains)];
 }
 
 /**

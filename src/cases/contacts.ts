@@ -32,7 +32,7 @@ export function isContact(contacts: readonly string[], address: string): boolean
   const at = a.lastIndexOf('@');
   if (at <= 0) return false;
   const domain = a.slice(at);
-  const base = a.slice(0, at).replace(/\+.*$/, '') + domain;
+  const base = withoutTag(a.slice(0, at)) + domain;
   return contacts.some((c) => (c.startsWith('@') ? c === domain : c === a || c === base));
 }
 
@@ -61,4 +61,10 @@ export class RedisCaseContacts implements CaseContacts {
     assertCaseNumber(caseNumber, this.digits);
     return redisKey.caseContacts(this.prefix, caseNumber);
   }
+}
+
+/** `ops+case123` → `ops`: a plus-address is its base address. */
+export function withoutTag(local: string): string {
+  const plus = local.indexOf('+');
+  return plus < 0 ? local : local.slice(0, plus);
 }

@@ -7,6 +7,7 @@ import { createRedis } from '../redis.js';
 import { caseRegistry } from '../cases/registry.js';
 import { openStore } from '../store/open.js';
 import type { CaseRegistry } from '../cases/types.js';
+import { terminalText } from './terminal.js';
 
 /** Usage errors exit 2, everything else 1, always with one line on stderr. */
 export class UsageError extends Error {}
@@ -42,7 +43,8 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, out: (line: 
     logger: () => (logger ??= createLogger(ctx.config().logLevel, process.stderr)),
     redis: () => (redis ??= createRedis(ctx.config(), 'cli')),
     registry: () => lazyRegistry(async () => caseRegistry(await openStore(ctx.config(), ctx.logger()), ctx.redis(), ctx.config(), ctx.logger())),
-    out,
+    // every line a command prints may hold customer text: escape what a terminal would obey
+    out: (line) => out(terminalText(line)),
     operator: (explicit) => explicit ?? (env.CASEDROP_OPERATOR || undefined) ?? osUser(),
     close: async () => {
       if (redis) await redis.quit().catch(() => redis?.disconnect());

@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode } from '../errors.js';
+import { redisKey } from '../redis-keys.js';
 import { createQueue } from './queues.js';
 import { QueueName } from './types.js';
 
@@ -62,6 +63,8 @@ export function retryFailed(config: QueueConfig, redis: Redis, which: { id: stri
       const jobs = which === 'all' ? await queue.getFailed() : [await queue.getJob(which.id)].filter(isFailedCandidate);
       for (const job of jobs) {
         if (which !== 'all' && !(await job.isFailed())) continue;
+        // a poison message's marker goes too: the engineer retries it on purpose, with fresh attempts
+        if (queue.name === QueueName.intake) await redis.del(redisKey.intakeUnfinished(config.redisPrefix, String((job.data as { spoolId?: string }).spoolId)));
         await job.retry('failed', { resetAttemptsMade: true });
         retried.push(describeFailed(queue.name as QueueName, job));
       }

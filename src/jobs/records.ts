@@ -54,6 +54,8 @@ export const refusedFileSchema = z.object({
   format: z.string(),
   reason: z.enum(REASON_CODES),
   advice: z.string(),
+  /** one entry standing for this many files (`too-many-files`); 1 when absent */
+  count: z.number().int().positive().optional(),
 });
 export type RefusedFile = z.infer<typeof refusedFileSchema>;
 

@@ -15,7 +15,7 @@ export interface ComposedMail {
   envelope: { from: string | false; to: string[] };
 }
 
-export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'>;
+export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'> & Partial<Pick<Config, 'replyMaxListed'>>;
 
 export function fromAddress(config: Pick<Config, 'intakeAddresses' | 'replyFrom'>): string {
   return config.replyFrom ?? config.intakeAddresses[0] ?? 'postmaster@localhost';
@@ -27,9 +27,14 @@ export function replyMessageId(outcome: Pick<Outcome, 'spoolId'>, kind: MailKind
 }
 
 /** The original Message-ID in angle brackets, or nothing when it had none usable. */
+// RFC 5322 §2.1.1: a line is at most 998 characters. A Message-ID is one token that cannot be
+// folded, so one that would not fit on the In-Reply-To or References line is left out, not cut (a
+// cut id would thread under the wrong message).
+const MAX_MESSAGE_ID = 998 - 'In-Reply-To: '.length;
+
 export function originalMessageId(outcome: Pick<Outcome, 'messageId'>): string | undefined {
   const id = outcome.messageId?.trim();
-  if (!id || /[\s\r\n]/.test(id)) return undefined;
+  if (!id || id.length > MAX_MESSAGE_ID - 2 || /[\s\r\n]/.test(id)) return undefined;
   return id.startsWith('<') ? id : `<${id}>`;
 }
 

@@ -4,7 +4,7 @@ import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { capList, restLine, returnedHeaders } from './bounds.js';
 import { storedLines } from './receipt.js';
-import { asciiToken, dsnStatus, plural, refusedLine, safeName } from './words.js';
+import { asciiToken, dsnStatus, listedRefused, plural, refusedCount, refusedLine, safeName } from './words.js';
 
 /**
  * The DSN a sender gets when something was refused, nothing was attached or the case is closed
@@ -34,8 +34,8 @@ export function dsnSubject(outcome: Outcome): string {
   const n = outcome.caseNumber;
   if (outcome.kind === 'case-closed') return `Case ${n} is closed: nothing was kept`;
   if (outcome.kind === 'no-attachment' || outcome.refused.length === 0) return `Case ${n}: no attachment found, nothing was kept`;
-  const total = outcome.stored.length + outcome.refused.length;
-  return `Case ${n}: ${outcome.refused.length} of ${total} ${plural(total, 'file')} refused`;
+  const total = outcome.stored.length + refusedCount(outcome);
+  return `Case ${n}: ${refusedCount(outcome)} of ${total} ${plural(total, 'file')} refused`;
 }
 
 /**
@@ -63,7 +63,7 @@ export function dsnText(outcome: Outcome, config: ComposeConfig): string {
     `This is the case intake at ${config.hostname}, answering your message`,
     originalSummary(outcome),
     '',
-    ...explanation(outcome),
+    ...explanation(outcome, config.replyMaxListed),
     `Reference: ${outcome.spoolId}`,
   );
 }
@@ -76,7 +76,7 @@ function originalSummary(outcome: Outcome): string[] {
   ].filter((l) => l !== '');
 }
 
-function explanation(outcome: Outcome): string[] {
+function explanation(outcome: Outcome, maxListed: number | undefined): string[] {
   const n = outcome.caseNumber;
   if (outcome.kind === 'case-closed') {
     return [`Case ${n} is closed, so nothing from your message was kept.`, 'Ask your support engineer to reopen the case, or send the files to the case you are working on now.', ''];
@@ -91,13 +91,14 @@ function explanation(outcome: Outcome): string[] {
     ];
   }
   const stored = capList(outcome.stored);
-  return [...refusedSection(outcome), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
+  return [...refusedSection(outcome, maxListed), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
 }
 
-function refusedSection(outcome: Outcome): string[] {
-  const total = outcome.stored.length + outcome.refused.length;
-  const head = `${outcome.refused.length} of ${total} ${plural(total, 'file')} in your message ${outcome.refused.length === 1 ? 'was' : 'were'} refused and not kept. Fix ${outcome.refused.length === 1 ? 'it' : 'each one'} as shown and send ${outcome.refused.length === 1 ? 'it' : 'them'} again with "Case ${outcome.caseNumber}" in the Subject.`;
-  const refused = capList(outcome.refused);
-  const items = refused.shown.flatMap((r) => [`  - ${refusedLine(r)}`, ...(r.advice ? [`    Fix: ${safeName(r.advice)}`] : [])]);
-  return [head, '', 'Refused:', ...items, ...restLine(refused.rest, 'refused files'), ''];
+function refusedSection(outcome: Outcome, maxListed: number | undefined): string[] {
+  const count = refusedCount(outcome);
+  const total = outcome.stored.length + count;
+  const head = `${count} of ${total} ${plural(total, 'file')} in your message ${count === 1 ? 'was' : 'were'} refused and not kept. Fix ${count === 1 ? 'it' : 'each one'} as shown and send ${count === 1 ? 'it' : 'them'} again with "Case ${outcome.caseNumber}" in the Subject.`;
+  const { listed, rest } = listedRefused(outcome.refused, maxListed);
+  const items = listed.flatMap((r) => [`  - ${refusedLine(r)}`, ...(r.advice ? [`    Fix: ${safeName(r.advice)}`] : [])]);
+  return [head, '', 'Refused:', ...items, ...(rest ? [`  ${rest}`] : []), ''];
 }

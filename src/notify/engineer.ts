@@ -2,7 +2,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Outcome } from '../jobs/types.js';
 import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, type ComposeConfig, type ComposedMail } from './compose.js';
-import { fileCount, humanSize, plainReason, safeName } from './words.js';
+import { fileCount, humanSize, listedRefused, plainReason, refusedCount, safeName } from './words.js';
 import { capList, restLine } from './bounds.js';
 import { senderLines } from './sender-lines.js';
 
@@ -19,7 +19,7 @@ export function buildEngineerNotice(outcome: Outcome, owner: string, senderReply
     subject: engineerSubject(outcome),
     messageId: replyMessageId(outcome, 'engineer', config.hostname),
     headers: replyHeaders(outcome, 'auto-generated'),
-    text: engineerText(outcome, senderReply),
+    text: engineerText(outcome, senderReply, config.replyMaxListed),
     newline: 'win',
   }).compile();
   return { node, envelope: { from: false, to: [owner] } };
@@ -32,7 +32,7 @@ export function engineerSubject(outcome: Outcome): string {
   return `Case ${n}: ${fileCount(outcome)}`;
 }
 
-export function engineerText(outcome: Outcome, senderReply: string | undefined): string {
+export function engineerText(outcome: Outcome, senderReply: string | undefined, maxListed?: number): string {
   const n = outcome.caseNumber;
   return lines(
     `A message for case ${n} was processed.`,
@@ -47,7 +47,7 @@ export function engineerText(outcome: Outcome, senderReply: string | undefined):
     '',
     outcome.kind === 'case-closed' && 'The case is closed, so nothing from the message was kept.',
     outcome.stored.length > 0 && [`Stored (${outcome.stored.length}):`, ...storedList(outcome), ''],
-    outcome.refused.length > 0 && [`Refused (${outcome.refused.length}), not kept:`, ...refusedList(outcome), ''],
+    outcome.refused.length > 0 && [`Refused (${refusedCount(outcome)}), not kept:`, ...refusedList(outcome, maxListed), ''],
     outcome.stored.length > 0 && ['Fetch a file:', `  casedrop case get ${n} <stored name> -o <path>`, `  (all files: casedrop case files ${n})`, ''],
     outcome.noteId !== undefined && [`The message text is kept as a note: casedrop case notes ${n}`, ''],
     `Reference: ${outcome.spoolId}`,
@@ -59,13 +59,15 @@ function storedList(outcome: Outcome): string[] {
   return [...shown.flatMap((f) => [
     `  - ${safeName(f.storedName)}  accepted: ${f.format}${f.cipher ? ` ${f.cipher}` : ''}, ${humanSize(f.size)}`,
     `    SHA-256 ${f.sha256}`,
-    `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)}`,
+    // pastes as is: the name quoted as one shell word, and the output file (required) named after it
+    `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)} -o ${shellWord(f.storedName)}`,
   ]), ...restLine(rest, 'stored files')];
 }
 
-function refusedList(outcome: Outcome): string[] {
-  const { shown, rest } = capList(outcome.refused, 25);
-  return [...shown.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`), ...restLine(rest, 'refused files')];
+function refusedList(outcome: Outcome, maxListed: number | undefined): string[] {
+  const { listed, rest } = listedRefused(outcome.refused, maxListed);
+  const lines = listed.map((r) => `  - ${safeName(r.originalName)}  refused (${r.reason}): ${plainReason(r.reason)}, ${humanSize(r.size)}`);
+  return rest ? [...lines, `  ${rest}`] : lines;
 }
 
 /** A stored name as one shell word, so the command can be pasted as is. */

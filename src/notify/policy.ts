@@ -1,7 +1,7 @@
 import libmime from 'libmime';
 import type { Config } from '../config/schema.js';
-import type { Outcome } from '../jobs/types.js';
-import type { SenderReplyKind } from '../jobs/types.js';
+import { automaticHeaderReason, reasonKind, robotSender, unbracket, type HeaderLookup } from '../mail/automatic.js';
+import type { Outcome, SenderReplyKind } from '../jobs/types.js';
 
 /**
  * Pure decisions of the notify stage: which reply the sender gets, or why none (RFC 3834 loop
@@ -22,13 +22,6 @@ export type SuppressReason =
   | 'rate-limit';
 
 export type SenderDecision = { send: SenderReplyKind } | { suppress: SuppressReason };
-
-/** What the original header block says about automatic mail. */
-export interface HeaderFacts {
-  autoSubmitted?: string;
-  precedence?: string;
-  listId: boolean;
-}
 
 export type PolicyConfig = Pick<Config, 'intakeAddresses' | 'replyFrom' | 'receipts'>;
 
@@ -56,43 +49,27 @@ export function senderAddressReason(mailFrom: string, config: Pick<Config, 'inta
   const at = address.lastIndexOf('@');
   if (at <= 0 || at === address.length - 1 || /[\s<>,]/.test(address)) return 'invalid-sender';
   if (isOwnAddress(address, config)) return 'own-address';
-  const local = address.slice(0, at);
-  if (local === 'mailer-daemon') return 'mailer-daemon';
-  if (local.startsWith('owner-')) return 'owner-alias';
-  if (local.endsWith('-request')) return 'request-alias';
-  return undefined;
+  const robot = robotSender(address);
+  return robot === 'null-sender' ? undefined : robot;
 }
 
-/** The door's verdict first; the header block again, so List-Id mail is caught even if the door missed it. */
+/** The door's verdict first; the same rule (src/mail/automatic.ts) again on the stored header block. */
 export function automaticReason(outcome: Pick<Outcome, 'automatic' | 'originalHeaders'>): SuppressReason | undefined {
   if (outcome.automatic) return 'automatic';
-  const facts = headerFacts(outcome.originalHeaders);
-  if (facts.autoSubmitted !== undefined && firstToken(facts.autoSubmitted) !== 'no') return 'auto-submitted';
-  if (facts.precedence !== undefined && ['bulk', 'junk', 'list'].includes(firstToken(facts.precedence))) return 'precedence';
-  if (facts.listId) return 'list-id';
-  return undefined;
+  const code = automaticHeaderReason(headerLookup(outcome.originalHeaders));
+  return code === undefined ? undefined : (reasonKind(code) as SuppressReason);
 }
 
-export function headerFacts(headerBlock: string): HeaderFacts {
-  if (headerBlock.trim() === '') return { listId: false };
+/** The first field of each name, unfolded (libmime), from a raw header block. */
+export function headerLookup(headerBlock: string): HeaderLookup {
+  if (headerBlock.trim() === '') return { get: () => undefined };
   const headers = libmime.decodeHeaders(headerBlock, { skipPrototypeKeys: true });
-  const first = (name: string): string | undefined => (Object.hasOwn(headers, name) ? headers[name]?.[0] : undefined);
-  const facts: HeaderFacts = { listId: first('list-id') !== undefined };
-  const autoSubmitted = first('auto-submitted');
-  const precedence = first('precedence');
-  if (autoSubmitted !== undefined) facts.autoSubmitted = autoSubmitted;
-  if (precedence !== undefined) facts.precedence = precedence;
-  return facts;
-}
-
-/** `Auto-Replied; foo=bar` → `auto-replied` */
-function firstToken(value: string): string {
-  return (value.split(';')[0] ?? '').trim().toLowerCase();
+  return { get: (name) => (Object.hasOwn(headers, name) ? headers[name]?.[0] : undefined) };
 }
 
 /** `<A@B.example>` → `a@b.example`; `<>` → `` */
 export function normaliseAddress(address: string): string {
-  return address.trim().replace(/^<(.*)>$/, '$1').trim().toLowerCase();
+  return unbracket(address).toLowerCase();
 }
 
 /** Our own addresses, sub-addresses (`attach+612345678@…`) included: replying to them loops. */

@@ -1,3 +1,4 @@
+import { withoutTag } from '../cases/contacts.js';
 import { domainOf, senderTrust } from '../auth/trust.js';
 import { isContact } from '../cases/contacts.js';
 import type { Config } from '../config/schema.js';
@@ -30,7 +31,7 @@ export type CapConfig = Pick<Config, 'replyRatePerHour' | 'replyRatePerDomainPer
 export function senderKey(mailFrom: string): string {
   const a = mailFrom.trim().replace(/^<(.*)>$/, '$1').trim().toLowerCase();
   const at = a.lastIndexOf('@');
-  return at <= 0 ? a : a.slice(0, at).replace(/\+.*$/, '') + a.slice(at);
+  return at <= 0 ? a : withoutTag(a.slice(0, at)) + a.slice(at);
 }
 
 /** Every cap a separate reply counts against: the address, its domain, the client IP, the total. */

@@ -17,11 +17,36 @@ export interface DsnStatus {
 export function dsnStatus(outcome: Pick<Outcome, 'kind' | 'caseNumber' | 'stored' | 'refused'>): DsnStatus {
   if (outcome.kind === 'case-closed') return { status: '5.7.1', diagnostic: `case ${outcome.caseNumber} is closed; nothing was kept` };
   if (outcome.kind === 'no-attachment' || outcome.refused.length === 0) return { status: '5.6.0', diagnostic: 'no attachment found; nothing was kept' };
-  const total = outcome.stored.length + outcome.refused.length;
+  const refused = refusedCount(outcome);
+  const total = outcome.stored.length + refused;
   const reasons = [...new Set(outcome.refused.map((r) => asciiToken(r.reason)))].join(', ');
   // one status for the whole message: the content's form (5.6.0) only when every refusal is about it
   const status = outcome.refused.every((r) => reasonInfo(r.reason).status === '5.6.0') ? '5.6.0' : '5.7.0';
-  return { status, diagnostic: `${outcome.refused.length} of ${total} ${plural(total, 'attachment')} refused: ${reasons}` };
+  return { status, diagnostic: `${refused} of ${total} ${plural(total, 'attachment')} refused: ${reasons}` };
+}
+
+/** Refused files, counting an entry that stands for several (`too-many-files`) as that many. */
+export function refusedCount(outcome: Pick<Outcome, 'refused'>): number {
+  return outcome.refused.reduce((n, r) => n + (r.count ?? 1), 0);
+}
+
+export const DEFAULT_MAX_LISTED = 50;
+
+/**
+ * The refused entries a reply lists one by one, and one line summarising the rest by reason, so a
+ * reply stays short however many parts a message had.
+ */
+export function listedRefused(refused: readonly RefusedFile[], max = DEFAULT_MAX_LISTED): { listed: RefusedFile[]; rest?: string } {
+  if (refused.length <= max) return { listed: [...refused] };
+  const byReason = new Map<string, number>();
+  let n = 0;
+  for (let i = max; i < refused.length; i++) {
+    const r = refused[i]!;
+    byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + (r.count ?? 1));
+    n += r.count ?? 1;
+  }
+  const reasons = [...byReason].map(([reason, count]) => `${count} ${reason}`).join(', ');
+  return { listed: refused.slice(0, max), rest: `… and ${n} more ${plural(n, 'file')} refused (${reasons})` };
 }
 
 export function plural(n: number, word: string): string {
@@ -30,8 +55,9 @@ export function plural(n: number, word: string): string {
 
 /** `3 files received (1 refused)` */
 export function fileCount(outcome: Pick<Outcome, 'stored' | 'refused'>): string {
-  const total = outcome.stored.length + outcome.refused.length;
-  const refused = outcome.refused.length > 0 ? ` (${outcome.refused.length} refused)` : '';
+  const count = refusedCount(outcome);
+  const total = outcome.stored.length + count;
+  const refused = count > 0 ? ` (${count} refused)` : '';
   return `${total} ${plural(total, 'file')} received${refused}`;
 }
 

@@ -1,28 +1,28 @@
 import { Readable } from 'node:stream';
 import { UnrecoverableError } from 'bullmq';
 import type { AuditEvent, AuditSink } from '../audit/types.js';
-import type { CaseRegistry } from '../cases/types.js';
-import type { Config } from '../config/schema.js';
-import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
-import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
-import { recordProblem, spoolMetaSchema } from '../jobs/records.js';
-import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
-import type { Logger } from '../log.js';
-import { filesProcessed } from '../metrics.js';
-import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
-import { reasonTable, type ReasonCode } from '../reasons/table.js';
-import type { ObjectStore } from '../store/types.js';
-import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import type { CheckOptions } from '../auth/check.js';
 import { checkSpooled } from '../auth/spooled.js';
 import { describeAuth, hasTemporaryFailure, senderTrust } from '../auth/trust.js';
-import { senderChecks } from '../metrics.js';
 import type { SenderAuth } from '../auth/types.js';
+import type { CaseRegistry } from '../cases/types.js';
+import type { Config } from '../config/schema.js';
+import { ErrorCode, isCasedropError } from '../errors.js';
 import { admitBuffer } from '../intake/admit.js';
 import type { Arrival } from '../intake/types.js';
+import { recordProblem, spoolMetaSchema } from '../jobs/records.js';
+import type { Logger } from '../log.js';
+import { filesProcessed, senderChecks } from '../metrics.js';
+import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
+import type { ObjectStore } from '../store/types.js';
+import type { VerifyInput, VerifyResult } from '../verify/types.js';
+import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
+import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type Judged } from './analyse.js';
+import type { AttemptMarker } from './attempts.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
-import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
+import { messageRefusal } from './refusals.js';
 import type { NameRegistry } from './stored-names.js';
+import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
  * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,
@@ -31,7 +31,7 @@ import type { NameRegistry } from './stored-names.js';
  * of each. The spool object goes last: while it exists the job can be redone from scratch.
  */
 export interface IntakeDeps {
-  config: Pick<Config, 'noteMaxBytes' | 'forwardDepth'>;
+  config: Pick<Config, 'noteMaxBytes' | 'poisonAttempts'> & AnalyseConfig;
   store: ObjectStore;
   registry: CaseRegistry;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
@@ -41,6 +41,10 @@ export interface IntakeDeps {
   names: NameRegistry;
   /** bounds the message bytes held at once across this process's jobs; unbounded without it */
   budget?: { run<T>(bytes: number, fn: () => Promise<T>): Promise<T> };
+  /** parse and verify somewhere a blow-up cannot take the process down (isolate.ts); in this thread when absent */
+  analyse?: Analyse;
+  /** counts attempts of the risky step that never finished (attempts.ts); no poison detection when absent */
+  attempts?: AttemptMarker;
   /** SPF, DKIM, DMARC and ARC of each message; unchecked (no `auth` in the outcome) without it */
   senderChecks?: CheckOptions;
   /** test-only crash points (CASEDROP_TEST_CRASH_AT); a no-op in production */
@@ -49,7 +53,7 @@ export interface IntakeDeps {
   audit?: AuditSink;
 }
 
-export type IntakeStep = 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
+export type IntakeStep = 'during-parse' | 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
 
 export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<Outcome | undefined> {
   const log = deps.logger.child({ spoolId });
@@ -61,7 +65,8 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
     return undefined;
   }
   const { outcome, meta } = await quarantineOnDamage(spoolId, deps, log, () => processSpooled(spoolId, deps, log));
-  await deps.store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId, caseNumber: meta.caseNumber, kind: outcome.kind }, { name: spoolId });
+  await writeOutcome(outcome, spoolId, deps.store);
+  await deps.attempts?.finish(spoolId);
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps);
   log.info({ caseNumber: meta.caseNumber, kind: outcome.kind, stored: outcome.stored.length, refused: outcome.refused.length }, 'message processed');
@@ -73,9 +78,11 @@ async function processSpooled(spoolId: string, deps: IntakeDeps, log: Logger): P
   const open = await caseIsOpen(meta.caseNumber, deps.registry);
   if (!open) await removePartialWork(meta, deps.store);
   const auth = await checkSenderOf(meta, deps);
+  if (!open) return { outcome: { ...closedCaseOutcome(meta), ...(auth ? { auth } : {}) }, meta };
+  await refusePoison(meta, deps, log);
   // the parsed attachments and the copies being stored: about twice the spooled size in memory
   const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = open ? await holding.run(2 * size, () => processMessage(meta, deps, log, auth)) : { ...closedCaseOutcome(meta), ...(auth ? { auth } : {}) };
+  const outcome = await holding.run(2 * size, () => processMessage(meta, deps, log, auth).catch(inBandFailure(meta.spoolId, deps)));
   return { outcome, meta };
 }
 
@@ -99,10 +106,39 @@ async function checkSenderOf(meta: SpoolMeta, deps: IntakeDeps): Promise<SenderA
   return auth;
 }
 
+/** A failure the process lived through is no sign of poison: the marker counts only deaths. */
+function inBandFailure(spoolId: string, deps: IntakeDeps): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await deps.attempts?.finish(spoolId).catch(() => undefined);
+    throw err;
+  };
+}
+
+async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore): Promise<void> {
+  await store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind }, { name });
+}
+
+/**
+ * Earlier attempts died inside the risky step `poisonAttempts` times: this message kills its
+ * process. Dead-letter it (the spool object stays, for `casedrop jobs retry`, which clears the
+ * marker) and tell the sender and the engineer through an outcome of its own, so a later retry
+ * still writes the real one.
+ */
+async function refusePoison(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<void> {
+  const unfinished = (await deps.attempts?.begin(meta.spoolId)) ?? 0;
+  if (unfinished <= deps.config.poisonAttempts) return;
+  const name = `${meta.spoolId}.poison`;
+  const outcome: Outcome = { ...baseOutcome(meta), spoolId: name, kind: 'refused', refused: [messageRefusal('too-complex')] };
+  if (!(await deps.store.exists(outcomeId(name)))) await writeOutcome(outcome, name, deps.store);
+  await deps.notify.add('outcome', { outcomeId: outcomeId(name) }, { jobId: name });
+  log.error({ event: 'intake_poison', attempts: unfinished - 1 }, 'message stopped its worker on every attempt: dead-lettered as too-complex, spool kept');
+  throw new UnrecoverableError(`too-complex: the message stopped its worker ${unfinished - 1} times; its spool is kept for casedrop jobs retry`);
+}
+
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
   if (await deps.store.exists(outcomeId(spoolId))) {
-    // the job already ran to the end and only the acknowledgement was lost: the notify job was added
-    // before the spool object went, and recovery re-adds it if Redis lost it (replies/ stops a second mail)
+    // the job already ran to the end and only the acknowledgement was lost. The notify job was added
+    // before the spool object went; adding it again could re-send a reply once BullMQ has pruned it.
     log.info('spool object already gone and outcome recorded: nothing left to do');
     return undefined;
   }
@@ -168,67 +204,30 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
 }
 
 async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger, auth: SenderAuth | undefined): Promise<Outcome> {
-  const parsed = await parseSpooled(meta.spoolId, deps);
+  deps.checkpoint?.('during-parse');
+  const analysis = await analyse(meta.spoolId, deps);
   const checked = auth ? { auth } : {};
-  if (!parsed) return { ...baseOutcome(meta), ...checked, kind: 'refused', refused: [unparseable()] };
-  const outcome: Outcome = { ...baseOutcome(meta), ...checked, from: parsed.from, subject: parsed.subject ?? meta.subject, messageId: parsed.messageId ?? meta.messageId, originalHeaders: parsed.headers };
-  const judged = await judgeAll(parsed.attachments, deps.verify);
+  if (analysis.kind === 'refused') return { ...baseOutcome(meta), ...checked, kind: 'refused', refused: [messageRefusal(analysis.reason)] };
+  const { message, judged, extra } = analysis;
+  // counted here: the parse thread has its own metrics registry, which nobody scrapes
+  for (const j of judged) filesProcessed.inc({ verdict: j.verdict.verdict, reason: j.verdict.reason });
+  const outcome: Outcome = { ...baseOutcome(meta), ...checked, from: message.from, subject: message.subject ?? meta.subject, messageId: message.messageId ?? meta.messageId, originalHeaders: message.headers };
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
+  if (extra.count > 0) outcome.refused.push(messageRefusal('too-many-files', { count: extra.count, size: extra.size, limit: judged.length }));
   await auditFiles(meta, outcome, deps);
   deps.checkpoint?.('after-files');
-  outcome.noteId = await storeNote(parsed, meta, outcome, deps);
+  outcome.noteId = await storeNote(message.text, meta, outcome, deps);
   deps.checkpoint?.('after-note');
   outcome.kind = outcomeKind(outcome.stored, outcome.refused);
-  log.debug({ parts: parsed.attachments.length }, 'message parsed');
+  log.debug({ parts: judged.length + extra.count }, 'message parsed');
   return outcome;
 }
 
-/** A store failure is temporary (thrown, retried); bytes mailparser cannot read never will be. */
-async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMessage | undefined> {
-  const stream = await deps.store.get(spoolObjectId(spoolId));
-  try {
-    return await parseMessage(stream, { maxDepth: deps.config.forwardDepth });
-  } catch (err) {
-    // damage is the caller's to quarantine; other store errors may pass and are retried
-    if (err instanceof CasedropError) throw err;
-    deps.logger.warn({ spoolId, err: (err as Error).message }, 'message could not be parsed');
-    return undefined;
-  } finally {
-    stream.destroy();
-  }
-}
-
-function unparseable(): RefusedFile {
-  return { originalName: '(message)', size: 0, format: 'unknown', reason: 'unparseable', advice: reasonTable.unparseable.advice };
-}
-
-interface Judged {
-  part: ParsedAttachment;
-  verdict: VerifyResult;
-}
-
-async function judgeAll(parts: ParsedAttachment[], verify: IntakeDeps['verify']): Promise<Judged[]> {
-  const judged: Judged[] = [];
-  // one at a time: each verification may decrypt in memory, and a message holds at most 20 MB anyway
-  for (const part of parts) {
-    const verdict = await judgeOne(part, verify);
-    filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
-    judged.push({ part, verdict });
-  }
-  return judged;
-}
-
-async function judgeOne(part: ParsedAttachment, verify: IntakeDeps['verify']): Promise<VerifyResult> {
-  if (part.kind === 'tnef') return messageRefusal('tnef', 'tnef');
-  if (part.kind === 'smime-opaque') return messageRefusal('smime', 'smime-opaque');
-  if (part.kind === 'too-deep') return messageRefusal('message', 'nesting-too-deep');
-  return verify({ name: part.filename, buffer: part.content });
-}
-
-/** A refusal decided by the message around the part, not by its bytes. */
-function messageRefusal(format: string, reason: ReasonCode): VerifyResult {
-  return { format, verdict: 'reject', reason, details: {}, advice: reasonTable[reason].advice };
+/** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
+async function analyse(spoolId: string, deps: IntakeDeps): Promise<Analysis> {
+  // damage is quarantined by processIntake; other store errors may pass and are retried
+  return (deps.analyse ?? ((id: string) => analyseSpooled(id, deps)))(spoolId);
 }
 
 function refusal(j: Judged): RefusedFile {
@@ -258,8 +257,8 @@ function mailFacts(j: Judged, meta: SpoolMeta, outcome: Outcome): Record<string,
   };
 }
 
-async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {
-  const { text, truncated } = boundText(parsed.text.trim(), deps.config.noteMaxBytes);
+async function storeNote(body: string, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {
+  const { text, truncated } = boundText(body.trim(), deps.config.noteMaxBytes);
   if (text === '') return undefined;
   const namespace = caseNotesNamespace(meta.caseNumber);
   const noteMeta = { kind: 'note', spoolId: meta.spoolId, sender: meta.mailFrom, from: outcome.from, subject: outcome.subject, messageId: outcome.messageId, receivedAt: meta.receivedAt, truncated, channel: 'email' };

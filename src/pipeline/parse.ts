@@ -32,6 +32,27 @@ export interface ParsedMessage {
 export interface ParseOptions {
   /** how many forwarded messages deep files are looked for */
   maxDepth?: number;
+  /** MIME parts in all, over every forwarded message: past it the parse stops with TooManyParts */
+  maxParts?: number;
+  /** attachment names and header values are cut to these before anyone reads them */
+  maxNameChars?: number;
+  maxHeaderChars?: number;
+}
+
+/** The message has more MIME parts than `maxParts`: a refusal (`too-many-parts`), not a parse error. */
+export class TooManyParts extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} MIME parts`);
+    this.name = 'TooManyParts';
+  }
+}
+
+interface Limits {
+  maxParts: number;
+  maxNameChars: number;
+  maxHeaderChars: number;
+  /** parts seen so far, over all levels */
+  parts: number;
 }
 
 interface RawPart {
@@ -55,13 +76,16 @@ interface OneLevel {
 
 export const DEFAULT_MAX_DEPTH = 3;
 
+export const DEFAULT_MAX_PARTS = 1000;
+
 export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
-  const top = await parseLevel(source);
-  const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const limits: Limits = { maxParts: options.maxParts ?? DEFAULT_MAX_PARTS, maxNameChars: options.maxNameChars ?? 255, maxHeaderChars: options.maxHeaderChars ?? 4096, parts: 0 };
+  const top = await parseLevel(source, limits);
+  const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
 }
 
-async function collect(level: OneLevel, prefix: string, depth: number, maxDepth: number): Promise<ParsedAttachment[]> {
+async function collect(level: OneLevel, prefix: string, depth: number, maxDepth: number, limits: Limits): Promise<ParsedAttachment[]> {
   const cids = referencedCids(level.html);
   const out: ParsedAttachment[] = [];
   for (const part of level.parts) {
@@ -73,8 +97,9 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
         out.push({ partPath, filename: part.filename ?? 'forwarded.eml', contentType: part.contentType, kind: 'too-deep', content: part.content });
         continue;
       }
-      const inner = await parseLevel(part.content);
-      out.push(...(await collect(inner, `${partPath}/`, depth + 1, maxDepth)));
+      const inner = await parseLevel(part.content, limits);
+      // pushed one by one: spreading a huge array into push() overflows the stack
+      for (const file of await collect(inner, `${partPath}/`, depth + 1, maxDepth, limits)) out.push(file);
       continue;
     }
     const tnef = kind === 'tnef' || looksLikeTnef(part.content.subarray(0, 4));
@@ -83,10 +108,12 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
   return out;
 }
 
-function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
+function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
   return new Promise((resolve, reject) => {
-    // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter
-    const parser = new MailParser({ checksumAlgo: false, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+    // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter.
+    // maxChildNodes is mailsplit's own bound on the nodes of one level (nested multiparts included).
+    const options = { checksumAlgo: false, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024, maxChildNodes: limits.maxParts };
+    const parser = new MailParser(options as ConstructorParameters<typeof MailParser>[0]);
     const level: OneLevel = { headers: '', text: '', parts: [] };
     let partNo = 0;
     const pending: Promise<void>[] = [];
@@ -94,9 +121,10 @@ function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
       level.headers = lines.map((l) => l.line).join('\r\n');
     });
     parser.on('headers', (headers: Map<string, unknown>) => {
-      level.subject = stringHeader(headers.get('subject'));
-      level.messageId = stringHeader(headers.get('message-id'));
-      level.from = (headers.get('from') as { text?: string } | undefined)?.text;
+      const cut = (v: string | undefined) => v?.slice(0, limits.maxHeaderChars);
+      level.subject = cut(stringHeader(headers.get('subject')));
+      level.messageId = cut(stringHeader(headers.get('message-id')));
+      level.from = cut((headers.get('from') as { text?: string } | undefined)?.text);
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
@@ -105,19 +133,27 @@ function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
         return;
       }
       const index = ++partNo;
+      if (++limits.parts > limits.maxParts) {
+        data.release?.();
+        parser.destroy(new TooManyParts(limits.maxParts));
+        return;
+      }
       // mailparser may emit 'end' before the last attachment has been read (a message whose root is
       // the attachment), so the level is complete only when every read has finished
       pending.push(
         buffer(data.content).then(
           (content) => {
-            level.parts[index - 1] = rawPart(data, content, index);
+            level.parts[index - 1] = rawPart(data, content, index, limits.maxNameChars);
             data.release?.();
           },
           (err: unknown) => void parser.destroy(err as Error),
         ),
       );
     });
-    parser.once('error', reject);
+    parser.once('error', (err: Error & { code?: string }) => {
+      // mailsplit's own node limit says the same as ours
+      reject(err.code === 'EMAXLEN' && /child nodes/.test(err.message) ? new TooManyParts(limits.maxParts) : err);
+    });
     parser.once('end', () => {
       Promise.all(pending).then(() => resolve({ ...level, parts: level.parts.filter(Boolean) }), reject);
     });
@@ -129,10 +165,12 @@ function parseLevel(source: Readable | Buffer): Promise<OneLevel> {
   });
 }
 
-function rawPart(data: AttachmentStream, content: Buffer, index: number): RawPart {
+function rawPart(data: AttachmentStream, content: Buffer, index: number, maxNameChars: number): RawPart {
   const disposition = (data.headers.get('content-disposition') as { value?: string } | undefined)?.value?.toLowerCase();
   const partId = (data as AttachmentStream & { partId?: string | null }).partId ?? String(index);
-  return { partId, filename: data.filename, contentType: data.contentType, disposition, cid: data.cid, content };
+  // a name of tens of thousands of characters (RFC 2231 continuations) is cut here, once, before any rule reads it
+  const filename = data.filename === undefined ? undefined : Array.from(data.filename.slice(0, 2 * maxNameChars)).slice(0, maxNameChars).join('');
+  return { partId, filename, contentType: data.contentType, disposition, cid: data.cid, content };
 }
 
 function stringHeader(value: unknown): string | undefined {

@@ -4,6 +4,8 @@ import { AuditLog } from '../audit/log.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { countJobs } from '../jobs/observe.js';
+import { redisAttemptMarker } from './attempts.js';
+import { parseThreadsAvailable, startParsePool } from './isolate.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
@@ -45,14 +47,27 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   const redis = options.redis ?? createRedis(config, 'worker');
   const notify = createQueue(config, QueueName.notify, redis);
   const log = logger.child({ component: 'intake-worker' });
-  const deps: IntakeDeps = { config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log, names: redisNameRegistry(redis, config.redisPrefix), budget: new MemoryBudget(config.workerMemoryBytes), checkpoint: testCrashHook(config), senderChecks: senderCheckOptions(config), audit: new AuditLog(options.store, redis, config.redisPrefix) };
+  // parse threads exist in the built service (dist/); tests that run src/ parse in this thread
+  const pool = config.parseThreads > 0 && parseThreadsAvailable() ? startParsePool(config, log) : undefined;
+  const deps: IntakeDeps = {
+    config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log,
+    names: redisNameRegistry(redis, config.redisPrefix),
+    budget: new MemoryBudget(config.workerMemoryBytes),
+    checkpoint: testCrashHook(config),
+    senderChecks: senderCheckOptions(config),
+    audit: new AuditLog(options.store, redis, config.redisPrefix),
+    attempts: redisAttemptMarker(redis, config.redisPrefix),
+    ...(pool ? { analyse: pool.analyse } : {}),
+  };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     lockDuration: config.workerLockMs,
     stalledInterval: config.workerStalledCheckMs,
-    maxStalledCount: 2,
+    // more than the poison bound, so a message that kills its worker is recognised (and its sender
+    // told) before BullMQ gives up on it as stalled
+    maxStalledCount: config.poisonAttempts + 1,
   });
   countJobs(worker, QueueName.intake);
   const recovery = startRecovery(config, redis, options.store, log);
@@ -63,6 +78,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     close: async () => {
       await recovery.stop();
       await worker.close();
+      await pool?.close();
       await notify.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -24,6 +24,9 @@ export const REASON_CODES = [
   'smime-opaque',
   'nesting-too-deep',
   'unparseable',
+  'too-many-files',
+  'too-many-parts',
+  'too-complex',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -204,6 +207,31 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
     explanation: 'A message that is not readable MIME, so no file in it can be found.',
     advice: 'The message could not be read as MIME; send the files again as ordinary attachments.',
     reply: 'could not be read: the message is not valid MIME',
+    status: '5.6.0',
+  },
+  // the bounds of one message (issue 10): each a setting, decided by the intake worker
+  'too-many-files': {
+    verdict: 'reject',
+    scope: 'message',
+    explanation: 'The message brings more files than `CASEDROP_MAX_FILES_PER_MESSAGE` (100 by default): the first ones are judged and stored, the rest are refused together.',
+    advice: `Put the files into one archive and send that: ${AES_ZIP}`,
+    reply: 'are more files than one message may bring',
+    status: '5.6.0',
+  },
+  'too-many-parts': {
+    verdict: 'reject',
+    scope: 'message',
+    explanation: 'The message has more MIME parts than `CASEDROP_MAX_MIME_PARTS` (1000 by default), counted over every forwarded message in it: nothing in it is read.',
+    advice: `Attach the files directly, not inside forwarded messages, packed into one archive: ${AES_ZIP}`,
+    reply: 'could not be read: the message has too many MIME parts',
+    status: '5.6.0',
+  },
+  'too-complex': {
+    verdict: 'reject',
+    scope: 'message',
+    explanation: 'Reading the message exhausted the heap or the time one message may use (`CASEDROP_PARSE_MEMORY_MB`, `CASEDROP_PARSE_TIME_MS`), or it stopped its worker process `CASEDROP_POISON_ATTEMPTS` times: nothing in it is kept.',
+    advice: `Send the files in a plain message, attached directly and packed into one archive: ${AES_ZIP}`,
+    reply: 'could not be read: the message is too complex to read safely',
     status: '5.6.0',
   },
 };

@@ -14,6 +14,7 @@ import { credentialChecker } from './auth.js';
 import { Dedup } from './dedup.js';
 import { replyText } from './replies.js';
 import { DoorServer } from './server.js';
+import { ProbeGuard } from './probing.js';
 import { Door } from './session.js';
 import { Spool } from './spool.js';
 import { loadTls } from './tls.js';
@@ -69,8 +70,9 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     contacts: new RedisCaseContacts(o.redis, config.redisPrefix, config.caseDigits),
     // under `record` the worker checks the sender from the spool (see src/auth/options.ts)
     ...(config.authPolicy === 'require' ? { senderChecks: senderCheckOptions(config) } : {}),
+    probe: new ProbeGuard(o.redis, config),
   });
-  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs);
+  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, config.smtpSessionTimeoutMs);
   server.on('error', (err: Error) => logger.error({ err, event: 'smtp_server_error' }, 'SMTP server error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);

@@ -10,7 +10,7 @@ import { AuthTap } from '../auth/tap.js';
 import type { CheckOptions } from '../auth/check.js';
 import { isContact, type CaseContacts } from '../cases/contacts.js';
 import { authGate } from './sender-auth.js';
-import { isAutomatic, automaticReason } from './automatic.js';
+import { automaticReason } from '../mail/automatic.js';
 import { DataPipe, type EndResult, type HeadResult, type HeaderBlock } from './data-pipe.js';
 import type { Dedup } from './dedup.js';
 import { receivedHeader } from './received.js';
@@ -166,7 +166,7 @@ async function decide(head: HeadResult, tx: Transaction, mailFrom: string, deps:
   const { config } = deps;
   const headers: HeaderBlock = head.kind === 'headers' ? head.headers : { get: () => undefined };
   const autoReason = automaticReason(headers, mailFrom);
-  const base = { automatic: isAutomatic(headers, mailFrom), autoReason, headers: head.kind === 'headers' ? headers : undefined };
+  const base = { automatic: autoReason !== undefined, autoReason, headers: head.kind === 'headers' ? headers : undefined };
   if (head.kind === 'tooBig') return { ...base, headerTooBig: true };
   // a case named by the address was checked against the registry at RCPT
   const fromAddress = caseFromRecipients(tx.recipientCases);

@@ -107,7 +107,19 @@ export const replies = {
   },
   tooManyConnections: {
     code: 421, enhanced: '4.7.0', text: 'too many connections from your address, try again later',
-    why: 'A client IP over its concurrent-connection limit.',
+    why: 'A client IP (or its network, a /24 or /48) over its concurrent-connection limit.',
+  },
+  serverBusy: {
+    code: 421, enhanced: '4.3.2', text: 'server busy: too many connections in total, try again later',
+    why: 'Every connection slot is taken (`CASEDROP_SMTP_MAX_CONNECTIONS`): the server is busy, not the client at fault.',
+  },
+  sessionTooLong: {
+    code: 421, enhanced: '4.4.2', text: 'session too long, closing; send the rest in a new connection',
+    why: 'A session older than `CASEDROP_SMTP_SESSION_TIMEOUT_MS`, however busy: a trickling client frees its slot.',
+  },
+  probing: {
+    code: 421, enhanced: '4.7.0', text: 'too many messages for unknown case numbers from your address; try again in {minutes} minutes',
+    why: 'A client that got `CASEDROP_SMTP_PROBE_BLOCK_AFTER` "case does not exist" replies within `CASEDROP_SMTP_PROBE_WINDOW_SECONDS` (case-number probing); refused until the window ends.',
   },
   localError: {
     code: 451, enhanced: '4.3.0', text: 'local error, try again later',

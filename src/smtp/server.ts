@@ -29,6 +29,12 @@ export class DoorConnection extends SMTPConnection {
   }
 
   override init(): void {
+    // the socket timeout restarts with every byte, so a trickling client could hold its slot for ever
+    const sessionTimer = setTimeout(() => {
+      this.send(replies.sessionTooLong.code, replyText('sessionTooLong'));
+      this.close();
+    }, this.door.sessionTimeoutMs).unref();
+    (this as unknown as { _socket: Socket })._socket.once('close', () => clearTimeout(sessionTimer));
     this._setListeners(() => {
       const delay = this.door.greetingDelayMs;
       if (delay === 0) return this.connectionReady();
@@ -56,6 +62,7 @@ export class DoorServer extends SMTPServer {
   constructor(
     options: SMTPServerOptions,
     readonly greetingDelayMs: number,
+    readonly sessionTimeoutMs: number = 15 * 60_000,
   ) {
     super(options);
   }

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { smtpReplies } from '../metrics.js';
 import type { CheckCredentials } from './auth.js';
 import { ConnectionCounter } from './connections.js';
+import type { ProbeGuard } from './probing.js';
 import { receiveMessage, type MessageDeps, type Transaction } from './message.js';
 import { replies, smtpError, type ReplyName, type SmtpError } from './replies.js';
 import { classifyRecipient, caseFromRecipients, subaddress } from './recipients.js';
@@ -22,6 +23,8 @@ export interface DoorDeps extends Omit<MessageDeps, 'log'> {
   logger: Logger;
   registry: CaseRegistry;
   checkCredentials?: CheckCredentials;
+  /** case-number probing: tarpit and refusal (probing.ts); off when absent */
+  probe?: ProbeGuard;
 }
 
 interface SessionState {
@@ -41,7 +44,7 @@ export class Door {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: DoorDeps) {
-    this.counter = new ConnectionCounter(deps.config.smtpMaxConnections, deps.config.smtpMaxConnectionsPerIp);
+    this.counter = new ConnectionCounter(deps.config.smtpMaxConnections, deps.config.smtpMaxConnectionsPerIp, deps.config.smtpMaxConnectionsPerNet);
   }
 
   get transactionsInFlight(): number {
@@ -60,7 +63,8 @@ export class Door {
     const admission = this.counter.admit(session.id, session.remoteAddress);
     if (admission !== 'ok') {
       log.warn({ client: session.remoteAddress, limit: admission, event: 'smtp_connection_refused' }, 'connection limit reached');
-      return callback(this.refuse('tooManyConnections'));
+      // the total limit is the server's state, not the client's fault: say busy
+      return callback(this.refuse(admission === 'total' ? 'serverBusy' : 'tooManyConnections'));
     }
     this.sessions.set(session.id, { log, tx: newTransaction() });
     log.info({ client: session.remoteAddress, clientHostname: session.clientHostname, event: 'smtp_connect' }, 'connection');
@@ -85,6 +89,20 @@ export class Door {
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
     if (this.stopping) return callback(this.refuse('shuttingDown'));
     if (this.deps.config.smtpRequireTls && !session.secure) return callback(this.refuse('tlsRequired'));
+    const probe = this.deps.probe;
+    if (!probe) return this.startTransaction(session, callback);
+    probe.blockedFor(session.remoteAddress).then(
+      (seconds) => {
+        if (seconds === undefined) return this.startTransaction(session, callback);
+        this.state(session).log.warn({ event: 'smtp_probe_blocked', client: session.remoteAddress, seconds }, 'address refused for case-number probing');
+        callback(this.refuse('probing', { minutes: String(Math.ceil(seconds / 60)) }));
+      },
+      // Redis trouble must not lock customers out: probing protection is best effort
+      () => this.startTransaction(session, callback),
+    );
+  }
+
+  private startTransaction(session: SMTPServerSession, callback: Callback): void {
     const state = this.state(session);
     state.tx = newTransaction();
     this.inFlight.add(session.id);
@@ -93,7 +111,7 @@ export class Door {
 
   onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
     this.checkRecipient(address.address, session).then(
-      (refusal) => callback(refusal),
+      (refusal) => void this.afterCaseReply(refusal?.reply, session).then(() => callback(refusal)),
       (err: unknown) => {
         this.state(session).log.error({ err, event: 'smtp_rcpt_error' }, 'recipient check failed');
         callback(this.refuse('queueUnavailable'));
@@ -105,7 +123,8 @@ export class Door {
     const state = this.state(session);
     receiveMessage(stream, session, state.tx, { ...this.deps, log: state.log })
       .then(
-        (reply) => {
+        async (reply) => {
+          await this.afterCaseReply(reply.name, session);
           if (!reply.unsent) smtpReplies.inc({ reason: reply.name, code: String(replies[reply.name].code) });
           if (reply.code >= 400) callback(reply.error);
           else callback(null, reply.text);
@@ -136,6 +155,13 @@ export class Door {
     if (refusal) return this.refuse(refusal.name, refusal.vars);
     tx.recipientCases.push(found.caseNumber);
     return undefined;
+  }
+
+  /** A "case does not exist" reply is counted against the client, and held back once it looks like probing. */
+  private async afterCaseReply(name: string | undefined, session: SMTPServerSession): Promise<void> {
+    if (name !== 'caseUnknown' || !this.deps.probe) return;
+    const delay = await this.deps.probe.record(session.remoteAddress, this.state(session).log).catch(() => 0);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
   private async lookup(caseNumber: string): Promise<CaseLookup> {

@@ -22,9 +22,12 @@ export interface SubjectOptions {
 }
 
 // Reply and forward markers of common clients (English, German, French, Nordic, Italian), any number
-// of them, with Outlook's counted `RE[2]:` form.
-const REPLY_PREFIXES = /^(?:\s*(?:re|fwd?|aw|wg|tr|sv|vs|r|rif)\s*(?:\[\d+\])?\s*:)+\s*/i;
+// of them, with Outlook's counted `RE[2]:` form. Read by a scanner, not a regular expression: the
+// pattern this replaces backtracked quadratically on "Re" followed by a long run of spaces.
+const REPLY_WORDS = new Set(['re', 'fw', 'fwd', 'aw', 'wg', 'tr', 'sv', 'vs', 'r', 'rif']);
 
+/** Beyond this many characters a Subject is not searched: a case number sits near its start. */
+export const MAX_SUBJECT_CHARS = 4096;
 /** The Subject with MIME encoded-words decoded (libmime: split words, any charset) and NFKC applied. */
 export function decodeSubject(raw: string): string {
   let text: string;
@@ -38,7 +41,38 @@ export function decodeSubject(raw: string): string {
 }
 
 export function stripReplyPrefixes(subject: string): string {
-  return subject.replace(REPLY_PREFIXES, '');
+  let at = 0;
+  for (;;) {
+    const next = replyMarkerEnd(subject, at);
+    if (next === -1) return at === 0 ? subject : subject.slice(skipSpaces(subject, at));
+    at = next;
+  }
+}
+
+/** Where one `<spaces>word<spaces>[n]<spaces>:` marker starting at `from` ends, or -1. Linear in what it reads. */
+function replyMarkerEnd(s: string, from: number): number {
+  let i = skipSpaces(s, from);
+  const wordStart = i;
+  while (i < s.length && i - wordStart < 4 && isAsciiLetter(s.charCodeAt(i))) i++;
+  if (!REPLY_WORDS.has(s.slice(wordStart, i).toLowerCase())) return -1;
+  i = skipSpaces(s, i);
+  if (s[i] === '[') {
+    let j = i + 1;
+    while (j < s.length && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x39) j++;
+    if (j === i + 1 || s[j] !== ']') return -1;
+    i = skipSpaces(s, j + 1);
+  }
+  return s[i] === ':' ? i + 1 : -1;
+}
+
+function skipSpaces(s: string, from: number): number {
+  let i = from;
+  while (i < s.length && /\s/.test(s[i]!)) i++;
+  return i;
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 function escapeRegExp(s: string): string {
@@ -56,7 +90,7 @@ export function casePattern(prefixes: readonly string[]): RegExp {
 
 export function findCaseNumber(subject: string | undefined, opts: SubjectOptions): CaseFinding {
   if (subject === undefined || subject.trim() === '') return { kind: 'none' };
-  const text = stripReplyPrefixes(decodeSubject(subject));
+  const text = stripReplyPrefixes(decodeSubject(subject.slice(0, MAX_SUBJECT_CHARS)));
   const found = new Set<string>();
   for (const m of text.matchAll(casePattern(opts.prefixes))) {
     const digits = m[1]!;

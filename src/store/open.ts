@@ -11,7 +11,9 @@ type StoreConfig = Pick<Config, 'masterKeys' | 'mode' | 'dataDir' | 'keyStoreDir
 
 /** Beside the data dir, not in it: a copy of the data dir must not carry the keys a purge destroys. */
 export function keyStoreDirOf(config: Pick<Config, 'dataDir' | 'keyStoreDir'>): string {
-  return config.keyStoreDir ?? `${config.dataDir.replace(/\/+$/, '')}.keys`;
+  let dir = config.dataDir;
+  while (dir.length > 1 && dir.endsWith('/')) dir = dir.slice(0, -1);
+  return config.keyStoreDir ?? `${dir}.keys`;
 }
 
 /**
@@ -19,11 +21,16 @@ export function keyStoreDirOf(config: Pick<Config, 'dataDir' | 'keyStoreDir'>): 
  * the key store opened, the filesystem backend under the data dir prepared, stale temp files removed.
  */
 export async function openStore(config: StoreConfig, logger: Logger): Promise<EncryptedStore> {
-  const keys = await loadMasterKeys(config, logger);
-  const shred = new ShredKeyStore(join(keyStoreDirOf(config), 'live'), keys);
-  const store = new EncryptedStore(new FsBlobBackend(config.dataDir), keys, logger.child({ component: 'store' }), shred);
+  const store = await openStoreForReading(config, logger);
   await store.init();
   return store;
+}
+
+/** The same store for a reader that must not touch the writers' temp files (the parse thread). */
+export async function openStoreForReading(config: StoreConfig, logger: Logger): Promise<EncryptedStore> {
+  const keys = await loadMasterKeys(config, logger);
+  const shred = new ShredKeyStore(join(keyStoreDirOf(config), 'live'), keys);
+  return new EncryptedStore(new FsBlobBackend(config.dataDir), keys, logger.child({ component: 'store' }), shred);
 }
 
 /** The archive: its own directory, optionally its own master keys, its keys under `archive/` in the key store. */

@@ -121,3 +121,16 @@ describe('small pieces', () => {
     expect(safeFileName('../x:y')).toBe('..-x-y');
   });
 });
+
+describe('outgoing header lines (RFC 5322: at most 998 characters)', () => {
+  it.each([100, 990, 3000])('with an original Message-ID of %i characters every line of every reply fits', async (length) => {
+    const outcome = makeOutcome({ kind: 'partial', refused: [REFUSED_TXT], messageId: `<${'r'.repeat(length)}@example.com>`, subject: `Case ${CASE} ${'s'.repeat(length)}` });
+    for (const mail of [buildDsn(outcome, config), buildReceipt(outcome, config), buildEngineerNotice(outcome, 'eng@example.com', 'receipt', config)]) {
+      const raw = (await mail.node.build()).toString('latin1');
+      const longest = Math.max(...raw.split('\r\n').map((l) => l.length));
+      expect(longest).toBeLessThanOrEqual(998);
+      // a Message-ID that fits is kept for threading
+      if (length === 100) expect(raw).toMatch(/In-Reply-To:\s+<r{100}@example\.com>/);
+    }
+  });
+});

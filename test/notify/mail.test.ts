@@ -148,7 +148,7 @@ describe('notice to the engineer', () => {
     expect(text).toContain('Sender:     customer@example.com');
     expect(text).toContain('From:       Customer <customer@example.com>');
     expect(text).toContain('logs.7z  accepted: 7z AES-256');
-    expect(text).toContain(`casedrop case get ${CASE} logs.7z`);
+    expect(text).toContain(`casedrop case get ${CASE} logs.7z -o logs.7z`);
     expect(text).toContain('report.txt  refused (unencrypted): is not encrypted');
     expect(text).toContain(`casedrop case notes ${CASE}`);
     expect(text).toContain('Reply to the sender: delivery status notification (DSN)');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/jobs/types.js';
-import { decideSenderReply, headerFacts, senderAddressReason, type PolicyConfig } from '../../src/notify/policy.js';
+import { decideSenderReply, headerLookup, senderAddressReason, type PolicyConfig } from '../../src/notify/policy.js';
 import { makeOutcome, REFUSED_TXT } from './helpers.js';
 
 /** The sender-reply decision, table-driven, without Redis or sockets. */
@@ -67,13 +67,15 @@ describe('automatic mail, from the header block', () => {
     [block('Precedence: bulk'), 'precedence'],
     [block('Precedence: JUNK'), 'precedence'],
     [block('Precedence: list'), 'precedence'],
+    // the same rule as the door's: auto_reply counts here too
+    [block('Precedence: auto_reply'), 'precedence'],
     [block('List-Id: <support.lists.example.com>'), 'list-id'],
     [block('List-ID: Support', ' <support.lists.example.com>'), 'list-id'],
   ])('%j → %s', (originalHeaders, reason) => {
     expect(decide({ originalHeaders })).toEqual({ suppress: reason });
   });
 
-  it.each([block('Auto-Submitted: no'), block('Precedence: first-class'), block('List-Unsubscribe-Post: x'), '', block()])('%j is answered', (originalHeaders) => {
+  it.each([block('Auto-Submitted: no'), block('Auto-Submitted: No (a (nested) comment)'), block('Precedence: first-class'), block('List-Unsubscribe-Post: x'), '', block()])('%j is answered', (originalHeaders) => {
     expect(decide({ originalHeaders })).toEqual({ send: 'receipt' });
   });
 
@@ -82,6 +84,7 @@ describe('automatic mail, from the header block', () => {
   });
 
   it('reads folded values and ignores a body-like tail', () => {
-    expect(headerFacts('Auto-Submitted:\r\n auto-replied\r\nPrecedence: bulk')).toEqual({ autoSubmitted: 'auto-replied', precedence: 'bulk', listId: false });
+    const lookup = headerLookup('Auto-Submitted:\r\n auto-replied\r\nPrecedence: bulk');
+    expect([lookup.get('auto-submitted'), lookup.get('precedence'), lookup.get('list-id')]).toEqual(['auto-replied', 'bulk', undefined]);
   });
 });

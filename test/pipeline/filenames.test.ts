@@ -43,3 +43,35 @@ describe('duplicateParts', () => {
     expect(duplicateParts('.hidden')).toEqual({ stem: '.hidden', ext: '' });
   });
 });
+
+describe('sanitizeFilename: safe in a shell and on any file system (issue 10)', () => {
+  it.each([
+    ['$(reboot).7z', 'reboot_.7z'],
+    ['`id`.zip', 'id_.zip'],
+    ["a'b\"c;d&e|f.zip", 'a_b_c_d_e_f.zip'],
+    ['-rf.zip', 'rf.zip'],
+    ['--help', 'help'],
+    ['.bashrc', 'bashrc'],
+    ['logs\u200b.7z', 'logs.7z'],
+    ['a\u2215b\uff0fc\u2044d.zip', 'a_b_c_d.zip'],
+    ['CON', '_CON'],
+    ['con.txt', '_con.txt'],
+    ['LPT1.zip', '_LPT1.zip'],
+    ['console.zip', 'console.zip'],
+    ['name. . ', 'name'],
+    ['e\u0301.zip', '\u00e9.zip'],
+  ])('%j → %j', (input, expected) => {
+    expect(sanitizeFilename(input)).toBe(expected);
+  });
+
+  it('never returns a shell metacharacter, an invisible character or a leading dash (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 100 }), (s) => {
+        const name = sanitizeFilename(s);
+        expect(name).not.toMatch(/[$`'"&;|<>(){}[\]*?!#~\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
+        expect(name).not.toMatch(/^[-.]/);
+        expect(name).toBe(name.normalize('NFC'));
+      }),
+    );
+  });
+});

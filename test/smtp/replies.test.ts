@@ -28,6 +28,9 @@ const expected: [ReplyName, number, string][] = [
   ['authRequired', 530, '5.7.0'],
   ['authFailed', 535, '5.7.8'],
   ['tooManyConnections', 421, '4.7.0'],
+  ['serverBusy', 421, '4.3.2'],
+  ['sessionTooLong', 421, '4.4.2'],
+  ['probing', 421, '4.7.0'],
   ['localError', 451, '4.3.0'],
   ['storageFull', 452, '4.3.1'],
   ['queueUnavailable', 451, '4.3.0'],
@@ -97,7 +100,7 @@ describe('replyText', () => {
 
 describe('smtpError', () => {
   it.each(names)('%s carries its code, and smtp-server\'s line has the enhanced code once', (name) => {
-    const err = smtpError(name, { id: 'X', address: 'a@b', intake: 'attach@b', max: '10', size: '1', limit: '2', numbers: '1, 2', case: '612345678', digits: '9', sender: 'a@b', domain: 'b', ip: '192.0.2.1', how: 'SPF fail, no DKIM' });
+    const err = smtpError(name, { id: 'X', address: 'a@b', intake: 'attach@b', max: '10', size: '1', limit: '2', numbers: '1, 2', case: '612345678', digits: '9', sender: 'a@b', domain: 'b', ip: '192.0.2.1', how: 'SPF fail, no DKIM', minutes: '10' });
     expect(err).toBeInstanceOf(Error);
     expect(err.responseCode).toBe(replies[name].code);
     expect(err.reply).toBe(name);

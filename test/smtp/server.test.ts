@@ -236,10 +236,33 @@ describe('limits', () => {
     try {
       const a = await openSession({ port: t.port });
       const b = await openSession({ port: t.port });
-      expect(b.greeting!.code).toBe(421);
+      // the total limit is the server's state: the text says busy, not "your address"
+      expect(b.greeting!.lines).toEqual(['421 4.3.2 server busy: too many connections in total, try again later']);
       for (const s of [a, b]) await s.quit();
     } finally {
       await t.close();
+    }
+  });
+
+  it('a session older than CASEDROP_SMTP_SESSION_TIMEOUT_MS is closed however busy it keeps (421 4.4.2)', async () => {
+    const h = await startDoor({ env: { CASEDROP_SMTP_SESSION_TIMEOUT_MS: '1500', CASEDROP_SMTP_SOCKET_TIMEOUT_MS: '60000' } });
+    try {
+      const s = await openSession({ port: h.port });
+      // a trickling client: a command every 200 ms keeps the idle timeout from ever firing
+      let last = await (async () => {
+        for (let i = 0; i < 40; i++) {
+          await s.command('NOOP');
+          const r = await s.reply(5_000);
+          if (r.code !== 250) return r;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        return undefined;
+      })();
+      expect(last?.lines[0]).toBe('421 4.4.2 session too long, closing; send the rest in a new connection');
+      last = await s.reply(5_000);
+      expect(last.closed).toBe(true);
+    } finally {
+      await h.close();
     }
   });
 

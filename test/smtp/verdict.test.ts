@@ -70,4 +70,14 @@ describe('ConnectionCounter', () => {
     expect(c.admit('g', '192.0.2.1')).toBe('ok');
     expect(c.size).toBe(3);
   });
+
+  it('limits one network (IPv4 /24, IPv6 /48) as well, so a few neighbouring addresses cannot take every slot', () => {
+    const c = new ConnectionCounter(100, 2, 3);
+    expect(['192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.3'].map((ip, i) => c.admit(String(i), ip))).toEqual(['ok', 'ok', 'ok', 'perNet']);
+    expect(c.admit('x', '198.51.100.1')).toBe('ok');
+    expect(['2001:db8:1:1::1', '2001:db8:1:2::1', '2001:db8:1:3::1', '2001:db8:1:4::1'].map((ip, i) => c.admit(`v6-${i}`, ip))).toEqual(['ok', 'ok', 'ok', 'perNet']);
+    expect(c.admit('m', '::ffff:192.0.2.9')).toBe('perNet');
+    c.release('0');
+    expect(c.admit('y', '192.0.2.4')).toBe('ok');
+  });
 });

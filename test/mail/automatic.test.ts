@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { automaticReason, isAutomatic, type HeaderLookup } from '../../src/smtp/automatic.js';
+import { automaticReason, isAutomatic, type HeaderLookup } from '../../src/mail/automatic.js';
 
 function headers(fields: Record<string, string> = {}): HeaderLookup {
   const map = new Map(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v]));
@@ -26,9 +26,9 @@ describe('automaticReason', () => {
     ['Precedence: list', { Precedence: 'list' }, human, 'precedence:list'],
     ['Precedence: auto_reply', { Precedence: 'auto_reply' }, human, 'precedence:auto_reply'],
     ['List-Id', { 'List-Id': '<users.lists.example.com>' }, human, 'list-id'],
-    ['MAILER-DAEMON sender', {}, 'MAILER-DAEMON@mx.example.com', 'sender:mailer-daemon'],
-    ['owner- sender', {}, 'owner-users@lists.example.com', 'sender:owner-'],
-    ['-request sender', {}, 'users-request@lists.example.com', 'sender:-request'],
+    ['MAILER-DAEMON sender', {}, 'MAILER-DAEMON@mx.example.com', 'mailer-daemon'],
+    ['owner- sender', {}, 'owner-users@lists.example.com', 'owner-alias'],
+    ['-request sender', {}, 'users-request@lists.example.com', 'request-alias'],
     ['null sender wins over headers', { 'Auto-Submitted': 'auto-replied' }, '', 'null-sender'],
   ])('%s', (_name, fields, mailFrom, expected) => {
     expect(automaticReason(headers(fields), mailFrom)).toBe(expected);

@@ -1,0 +1,78 @@
+import type { Config } from '../config/schema.js';
+import { CasedropError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ObjectStore } from '../store/types.js';
+import type { VerifyInput, VerifyResult } from '../verify/types.js';
+import { spoolObjectId } from '../jobs/ids.js';
+import { reasonTable, type ReasonCode } from '../reasons/table.js';
+import { parseMessage, TooManyParts, type ParsedAttachment, type ParsedMessage } from './parse.js';
+import type { MessageReason } from './refusals.js';
+
+/**
+ * The dangerous part of an intake job: reading the customer's MIME and judging each file. It sees
+ * only the spool object and returns the parsed message with one verdict per judged file, or the
+ * message-level refusal. It runs in a worker thread with its own heap limit and time budget
+ * (isolate.ts); this module is the same code run in the calling thread, for tests and tools.
+ */
+export type AnalyseConfig = Pick<Config, 'forwardDepth' | 'maxFilesPerMessage' | 'maxMimeParts' | 'maxNameChars' | 'maxHeaderValueChars'>;
+
+export interface Judged {
+  part: ParsedAttachment;
+  verdict: VerifyResult;
+}
+
+export type Analysis =
+  | { kind: 'parsed'; message: Omit<ParsedMessage, 'attachments'>; judged: Judged[]; extra: { count: number; size: number } }
+  | { kind: 'refused'; reason: MessageReason };
+
+export type Analyse = (spoolId: string) => Promise<Analysis>;
+
+export interface AnalyseDeps {
+  config: AnalyseConfig;
+  store: ObjectStore;
+  verify: (input: VerifyInput) => Promise<VerifyResult>;
+  logger: Logger;
+}
+
+export async function analyseSpooled(spoolId: string, deps: AnalyseDeps): Promise<Analysis> {
+  const parsed = await parseSpooled(spoolId, deps);
+  if (parsed === 'unparseable' || parsed === 'too-many-parts') return { kind: 'refused', reason: parsed };
+  const { attachments, ...message } = parsed;
+  const files = attachments.slice(0, deps.config.maxFilesPerMessage);
+  const rest = attachments.slice(files.length);
+  const judged: Judged[] = [];
+  // one at a time: each verification may decrypt in memory
+  for (const part of files) judged.push({ part, verdict: await judgeOne(part, deps.verify) });
+  return { kind: 'parsed', message, judged, extra: { count: rest.length, size: rest.reduce((n, p) => n + p.content.length, 0) } };
+}
+
+/** A store failure is thrown (temporary, or corrupt: the caller decides); bytes mailparser cannot read never will be. */
+async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
+  const stream = await deps.store.get(spoolObjectId(spoolId));
+  const c = deps.config;
+  try {
+    return await parseMessage(stream, { maxDepth: c.forwardDepth, maxParts: c.maxMimeParts, maxNameChars: c.maxNameChars, maxHeaderChars: c.maxHeaderValueChars });
+  } catch (err) {
+    if (err instanceof CasedropError) throw err;
+    if (err instanceof TooManyParts) {
+      deps.logger.warn({ spoolId, limit: err.limit }, 'message has too many MIME parts');
+      return 'too-many-parts';
+    }
+    deps.logger.warn({ spoolId, err: (err as Error).message }, 'message could not be parsed');
+    return 'unparseable';
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function judgeOne(part: ParsedAttachment, verify: AnalyseDeps['verify']): Promise<VerifyResult> {
+  if (part.kind === 'tnef') return aroundThePart('tnef', 'tnef');
+  if (part.kind === 'smime-opaque') return aroundThePart('smime', 'smime-opaque');
+  if (part.kind === 'too-deep') return aroundThePart('message', 'nesting-too-deep');
+  return verify({ name: part.filename, buffer: part.content });
+}
+
+/** A refusal decided by the message around the part, not by its bytes. */
+function aroundThePart(format: string, reason: ReasonCode): VerifyResult {
+  return { format, verdict: 'reject', reason, details: {}, advice: reasonTable[reason].advice };
+}

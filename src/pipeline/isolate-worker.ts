@@ -1,0 +1,41 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import { isCasedropError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { openStoreForReading } from '../store/open.js';
+import { intakeVerifier } from './intake-options.js';
+import { analyseSpooled, type AnalyseDeps, type Analysis } from './analyse.js';
+
+/**
+ * The parse thread (isolate.ts starts it): reads one spooled message at a time from the store and
+ * sends back the analysis, moving attachment bytes rather than copying them. It opens the store
+ * read-only: no init, so it never touches the main thread's temp files.
+ */
+const config = workerData as Config;
+const logger = createLogger(config.logLevel).child({ component: 'parse-thread' });
+const deps: AnalyseDeps = {
+  config,
+  // with the key store: spooled messages are wrapped under their own keys (src/store/key-source.ts)
+  store: await openStoreForReading(config, logger),
+  verify: await intakeVerifier(config),
+  logger,
+};
+
+parentPort!.postMessage({ ready: true });
+parentPort!.on('message', (spoolId: string) => {
+  analyseSpooled(spoolId, deps).then(
+    (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis)),
+    (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),
+  );
+});
+
+/** Attachment buffers that own their whole memory can be moved; small pooled ones are copied. */
+function transferables(analysis: Analysis): ArrayBuffer[] {
+  if (analysis.kind !== 'parsed') return [];
+  const out = new Set<ArrayBuffer>();
+  for (const { part } of analysis.judged) {
+    const b = part.content.buffer;
+    if (b instanceof ArrayBuffer && part.content.byteOffset === 0 && part.content.byteLength === b.byteLength) out.add(b);
+  }
+  return [...out];
+}

@@ -1,0 +1,70 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { retryFailed } from '../../src/jobs/dead-letter.js';
+import { createRedis } from '../../src/redis.js';
+import { testConfig } from '../helpers/env.js';
+import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
+
+/**
+ * A message that kills its worker process inside the parse (CASEDROP_TEST_CRASH_AT=during-parse,
+ * exit 137 like kill -9) is recognised by its durable attempt marker: after CASEDROP_POISON_ATTEMPTS
+ * deaths the next attempt dead-letters it as too-complex, keeps its spool, and queues the replies;
+ * `jobs retry` then runs it afresh. Runs the compiled code, parse threads included.
+ */
+const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
+mkdirSync(cacheDir, { recursive: true });
+const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
+
+beforeAll(() => {
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
+  } catch {
+    // type errors elsewhere still emit JavaScript
+  }
+}, 120_000);
+afterAll(() => rmSync(build, { recursive: true, force: true }));
+
+function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], { env: { ...process.env, ...vars, BUILD_DIR: build }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+}
+
+describe('a message that kills its worker', () => {
+  it('is dead-lettered as too-complex after CASEDROP_POISON_ATTEMPTS deaths, its spool kept and its sender told; jobs retry runs it again', async () => {
+    const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500', CASEDROP_POISON_ATTEMPTS: '2' };
+    const { config, cleanup } = testConfig(settings);
+    const redis = createRedis(config, 'worker');
+    const store = await openTestStore(config);
+    const queue = intakeQueue(config, redis);
+    const notify = notifyQueue(config, redis);
+    const vars = { ...settings, NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent' };
+    let survivor: ChildProcess | undefined;
+    try {
+      await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
+      const spoolId = await spool(store, sample('verdicts.eml'), {}, queue);
+      for (let death = 1; death <= 2; death++) expect(await runWorker({ ...vars, CASEDROP_TEST_CRASH_AT: 'during-parse' }).exited).toBe(137);
+
+      survivor = runWorker(vars).child;
+      await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toBe('failed'), { timeout: 20_000, interval: 100 });
+      expect((await queue.getJob(spoolId))?.failedReason).toMatch(/^too-complex: the message stopped its worker 2 times/);
+      expect(await store.exists(`spool/${spoolId}`)).toBe(true);
+      const poison = await readOutcome(store, `${spoolId}.poison`);
+      expect(poison.refused.map((r) => r.reason)).toEqual(['too-complex']);
+      expect(poison.mailFrom).toBe('customer@example.com');
+      expect((await notify.getJob(`${spoolId}.poison`))?.data).toEqual({ outcomeId: `outcomes/${spoolId}.poison` });
+
+      await retryFailed(config, redis, { id: spoolId });
+      await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed'), { timeout: 20_000, interval: 100 });
+      expect((await readOutcome(store, spoolId)).kind).toBe('partial');
+      expect(await store.exists(`spool/${spoolId}`)).toBe(false);
+    } finally {
+      survivor?.kill('SIGTERM');
+      await queue.close();
+      await notify.close();
+      redis.disconnect();
+      await cleanup();
+    }
+  }, 90_000);
+});
