@@ -127,7 +127,7 @@ it('sends 2,000 messages while door and worker are killed with -9 and restarted;
   expect(kills.smtp, 'door kills').toBeGreaterThan(0);
   expect(kills.worker, 'worker kills').toBeGreaterThan(0);
   expect(replies.queued).toBeGreaterThan(MESSAGES / 2);
-}, 240_000);
+}, 300_000);
 
 it('every message that got a 250 is stored exactly once, under its queue id, and answered by exactly one receipt', () => {
   expect(report, 'the run above did not finish').toBeDefined();
