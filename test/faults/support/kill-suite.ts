@@ -119,7 +119,12 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
       await killer;
       const sentAt = Date.now();
       // drained, the spool empty (recovery queues what a killed door left unqueued) and every outcome's replies out
-      await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), { timeoutMs: 180_000, intervalMs: 250, what: 'queues drained, spool empty, every outcome settled' });
+      await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), { timeoutMs: 180_000, intervalMs: 250, what: 'queues drained, spool empty, every outcome settled' })
+        .catch(async (err: Error) => {
+          // say why: dead letters (a job stalled past maxStalledCount) never drain
+          const counts = await Promise.all(QUEUES.map(async (q) => `${q} ${JSON.stringify(await queueCounts(redis.port, PREFIX, q))}`));
+          throw new Error(`${err.message}; spool ${countObjects(cd.dataDir, 'spool')}; ${counts.join(', ')}`);
+        });
       const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, PREFIX, q)).failed));
       report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
 
