@@ -19,7 +19,7 @@ import { audit, composeMessage, INTAKE, makeRng, messageIdOf, sendAll, tally, ty
  * (where the kills land in the traffic still varies). FAULTS_MESSAGES shrinks the load, FAULTS_CLI
  * runs another build than dist/ (mutation runs), FAULTS_KEEP=1 keeps the logs and data.
  *
- * Two variants (issue 11): kill.test.ts in /dev/shm with 2,000 messages — a process killed with -9
+ * Two variants (issue 11): kill.test.ts in /dev/shm with 1,000 messages — a process killed with -9
  * loses nothing the kernel already has, so what it tests (write-rename order, fixed names, job ids)
  * is the same without the fsync cost — and kill-disk.test.ts on a real disk (the OS temp dir), so
  * the fsyncs the model depends on are exercised, with fewer messages: with 13+ fsyncs per message
