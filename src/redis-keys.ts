@@ -20,6 +20,7 @@ export const redisKey = {
   capCount: (prefix: string, cap: string, subject: string): string => join(prefix, 'cap', cap, subject),
   capDecided: (prefix: string, use: string, spoolId: string): string => join(prefix, 'cap-decided', use, spoolId),
   batch: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch', kind, subject),
+  batchWindow: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch-window', kind, subject),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -46,6 +47,7 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   capCount: { pattern: '<prefix>:cap:<cap>:<subject>', type: 'string', holds: 'separate mails counted against one cap this hour: sender, sender-domain, client-ip, total (subject `all`) or case-notices', expires: '1 hour after the first counted mail', owner: 'src/notify/caps.ts' },
   capDecided: { pattern: '<prefix>:cap-decided:<use>:<spoolId>', type: 'string', holds: 'the cap decision for one outcome (`allowed` or the cap it hit), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/caps.ts' },
   batch: { pattern: '<prefix>:batch:<kind>:<subject>', type: 'sorted set', holds: 'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), scored by when they joined', expires: 'each member once its digest or notice was sent', owner: 'src/notify/batch.ts' },
+  batchWindow: { pattern: '<prefix>:batch-window:<kind>:<subject>', type: 'string', holds: 'the end (epoch ms) of the batch window the first waiting member opened', expires: 'twice the digest interval after it opened', owner: 'src/notify/batch.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',
