@@ -42,6 +42,7 @@ export const redisKey = {
   loginFailuresByCase: (prefix: string, caseNumber: string): string => join(prefix, 'login-fail', 'case', caseNumber),
   intakeUnfinished: (prefix: string, spoolId: string): string => join(prefix, 'intake-unfinished', spoolId),
   smtpProbe: (prefix: string, clientAddress: string): string => join(prefix, 'smtp', 'probe', clientAddress),
+  batchWindow: (prefix: string, kind: string, subject: string): string => join(prefix, 'batch-window', kind, subject),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -89,6 +90,7 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   loginFailuresByCase: { pattern: '<prefix>:login-fail:case:<caseNumber>', type: 'string', holds: 'failed upload logins for one case, from any address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   intakeUnfinished: { pattern: '<prefix>:intake-unfinished:<spoolId>', type: 'string', holds: 'attempts of a message\'s parse that never finished (its worker died): the poison-message marker', expires: 'when the outcome is written or the job is retried by hand; 30 days at most', owner: 'src/pipeline/attempts.ts' },
   smtpProbe: { pattern: '<prefix>:smtp:probe:<clientAddress>', type: 'string', holds: '"case does not exist" replies to one client address in the current window (case-number probing)', expires: 'CASEDROP_SMTP_PROBE_WINDOW_SECONDS after the first one', owner: 'src/smtp/probing.ts' },
+  batchWindow: { pattern: '<prefix>:batch-window:<kind>:<subject>', type: 'string', holds: 'the end (epoch ms) of the batch window the first waiting member opened', expires: 'twice the digest interval after it opened', owner: 'src/notify/batch.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

@@ -5,11 +5,15 @@ import { redisKey } from '../redis-keys.js';
 
 /**
  * Mail combined instead of sent one by one: outcomes waiting for a sender's digest (kind `sender`)
- * or for a combined engineer notice (kind `case`). A member joins a sorted set scored by when it
- * joined; time is cut into slots of the digest interval, and one delayed job per subject and slot
- * (a fixed job id, so adding it again is a no-op) sends everything that joined up to the slot's end.
- * A retried notify job re-joins with its first score (ZADD NX) and so finds the same job. Members
- * are removed only after their mail went out: a failed job leaves them for the next one.
+ * or for a combined engineer notice (kind `case`). The first member opens a window of one digest
+ * interval; every member that joins while it is open goes out with it, in one mail, when one delayed
+ * job (a fixed id per window, so adding it again is a no-op) runs at the window's end. So a burst
+ * shorter than the interval is always one mail, wherever it falls on the clock.
+ *
+ * A member joins a sorted set scored by when it joined (ZADD NX: a retried notify job keeps its
+ * first score), and a job sends every member scored up to its window's end — so a member whose
+ * window closed unsent (its job failed for good) goes out with the next window. Members are removed
+ * only after their mail went out.
  */
 export type BatchKind = BatchSlot['kind'];
 export type { BatchSlot };
@@ -21,14 +25,24 @@ export interface Batches {
   remove(slot: BatchSlot, members: readonly string[]): Promise<void>;
 }
 
+// KEYS: the members, the open window's end. ARGV: now, interval (ms), member. Returns the window's end.
+const JOIN = `
+redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[3])
+local now = tonumber(ARGV[1])
+local open = tonumber(redis.call('GET', KEYS[2]) or '0')
+if open < now then
+  open = now + tonumber(ARGV[2])
+  redis.call('SET', KEYS[2], tostring(open), 'PX', tostring(2 * tonumber(ARGV[2])))
+end
+return tostring(open)
+`;
+
 export function redisBatches(redis: Redis, prefix: string, intervalMs: number, now: () => number = Date.now): Batches {
   const key = (kind: BatchKind, subject: string) => redisKey.batch(prefix, kind, subject);
   return {
     async join(kind, subject, member) {
-      const k = key(kind, subject);
-      const [, [, score]] = (await redis.multi().zadd(k, 'NX', now(), member).zscore(k, member).exec()) as [[unknown, unknown], [unknown, string]];
-      const joined = Number(score);
-      return { kind, subject, until: (Math.floor(joined / intervalMs) + 1) * intervalMs };
+      const until = Number(await redis.eval(JOIN, 2, key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member));
+      return { kind, subject, until };
     },
     async due(slot) {
       return redis.zrangebyscore(key(slot.kind, slot.subject), '-inf', slot.until);

@@ -98,6 +98,9 @@ async function processBatch(jobId: string, data: OutboundJobData, deps: Outbound
     deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
   }
   await deps.batches.remove(slot, members);
+  // a member that joined just as this job started (clocks of two workers differ a little) is not
+  // left behind: the job fails and its retry sends it
+  if ((await deps.batches.due(slot)).length > 0) throw new Error('members joined while the combined mail was being sent; sending them on the retry');
 }
 
 /**

@@ -26,7 +26,7 @@ afterEach(async () => {
 const bigHeaders = (): Record<string, string> => Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`X-Filler-${i}`, 'f'.repeat(980)]));
 
 describe('never a silent drop', () => {
-  it('25 messages from one authenticated sender, 5 with refused files: every refusal reaches it, in no more separate mails than the cap', async () => {
+  it('25 messages from one authenticated sender, 5 with refused files: every refusal reaches it, in no more separate mails than the cap', { timeout: 240_000 }, async () => {
     const cap = 5;
     sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address, CASEDROP_REPLY_RATE_PER_HOUR: String(cap) });
     const sender = 'ops@spfok.test';
@@ -60,7 +60,7 @@ describe('never a silent drop', () => {
 });
 
 describe('no amplification', () => {
-  it('80 forged senders with 200 KB headers get nothing; a burst of 30 from one authenticated domain stays under the caps; a burst to one case is one combined notice', async () => {
+  it('80 forged senders with 200 KB headers get nothing; a burst of 30 from one authenticated domain stays under the caps; a burst to one case is one combined notice', { timeout: 240_000 }, async () => {
     sys = await startSystem({
       CASEDROP_DNS_SERVERS: dns.address,
       CASEDROP_REPLY_RATE_PER_HOUR: '5',

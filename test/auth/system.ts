@@ -140,20 +140,22 @@ export async function startSystem(env: Record<string, string>, setup: { contacts
 
   async function settled(count: number): Promise<void> {
     await vi.waitFor(async () => {
-      const n = await queues.notify.getJobCounts('completed', 'failed', 'waiting', 'active');
+      const n = await queues.notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
       const o = await queues.outbound.getJobCounts('waiting', 'active');
+      // an outbound job waiting to be retried counts as unfinished; a batch job waits for its slot on purpose
+      const retrying = (await queues.outbound.getJobs(['delayed'])).filter((j) => !j.data.batch).length;
       const c = (x: number | undefined) => x ?? 0;
-      if (c(n.completed) + c(n.failed) < count || c(n.waiting) + c(n.active) > 0 || c(o.waiting) + c(o.active) > 0) throw new Error(`notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}`);
-    }, { timeout: 120_000, interval: 100 });
+      if (c(n.completed) + c(n.failed) < count || c(n.waiting) + c(n.active) + c(n.delayed) + c(o.waiting) + c(o.active) + retrying > 0) throw new Error(`notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}, retrying ${retrying}`);
+    }, { timeout: 180_000, interval: 100 });
   }
 
   async function flushBatches(): Promise<void> {
-    const delayed = await queues.outbound.getJobs(['delayed']);
-    for (const job of delayed.filter((j) => j.data.batch)) await job.promote();
+    // promote until nothing is delayed: a batch job's retry (after a failed send) is delayed too
     await vi.waitFor(async () => {
+      for (const job of await queues.outbound.getJobs(['delayed'])) await job.promote().catch(() => undefined);
       const o = await queues.outbound.getJobCounts('waiting', 'active', 'delayed');
-      if ((o.waiting ?? 0) + (o.active ?? 0) > 0) throw new Error(`outbound ${JSON.stringify(o)}`);
-    }, { timeout: 60_000, interval: 100 });
+      if ((o.waiting ?? 0) + (o.active ?? 0) + (o.delayed ?? 0) > 0) throw new Error(`outbound ${JSON.stringify(o)}`);
+    }, { timeout: 120_000, interval: 100 });
   }
 
   return {

@@ -26,7 +26,7 @@ afterEach(async () => {
 const to = (s: System, address: string) => s.sink.mails.filter((m) => m.rcptTo.includes(address));
 
 describe('record policy: replies only to authenticated senders', () => {
-  it('a forged sender (SPF fail, no DKIM) gets no DSN and the notice says unauthenticated; a signed aligned sender gets its DSN', async () => {
+  it('a forged sender (SPF fail, no DKIM) gets no DSN and the notice says unauthenticated; a signed aligned sender gets its DSN', { timeout: 240_000 }, async () => {
     sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address });
     const forged = await sys.send({ from: 'victim@victim.test', header: '"Victim Bank support@victim.test" <victim@victim.test>', attachments: [refusedFile('forged.txt')] });
     const signed = await sys.send({ from: 'ops@customer.test', dkim: signedAsCustomer, attachments: [refusedFile('report.txt'), storedFile('logs.zip')] });
@@ -64,7 +64,7 @@ describe('record policy: replies only to authenticated senders', () => {
     expect(out[0]!.split('\t')).toEqual(expect.arrayContaining(['logs.zip', 'ops@customer.test', 'DMARC pass (customer.test)']));
   });
 
-  it('a known contact of the case gets its reply even unauthenticated, and a case with contacts refuses other senders', async () => {
+  it('a known contact of the case gets its reply even unauthenticated, and a case with contacts refuses other senders', { timeout: 240_000 }, async () => {
     sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address }, { contacts: { [OTHER_CASE]: ['@victim.test'] } });
     const contact = await sys.send({ from: 'victim@victim.test', caseNumber: OTHER_CASE, attachments: [refusedFile('contact.txt')] });
     const stranger = await sys.send({ from: 'ops@spfok.test', caseNumber: OTHER_CASE, attachments: [refusedFile('stranger.txt')] });
@@ -79,7 +79,7 @@ describe('record policy: replies only to authenticated senders', () => {
 });
 
 describe('require policy: the door refuses unauthenticated mail', () => {
-  it('refuses SPF failure with 550 5.7.23, several failures with 550 5.7.26, and accepts a signed aligned sender', async () => {
+  it('refuses SPF failure with 550 5.7.23, several failures with 550 5.7.26, and accepts a signed aligned sender', { timeout: 240_000 }, async () => {
     sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address, CASEDROP_AUTH_POLICY: 'require' });
     const forged = await sys.send({ from: 'victim@victim.test', attachments: [refusedFile('a.txt')] });
     expect(forged).toMatchObject({ ok: false, code: 550 });
@@ -97,7 +97,7 @@ describe('require policy: the door refuses unauthenticated mail', () => {
     expect(to(sys, OWNER)).toHaveLength(1);
   });
 
-  it('answers 451 4.4.3, never a 5xx, when DNS does not answer', async () => {
+  it('answers 451 4.4.3, never a 5xx, when DNS does not answer', { timeout: 240_000 }, async () => {
     const hole = await startBlackHole();
     try {
       sys = await startSystem({ CASEDROP_DNS_SERVERS: hole.address, CASEDROP_DNS_TIMEOUT_MS: '200', CASEDROP_AUTH_POLICY: 'require' });

@@ -30,16 +30,18 @@ describe('caps and batches on real Redis', () => {
     expect(await redis.get(`${config.redisPrefix}:cap:sender-domain:example.com`)).toBe('3');
   });
 
-  it('puts members in slots of the interval, keeps the first slot on a retry, and removes only what was sent', async () => {
-    let now = 10_000;
+  it('opens a window with the first member, keeps later members and retries in it, and removes only what was sent', async () => {
+    let now = 10_300;
     const batches = redisBatches(redis, config.redisPrefix, 1000, () => now);
     const a = await batches.join('sender', 'x@example.com', 'm1');
-    now = 10_500;
-    const b = await batches.join('sender', 'x@example.com', 'm2');
     now = 11_200;
+    const b = await batches.join('sender', 'x@example.com', 'm2');
+    now = 11_250;
     const retry = await batches.join('sender', 'x@example.com', 'm1');
+    now = 11_400;
     const later = await batches.join('sender', 'x@example.com', 'm3');
-    expect([a.until, b.until, retry.until, later.until]).toEqual([11_000, 11_000, 11_000, 12_000]);
+    // a burst from 10.3 s to 11.3 s is one window, though it crosses a whole second
+    expect([a.until, b.until, retry.until, later.until]).toEqual([11_300, 11_300, 11_300, 12_400]);
     expect(batchJobId(a)).toBe(batchJobId(retry));
     expect(batchJobId(a)).not.toBe(batchJobId(later));
     expect(batchJobId(a)).not.toContain(':');
