@@ -13,6 +13,12 @@ command -v python3 >/dev/null || missing+=(python3)
 perl -MNet::SSLeay -e 1 2>/dev/null || missing+=(libnet-ssleay-perl)
 # the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
 command -v 7zz >/dev/null || missing+=(7zip)
+# the upload drive's tests use real clients: curl, Python requests, openssl for a test certificate;
+# npm run bench compares with nginx's WebDAV PUT
+command -v curl >/dev/null || missing+=(curl)
+python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v nginx >/dev/null || missing+=(nginx-light)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
