@@ -18,6 +18,11 @@ command -v gpg >/dev/null || missing+=(gnupg)
 command -v openssl >/dev/null || missing+=(openssl)
 # the sender-authentication tests serve their SPF, DKIM and DMARC test zone with dnsmasq on loopback
 command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+# the upload drive's tests use real clients: curl, Python requests, openssl for a test certificate;
+# npm run bench compares with nginx's WebDAV PUT
+command -v curl >/dev/null || missing+=(curl)
+python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+command -v nginx >/dev/null || missing+=(nginx-light)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

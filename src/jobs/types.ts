@@ -51,10 +51,13 @@ export interface OutboundJobData {
   batch?: BatchSlot;
 }
 
-export interface WebhookJobData {
-  spoolId: string;
+export type WebhookJobData = {
   /** index into config.webhookUrls: the URL itself may carry credentials, so it stays out of Redis */
   urlIndex: number;
-}
+} & (
+  | { spoolId: string }
+  /** an upload event (upload.completed / upload.rejected / upload.expired), stored at uploadEventObjectId */
+  | { uploadEventId: string }
+);
 
 export type { Outcome, OutcomeKind, RefusedFile, SpoolMeta, StoredFile } from './records.js';

@@ -4,6 +4,7 @@ import { rfc5322Date } from '../rfc5322.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { capList, restLine, returnedHeaders } from './bounds.js';
 import { storedLines } from './receipt.js';
+import { uploadBaseUrl } from '../upload/url.js';
 import { asciiToken, dsnStatus, listedRefused, plural, refusedCount, refusedLine, safeName } from './words.js';
 
 /**
@@ -63,7 +64,7 @@ export function dsnText(outcome: Outcome, config: ComposeConfig): string {
     `This is the case intake at ${config.hostname}, answering your message`,
     originalSummary(outcome),
     '',
-    ...explanation(outcome, config.replyMaxListed),
+    ...explanation(outcome, config),
     `Reference: ${outcome.spoolId}`,
   );
 }
@@ -76,7 +77,7 @@ function originalSummary(outcome: Outcome): string[] {
   ].filter((l) => l !== '');
 }
 
-function explanation(outcome: Outcome, maxListed: number | undefined): string[] {
+function explanation(outcome: Outcome, config: ComposeConfig): string[] {
   const n = outcome.caseNumber;
   if (outcome.kind === 'case-closed') {
     return [`Case ${n} is closed, so nothing from your message was kept.`, 'Ask your support engineer to reopen the case, or send the files to the case you are working on now.', ''];
@@ -91,7 +92,19 @@ function explanation(outcome: Outcome, maxListed: number | undefined): string[] 
     ];
   }
   const stored = capList(outcome.stored);
-  return [...refusedSection(outcome, maxListed), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
+  return [...refusedSection(outcome, config.replyMaxListed), ...uploadSection(outcome, config), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
+}
+
+/** The way forward mail cannot give: the upload drive takes any file of any size. */
+function uploadSection(outcome: Outcome, config: ComposeConfig): string[] {
+  if (config.uploadHost === undefined || config.uploadPort === undefined) return [];
+  const base = uploadBaseUrl({ ...config, uploadHost: config.uploadHost, uploadPort: config.uploadPort });
+  return [
+    'Or upload the files over HTTPS instead (any size, kept encrypted, a signed receipt back): ask your',
+    `support engineer for an upload token for case ${outcome.caseNumber}, then run for each file:`,
+    `    curl -T <file> --user ${outcome.caseNumber}:<upload token> ${base}/home/<file>`,
+    '',
+  ];
 }
 
 function refusedSection(outcome: Outcome, maxListed: number | undefined): string[] {

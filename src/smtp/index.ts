@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { CaseRegistry } from '../cases/types.js';
+import { uploadBaseUrl } from '../upload/url.js';
 import type { Config } from '../config/schema.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
@@ -72,7 +73,7 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     ...(config.authPolicy === 'require' ? { senderChecks: senderCheckOptions(config) } : {}),
     probe: new ProbeGuard(o.redis, config),
   });
-  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, config.smtpSessionTimeoutMs);
+  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, config.smtpSessionTimeoutMs, uploadBaseUrl(config));
   server.on('error', (err: Error) => logger.error({ err, event: 'smtp_server_error' }, 'SMTP server error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);

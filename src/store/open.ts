@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { trimTrailing } from '../text.js';
 import { loadMasterKeys } from '../keys/load.js';
 import { parseMasterKeys } from '../keys/ring.js';
 import { ShredKeyStore } from '../keys/shred-store.js';
@@ -11,9 +12,7 @@ type StoreConfig = Pick<Config, 'masterKeys' | 'mode' | 'dataDir' | 'keyStoreDir
 
 /** Beside the data dir, not in it: a copy of the data dir must not carry the keys a purge destroys. */
 export function keyStoreDirOf(config: Pick<Config, 'dataDir' | 'keyStoreDir'>): string {
-  let dir = config.dataDir;
-  while (dir.length > 1 && dir.endsWith('/')) dir = dir.slice(0, -1);
-  return config.keyStoreDir ?? `${dir}.keys`;
+  return config.keyStoreDir ?? `${trimTrailing(config.dataDir, '/')}.keys`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { admitParts, type StreamDeps } from '../intake/admit.js';
 import type { AdmittedFile, Channel } from '../intake/types.js';
 import type { Logger } from '../log.js';
 import { uploadBytes, uploads } from '../metrics.js';
+import type { EventSink } from './events.js';
 import type { Admission } from './gate.js';
 import { reprDigest } from './headers.js';
 import type { PartialUpload, Partials } from './partials.js';
@@ -27,6 +28,8 @@ export interface PutDeps {
   partials: Partials;
   partialTtlSeconds: number;
   logger: Logger;
+  /** webhook events (src/upload/events.ts); none when absent */
+  events?: EventSink;
   /** signs the receipt (src/receipts/sign.ts); unsigned when absent */
   sign?: (receipt: Receipt) => Promise<string>;
 }
@@ -114,6 +117,7 @@ export async function finishUpload(upload: PartialUpload, parts: string[], known
     const r = failure(err, 'file-too-big', 0);
     uploads.inc({ channel, result: r.code });
     log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
+    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: r.code, message: r.message, time: new Date().toISOString() });
     return { status: r.status, body: { error: r.code, message: r.message }, headers: { ...r.headers } };
   }
   await deps.partials.remove(upload);
@@ -121,6 +125,7 @@ export async function finishUpload(upload: PartialUpload, parts: string[], known
     await dropStaging(deps.intake.store, upload.id);
     uploads.inc({ channel, result: 'not-encrypted' });
     const r = refusal('not-encrypted', { advice: file.advice });
+    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: file.reason, message: r.message, time: new Date().toISOString() });
     return { status: r.status, body: { error: r.code, message: r.message, reason: file.reason }, headers: {} };
   }
   await Promise.all([deps.tokens.recordUse(upload.caseNumber, upload.tokenId, file.size), deps.usage.add(upload.caseNumber, file.size)]);
@@ -129,6 +134,7 @@ export async function finishUpload(upload: PartialUpload, parts: string[], known
   log.info({ event: 'upload_stored', size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, 'upload stored');
   const receipt = receiptOf(file, new Date().toISOString());
   const signature = deps.sign ? await deps.sign(receipt) : undefined;
+  await deps.events?.({ event: 'upload.completed', case: upload.caseNumber, receipt: { ...receipt, ...(signature ? { signature } : {}) }, time: receipt.time });
   return { status: 201, body: { ...receipt, ...(signature ? { signature } : {}) }, headers: { 'repr-digest': reprDigest(file.sha256) } };
 }
 
