@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the tests: the system tools they drive (swaks, Postfix,
-# Python for smtplib, redis-server for fault tests, 7-Zip) and a Redis on 127.0.0.1:6379.
+# Python for smtplib, redis-server for fault tests, 7-Zip, OpenSSH's clients and sshpass) and a Redis on 127.0.0.1:6379.
 # Idempotent and quiet when everything is already there; runs as `pretest`.
 set -euo pipefail
 
@@ -13,6 +13,9 @@ command -v python3 >/dev/null || missing+=(python3)
 perl -MNet::SSLeay -e 1 2>/dev/null || missing+=(libnet-ssleay-perl)
 # the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
 command -v 7zz >/dev/null || missing+=(7zip)
+# the SFTP/SCP tests drive OpenSSH's own clients, typing the upload token through sshpass as a device would
+command -v sftp >/dev/null || missing+=(openssh-client)
+command -v sshpass >/dev/null || missing+=(sshpass)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
