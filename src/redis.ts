@@ -21,11 +21,6 @@ export function createRedis(config: Pick<Config, 'redisUrl'>, role: RedisRole, e
   return redis;
 }
 
-/** Every key and queue lives under the configured prefix, so test runs and instances never mix. */
-export function key(prefix: string, ...parts: string[]): string {
-  return [prefix, ...parts].join(':');
-}
-
 /** Resolves once the connection is usable; a producer with no offline queue refuses commands before that. */
 export function ready(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();

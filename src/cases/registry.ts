@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CasedropError, ErrorCode } from '../errors.js';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import { assertCaseNumber } from './number.js';
 import type { Case, CaseRegistry, CaseState } from './types.js';
 
@@ -61,11 +61,11 @@ export class RedisCaseRegistry implements CaseRegistry {
   }
 
   private caseKey(number: string): string {
-    return key(this.prefix, 'case', number);
+    return redisKey.case(this.prefix, number);
   }
 
   private stateKey(state: CaseState): string {
-    return key(this.prefix, 'cases', state);
+    return redisKey.casesInState(this.prefix, state);
   }
 }
 

@@ -1,7 +1,7 @@
 import type MimeNode from 'nodemailer/lib/mime-node/index.js';
 import type { Config } from '../config/schema.js';
-import type { Outcome } from '../pipeline/types.js';
-import type { MailKind } from './jobs.js';
+import type { Outcome } from '../jobs/types.js';
+import type { MailKind } from '../jobs/types.js';
 
 /**
  * What the mail builders share. A built mail is a nodemailer MIME tree plus its SMTP envelope; the

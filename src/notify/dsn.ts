@@ -1,5 +1,5 @@
 import MimeNode from 'nodemailer/lib/mime-node/index.js';
-import type { Outcome } from '../pipeline/types.js';
+import type { Outcome } from '../jobs/types.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { storedLines } from './receipt.js';
 import { asciiToken, dsnStatus, plural, refusedLine, rfc5322Date, safeName } from './words.js';

@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import type { Outcome } from '../pipeline/types.js';
+import type { Outcome } from '../jobs/types.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, type ComposeConfig, type ComposedMail } from './compose.js';
 import { fileCount, humanSize, plainReason, rfc5322Date, safeName } from './words.js';
 

@@ -1,14 +1,14 @@
 import type { CaseRegistry } from '../cases/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
-import { outcomeId } from '../pipeline/outcome.js';
-import type { Outcome } from '../pipeline/types.js';
+import { outcomeId } from '../jobs/ids.js';
+import type { Outcome } from '../jobs/types.js';
 import type { ObjectStore } from '../store/types.js';
 import type { ComposeConfig, ComposedMail } from './compose.js';
 import type { Deliverer } from './deliver.js';
 import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
-import type { OutboundJobData } from './jobs.js';
+import type { OutboundJobData } from '../jobs/types.js';
 import { readOutcome } from './outcome.js';
 import { buildReceipt } from './receipt.js';
 

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { ErrorCode, isCasedropError } from '../errors.js';
-import type { Outcome } from '../pipeline/types.js';
+import type { Outcome } from '../jobs/types.js';
 import type { ObjectStore } from '../store/types.js';
 
 /**

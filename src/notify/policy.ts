@@ -1,7 +1,7 @@
 import libmime from 'libmime';
 import type { Config } from '../config/schema.js';
-import type { Outcome } from '../pipeline/types.js';
-import type { SenderReplyKind } from './jobs.js';
+import type { Outcome } from '../jobs/types.js';
+import type { SenderReplyKind } from '../jobs/types.js';
 
 /**
  * Pure decisions of the notify stage: which reply the sender gets, or why none (RFC 3834 loop

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 
 /**
  * At most N automatic replies per sender per hour, counted in Redis so every worker shares the count.
@@ -31,7 +31,7 @@ export interface RateLimiter {
 export function redisRateLimiter(redis: Redis, prefix: string, perHour: number): RateLimiter {
   return {
     async allow(sender, spoolId) {
-      const keys = [key(prefix, 'reply-rate', sender.toLowerCase()), key(prefix, 'reply-counted', spoolId)];
+      const keys = [redisKey.replyRate(prefix, sender.toLowerCase()), redisKey.replyCounted(prefix, spoolId)];
       const answer = await redis.eval(SCRIPT, 2, ...keys, String(perHour), String(WINDOW_SECONDS), String(DECISION_TTL_SECONDS));
       return answer === 'allowed';
     },

@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import type { Outcome, StoredFile } from '../pipeline/types.js';
+import type { Outcome, StoredFile } from '../jobs/types.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { humanSize, plural, rfc5322Date, safeName } from './words.js';
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
-import type { Outcome } from '../pipeline/types.js';
+import type { Outcome } from '../jobs/types.js';
 
 /**
  * The signed JSON POST for each processed message. Payload and signature are pure; `postWebhook`

@@ -1,31 +1,10 @@
-import type { Outcome, RefusedFile } from '../pipeline/types.js';
+import type { Outcome, RefusedFile } from '../jobs/types.js';
+import { reasonInfo } from '../reasons/table.js';
 
-/**
- * The words and codes every reply shares. Pure. Reason codes come from src/verify (and the intake
- * worker's own: tnef, smime-opaque, nesting-too-deep, unparseable); an unknown one is shown by its code.
- */
-const PLAIN: Record<string, string> = {
-  unencrypted: 'is not encrypted',
-  'weak-zipcrypto': 'uses the old ZipCrypto encryption, which can be broken in minutes',
-  'partial-encryption': 'is only partly encrypted: some entries or the file names can be read without the password',
-  'weak-cipher': 'is encrypted with a weak cipher',
-  'no-integrity': 'is encrypted without integrity protection, so changes to it would go unnoticed',
-  corrupt: 'is damaged and could not be read',
-  'not-an-archive': 'is not an encrypted archive',
-  'zip-strong-encryption': 'uses PKWARE Strong Encryption, which the engineers\' tools cannot open',
-  'unsupported-format': 'is in an archive format casedrop does not take',
-  tnef: 'is an Outlook winmail.dat (TNEF) wrapper, which hides the real files',
-  'smime-opaque': 'is wrapped in S/MIME encryption or an opaque signature that casedrop cannot open',
-  'nesting-too-deep': 'is inside too many forwarded messages',
-  unparseable: 'could not be read: the message is not valid MIME',
-};
-
+/** The words and codes every reply shares. Pure. What a reason code means comes from the reason table. */
 export function plainReason(reason: string): string {
-  return PLAIN[reason] ?? `was refused (${reason})`;
+  return reasonInfo(reason).reply;
 }
-
-/** Refusals about the content's form rather than its protection: 5.6.x, everything else 5.7.0. */
-const CONTENT_REASONS = new Set(['corrupt', 'tnef', 'smime-opaque', 'nesting-too-deep', 'unparseable']);
 
 export interface DsnStatus {
   /** RFC 3463 enhanced status */
@@ -40,7 +19,8 @@ export function dsnStatus(outcome: Pick<Outcome, 'kind' | 'caseNumber' | 'stored
   if (outcome.kind === 'no-attachment' || outcome.refused.length === 0) return { status: '5.6.0', diagnostic: 'no attachment found; nothing was kept' };
   const total = outcome.stored.length + outcome.refused.length;
   const reasons = [...new Set(outcome.refused.map((r) => asciiToken(r.reason)))].join(', ');
-  const status = outcome.refused.every((r) => CONTENT_REASONS.has(r.reason)) ? '5.6.0' : '5.7.0';
+  // one status for the whole message: the content's form (5.6.0) only when every refusal is about it
+  const status = outcome.refused.every((r) => reasonInfo(r.reason).status === '5.6.0') ? '5.6.0' : '5.7.0';
   return { status, diagnostic: `${outcome.refused.length} of ${total} ${plural(total, 'attachment')} refused: ${reasons}` };
 }
 

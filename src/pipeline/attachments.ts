@@ -55,11 +55,3 @@ export function referencedCids(html: string | undefined): Set<string> {
 export function looksLikeTnef(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x78 && head[1] === 0x9f && head[2] === 0x3e && head[3] === 0x22;
 }
-
-export const TNEF_ADVICE =
-  'Outlook wrapped the files in winmail.dat (TNEF), which hides them: send again in HTML or plain-text format ' +
-  '(File > Options > Mail > Compose messages in: HTML), or attach the archive from a different mail program.';
-
-export const SMIME_OPAQUE_ADVICE =
-  'The message is S/MIME opaque-signed or S/MIME-encrypted, which wraps the files where they cannot be read: ' +
-  'send it again unsigned or with a detached (clear) signature, with the encrypted archive attached.';

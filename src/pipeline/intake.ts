@@ -5,14 +5,15 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
-import { SMIME_OPAQUE_ADVICE, TNEF_ADVICE } from './attachments.js';
 import { sanitizeFilename } from './filenames.js';
-import { abandonedId, attachmentName, boundText, caseFilesNamespace, caseNotesNamespace, outcomeId, outcomeKind, spoolObjectId } from './outcome.js';
+import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
+import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
 import type { NameRegistry } from './stored-names.js';
-import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from './types.js';
+import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
  * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,
@@ -162,7 +163,7 @@ async function parseSpooled(spoolId: string, deps: IntakeDeps): Promise<ParsedMe
 }
 
 function unparseable(): RefusedFile {
-  return { originalName: '(message)', size: 0, format: 'unknown', reason: 'unparseable', advice: 'The message could not be read as MIME; send the files again as ordinary attachments.' };
+  return { originalName: '(message)', size: 0, format: 'unknown', reason: 'unparseable', advice: reasonTable.unparseable.advice };
 }
 
 interface Judged {
@@ -178,12 +179,15 @@ async function judgeAll(parts: ParsedAttachment[], verify: IntakeDeps['verify'])
 }
 
 async function judgeOne(part: ParsedAttachment, verify: IntakeDeps['verify']): Promise<VerifyResult> {
-  if (part.kind === 'tnef') return { format: 'tnef', verdict: 'reject', reason: 'tnef', details: {}, advice: TNEF_ADVICE };
-  if (part.kind === 'smime-opaque') return { format: 'smime', verdict: 'reject', reason: 'smime-opaque', details: {}, advice: SMIME_OPAQUE_ADVICE };
-  if (part.kind === 'too-deep') {
-    return { format: 'message', verdict: 'reject', reason: 'nesting-too-deep', details: {}, advice: 'The files are inside too many forwarded messages; attach them directly.' };
-  }
+  if (part.kind === 'tnef') return messageRefusal('tnef', 'tnef');
+  if (part.kind === 'smime-opaque') return messageRefusal('smime', 'smime-opaque');
+  if (part.kind === 'too-deep') return messageRefusal('message', 'nesting-too-deep');
   return verify({ name: part.filename, buffer: part.content });
+}
+
+/** A refusal decided by the message around the part, not by its bytes. */
+function messageRefusal(format: string, reason: ReasonCode): VerifyResult {
+  return { format, verdict: 'reject', reason, details: {}, advice: reasonTable[reason].advice };
 }
 
 function refusal(j: Judged): RefusedFile {

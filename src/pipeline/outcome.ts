@@ -1,4 +1,4 @@
-import type { OutcomeKind, RefusedFile, StoredFile } from './types.js';
+import type { OutcomeKind, RefusedFile, StoredFile } from '../jobs/types.js';
 
 /** Pure: the outcome kind follows from what was stored and refused. */
 export function outcomeKind(stored: readonly StoredFile[], refused: readonly RefusedFile[]): OutcomeKind {
@@ -22,10 +22,3 @@ export function boundText(text: string, maxBytes: number): { text: string; trunc
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return { text: bytes.subarray(0, end).toString('utf8'), truncated: true };
 }
-
-export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseNumber}/files`;
-export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
-export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
-export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
-/** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
-export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
-import { abandonedId, outcomeId, spoolObjectId } from './outcome.js';
+import { abandonedId, outcomeId, spoolObjectId } from '../jobs/ids.js';
 
 /**
  * The SMTP door writes the spool object, then adds the job, then answers 250. A door that dies

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 import { duplicateParts } from './filenames.js';
 
 /**
@@ -34,7 +34,7 @@ export function redisNameRegistry(redis: Redis, prefix: string): NameRegistry {
   return {
     async reserve(caseNumber, fileId, sanitizedName) {
       const { stem, ext } = duplicateParts(sanitizedName);
-      const keys = ['by-file', 'by-name', 'next'].map((part) => key(prefix, 'case-names', caseNumber, part));
+      const keys = [redisKey.caseNamesByFile(prefix, caseNumber), redisKey.caseNamesByName(prefix, caseNumber), redisKey.caseNamesNext(prefix, caseNumber)];
       return String(await redis.eval(RESERVE, keys.length, ...keys, fileId, sanitizedName, stem, ext));
     },
   };

@@ -10,8 +10,8 @@ import { MemoryBudget } from './memory-budget.js';
 import { sweepOrphanSpool } from './spool-sweep.js';
 import { redisNameRegistry } from './stored-names.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from './intake.js';
-import { createQueue } from './queues.js';
-import { QueueName, type IntakeJobData } from './types.js';
+import { createQueue } from '../jobs/queues.js';
+import { QueueName, type IntakeJobData } from '../jobs/types.js';
 
 export interface IntakeWorkerOptions {
   config: Config;

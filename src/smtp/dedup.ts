@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { key } from '../redis.js';
+import { redisKey } from '../redis-keys.js';
 
 /**
  * "Have we queued this message already?" — the same Message-ID and the same content within the
@@ -43,6 +43,6 @@ export class Dedup {
 
   private keyOf(messageId: string, contentSha256: string): string {
     const h = createHash('sha256').update(messageId.trim()).update('\0').update(contentSha256).digest('hex');
-    return key(this.prefix, 'smtp', 'dedup', h);
+    return redisKey.dedup(this.prefix, h);
   }
 }

@@ -5,7 +5,7 @@ import { isDiskFull } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { smtpAcceptLatency } from '../metrics.js';
-import type { SpoolMeta } from '../pipeline/types.js';
+import type { SpoolMeta } from '../jobs/types.js';
 import { isAutomatic, automaticReason } from './automatic.js';
 import { DataPipe, type EndResult, type HeadResult, type HeaderBlock } from './data-pipe.js';
 import type { Dedup } from './dedup.js';

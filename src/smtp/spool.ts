@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import type { Queue } from 'bullmq';
 import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { outcomeId, spoolObjectId } from '../pipeline/outcome.js';
-import type { IntakeJobData, SpoolMeta } from '../pipeline/types.js';
+import { outcomeId, spoolObjectId } from '../jobs/ids.js';
+import type { IntakeJobData, SpoolMeta } from '../jobs/types.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
 /** A backstop: each Redis command already times out, but an add may be several of them. */

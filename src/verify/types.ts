@@ -1,15 +1,7 @@
-/** Stable reason codes; the README's policy table lists each with its advice. */
-export type ReasonCode =
-  | 'encrypted'
-  | 'unencrypted'
-  | 'weak-zipcrypto'
-  | 'partial-encryption'
-  | 'weak-cipher'
-  | 'no-integrity'
-  | 'corrupt'
-  | 'not-an-archive'
-  // policy choices beyond the list are added here, each documented in the README
-  | (string & {});
+import type { ReasonCode } from '../reasons/table.js';
+
+/** Stable reason codes: one closed list, with the table the README's policy table is made from. */
+export type { ReasonCode };
 
 export interface VerifyResult {
   /** what the content is, by its bytes: 'zip', '7z', 'openpgp', 'openssl-enc', 'pdf', 'gzip', 'unknown', … */

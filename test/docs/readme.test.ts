@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configTableMarkdown } from '../../src/config/load.js';
 import { repliesMarkdown } from '../../src/smtp/replies.js';
-import { renderPolicyTable } from '../../src/verify/advice.js';
+import { renderPolicyTable } from '../../src/reasons/table.js';
 
 /**
  * Tables in the README are generated from the source; this test fails when they drift.

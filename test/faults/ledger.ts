@@ -5,7 +5,7 @@ import { openSession, stuffRaw, type SmtpSession } from '../../bench/lib/smtp-cl
 import { sleep } from '../../bench/lib/procs.mjs';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
-import type { Outcome } from '../../src/pipeline/types.js';
+import type { Outcome } from '../../src/jobs/types.js';
 import { openStore } from '../../src/store/open.js';
 import type { ObjectStore } from '../../src/store/types.js';
 

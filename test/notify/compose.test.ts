@@ -3,7 +3,7 @@ import { simpleParser } from 'mailparser';
 import { isPermanent, safeFileName } from '../../src/notify/deliver.js';
 import { buildDsn, deliveryStatus, dsnSubject } from '../../src/notify/dsn.js';
 import { buildEngineerNotice, engineerSubject, shellWord } from '../../src/notify/engineer.js';
-import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/notify/jobs.js';
+import { outboundJobId, spoolIdOf, webhookJobId } from '../../src/jobs/ids.js';
 import { buildReceipt } from '../../src/notify/receipt.js';
 import { isRetryableStatus, signature, webhookPayload } from '../../src/notify/webhook.js';
 import { dsnStatus, humanSize, rfc5322Date, safeName } from '../../src/notify/words.js';
@@ -26,7 +26,7 @@ describe('DSN status', () => {
   });
 
   it('keeps customer text out of the delivery-status part: it is ASCII, one field per line', () => {
-    const o = makeOutcome({ kind: 'refused', stored: [], refused: [{ ...REFUSED_TXT, reason: 'bad\r\nStatus: 2.0.0 é' }], rcptTo: ['attach@localhost\r\nAction: delivered'] });
+    const o = makeOutcome({ kind: 'refused', stored: [], refused: [{ ...REFUSED_TXT, reason: 'bad\r\nStatus: 2.0.0 é' as never }], rcptTo: ['attach@localhost\r\nAction: delivered'] });
     const text = deliveryStatus(o, config);
     expect(text).toMatch(/^[\x20-\x7e\r\n]*$/);
     expect(text.match(/^Status:/gm)).toHaveLength(1);

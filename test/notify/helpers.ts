@@ -7,8 +7,8 @@ import type { Config } from '../../src/config/schema.js';
 import { newId } from '../../src/ids.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startNotifyWorkers, type NotifyWorkers } from '../../src/notify/index.js';
-import { createQueue } from '../../src/pipeline/queues.js';
-import { QueueName, type Outcome } from '../../src/pipeline/types.js';
+import { createQueue } from '../../src/jobs/queues.js';
+import { QueueName, type Outcome, type RefusedFile } from '../../src/jobs/types.js';
 import { createRedis } from '../../src/redis.js';
 import { openStore } from '../../src/store/index.js';
 import type { ObjectStore } from '../../src/store/types.js';
@@ -50,8 +50,8 @@ export function makeOutcome(overrides: Partial<Outcome> = {}): Outcome {
   };
 }
 
-export const REFUSED_TXT = { originalName: 'report.txt', size: 3277, format: 'unknown', reason: 'unencrypted', advice: 'Encrypt it before sending: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
-export const REFUSED_ZIPCRYPTO = { originalName: 'old.zip', size: 2048, format: 'zip', reason: 'weak-zipcrypto', advice: 'Make the zip with AES instead: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
+export const REFUSED_TXT: RefusedFile = { originalName: 'report.txt', size: 3277, format: 'unknown', reason: 'unencrypted', advice: 'Encrypt it before sending: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
+export const REFUSED_ZIPCRYPTO: RefusedFile = { originalName: 'old.zip', size: 2048, format: 'zip', reason: 'weak-zipcrypto', advice: 'Make the zip with AES instead: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
 
 /** Log lines a test can search, from a real pino logger. */
 export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Outcome } from '../../src/pipeline/types.js';
+import type { Outcome } from '../../src/jobs/types.js';
+import { redisKey } from '../../src/redis-keys.js';
 import { CASE, makeOutcome, OWNER, REFUSED_TXT, startHarness, type Harness } from './helpers.js';
 import { startSink, type Sink } from './sink.js';
 
@@ -72,7 +73,7 @@ describe('rate limit', () => {
     expect(suppressed[0]).toMatchObject({ reason: 'rate-limit', spoolId: outcomes[2]!.spoolId });
     // 3 sender replies + 4 engineer notices
     expect(await sink.waitFor(7)).toHaveLength(7);
-    expect(await h.redis.ttl(`${h.config.redisPrefix}:reply-rate:customer@example.com`)).toBeGreaterThan(3500);
+    expect(await h.redis.ttl(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBeGreaterThan(3500);
   });
 
   it('does not count suppressed loop mail against the sender', async () => {
@@ -81,6 +82,6 @@ describe('rate limit', () => {
     const answered = makeOutcome();
     await h.notify(answered);
     expect(await h.queues.outbound.getJob(`${answered.spoolId}-sender`)).toBeDefined();
-    expect(await h.redis.get(`${h.config.redisPrefix}:reply-rate:customer@example.com`)).toBe('1');
+    expect(await h.redis.get(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBe('1');
   });
 });

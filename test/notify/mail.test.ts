@@ -3,6 +3,7 @@ import type { Attachment } from 'mailparser';
 import libmime from 'libmime';
 import { CASE, makeOutcome, OWNER, REFUSED_TXT, REFUSED_ZIPCRYPTO, startHarness, type Harness } from './helpers.js';
 import { startSink, type Sink, type SunkMail } from './sink.js';
+import { redisKey } from '../../src/redis-keys.js';
 
 /**
  * The notify stage against a real SMTP sink (smtp-server on port 0 as the relay): what reaches the
@@ -177,7 +178,7 @@ describe('exactly once', () => {
     const counts = await h.queues.outbound.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
     expect(counts).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, failed: 0 });
     expect(sink.mails).toHaveLength(2);
-    expect(await h.redis.get(`${h.config.redisPrefix}:reply-rate:customer@example.com`)).toBe('1');
+    expect(await h.redis.get(redisKey.replyRate(h.config.redisPrefix, 'customer@example.com'))).toBe('1');
     // rate 1 per hour: had the retry counted again, it would have been logged as suppressed
     expect(h.logLines.filter((l) => l.msg === 'sender reply suppressed')).toEqual([]);
   });

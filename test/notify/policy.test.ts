@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideSenderReply, headerFacts, senderAddressReason, type PolicyConfig } from '../../src/notify/policy.js';
-import type { Outcome } from '../../src/pipeline/types.js';
+import type { Outcome } from '../../src/jobs/types.js';
 import { makeOutcome, REFUSED_TXT } from './helpers.js';
 
 /** The sender-reply decision, table-driven, without Redis or sockets. */

@@ -11,7 +11,7 @@ import nodemailer from 'nodemailer';
 import { RedisCaseRegistry } from '../../src/cases/registry.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
-import { QueueName } from '../../src/pipeline/types.js';
+import { QueueName } from '../../src/jobs/types.js';
 import { createRedis, ready } from '../../src/redis.js';
 import { startSmtp, type SmtpDoor } from '../../src/smtp/index.js';
 import { openStore } from '../../src/store/open.js';

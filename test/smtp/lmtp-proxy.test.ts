@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
-import type { SpoolMeta } from '../../src/pipeline/types.js';
+import type { SpoolMeta } from '../../src/jobs/types.js';
 import { manifest, message, queuedId, sendWithNodemailer, startDoor, type TestDoor } from './door.js';
 
 /** LMTP mode (one reply per recipient) and the PROXY protocol (the client address a balancer saw). */

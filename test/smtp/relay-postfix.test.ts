@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../bench/lib/procs.mjs';
-import type { SpoolMeta } from '../../src/pipeline/types.js';
+import type { SpoolMeta } from '../../src/jobs/types.js';
 import { manifest, message, sendWithNodemailer, startDoor, type TestDoor } from './door.js';
 import { postfixUnavailable, startRelay, type RelayPostfix } from './postfix-relay.js';
 

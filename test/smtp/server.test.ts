@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
 import { smtpReplies } from '../../src/metrics.js';
-import type { SpoolMeta } from '../../src/pipeline/types.js';
+import type { SpoolMeta } from '../../src/jobs/types.js';
 import { replies, type ReplyName } from '../../src/smtp/replies.js';
 import { item, manifest, message, messagesDir, queuedId, repoRoot, sendWithNodemailer, sendWithSmtplib, sendWithSwaks, startDoor, type TestDoor } from './door.js';
 

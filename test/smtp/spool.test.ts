@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
-import type { SpoolMeta } from '../../src/pipeline/types.js';
+import type { SpoolMeta } from '../../src/jobs/types.js';
 import { ErrorCode, isCasedropError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { ready } from '../../src/redis.js';

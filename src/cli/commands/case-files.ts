@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
-import { caseFilesNamespace, caseNotesNamespace } from '../../pipeline/outcome.js';
+import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
 import type { CliContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listFailed, retryFailed, type FailedJob } from '../../pipeline/dead-letter.js';
+import { listFailed, retryFailed, type FailedJob } from '../../jobs/dead-letter.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';
 

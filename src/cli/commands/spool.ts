@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createQueue } from '../../pipeline/queues.js';
+import { createQueue } from '../../jobs/queues.js';
 import { sweepOrphanSpool } from '../../pipeline/spool-sweep.js';
-import { QueueName } from '../../pipeline/types.js';
+import { QueueName } from '../../jobs/types.js';
 import { openStore } from '../../store/open.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../context.js';

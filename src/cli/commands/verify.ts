@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { verify } from '../../verify/index.js';
 import type { IntakeKey, VerifyResult } from '../../verify/types.js';
+
+/** A file the command could not read gets its own reason: it is about the path, not the policy. */
+type FileVerdict = Omit<VerifyResult, 'reason'> & { reason: VerifyResult['reason'] | 'unreadable' };
 import type { CliContext } from '../context.js';
 import { ExitStatus } from '../context.js';
 
@@ -28,7 +31,7 @@ export function registerVerifyCommands(program: Command, ctx: CliContext): void 
     });
 }
 
-async function verifyFile(path: string, intakeKey: IntakeKey | undefined): Promise<VerifyResult> {
+async function verifyFile(path: string, intakeKey: IntakeKey | undefined): Promise<FileVerdict> {
   try {
     return await verify({ name: path, path }, { intakeKey });
   } catch (err) {
@@ -38,7 +41,7 @@ async function verifyFile(path: string, intakeKey: IntakeKey | undefined): Promi
   }
 }
 
-function describe(file: string, r: VerifyResult): string {
+function describe(file: string, r: FileVerdict): string {
   const head = `${file}: ${r.verdict === 'accept' ? 'ACCEPT' : 'REJECT'} ${r.format}${r.cipher ? ` (${r.cipher})` : ''} — ${r.reason}`;
   return r.verdict === 'accept' || !r.advice ? head : `${head}\n  fix: ${r.advice}`;
 }

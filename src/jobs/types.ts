@@ -1,6 +1,8 @@
+import type { ReasonCode } from '../reasons/table.js';
+
 /**
- * What travels between stages. Job data holds ids only: message bodies, files and keys stay in
- * the encrypted store.
+ * The job contract: what travels between stages, and the records they leave in the store for each
+ * other. Job data holds ids only: message bodies, files and keys stay in the encrypted store.
  */
 export const QueueName = {
   /** spooled message → worker (parse, verify, store) */
@@ -20,6 +22,23 @@ export interface IntakeJobData {
 
 export interface NotifyJobData {
   outcomeId: string;
+}
+
+export type SenderReplyKind = 'dsn' | 'receipt';
+export type MailKind = SenderReplyKind | 'engineer';
+
+/** The notify stage's own queues: each job names the outcome (by spool id) and what to do with it. */
+export interface OutboundJobData {
+  spoolId: string;
+  kind: MailKind;
+  /** engineer mail only: what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
+  senderReply?: string;
+}
+
+export interface WebhookJobData {
+  spoolId: string;
+  /** index into config.webhookUrls: the URL itself may carry credentials, so it stays out of Redis */
+  urlIndex: number;
 }
 
 /** Metadata the SMTP door writes with each spooled message (encrypted with it). */
@@ -52,7 +71,7 @@ export interface RefusedFile {
   originalName: string;
   size: number;
   format: string;
-  reason: string;
+  reason: ReasonCode;
   advice: string;
 }
 

@@ -1,0 +1,30 @@
+/**
+ * Names of the objects stages hand each other in the store, and the fixed job ids derived from them.
+ * Every name follows from the spool id (and the case number), so a retried step rewrites the same
+ * object or re-adds the same job instead of making a second one.
+ */
+export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseNumber}/files`;
+export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
+export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
+export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
+/** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
+export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;
+
+/** The spool id from an outcome id `outcomes/<spoolId>`. */
+export function spoolIdOf(outcomeId: string): string {
+  const m = /^outcomes\/([A-Za-z0-9_-]+)$/.exec(outcomeId);
+  if (!m?.[1]) throw new Error(`not an outcome id: ${JSON.stringify(outcomeId)}`);
+  return m[1];
+}
+
+/**
+ * Fixed job ids per outcome: adding the same job again (a retried notify job) is a no-op in BullMQ,
+ * so each reply, notice and webhook goes out once. '-' rather than ':' because BullMQ refuses custom
+ * ids with one ':' (`Custom Id cannot contain :`); spool ids never contain '-', so the ids stay
+ * unambiguous, and they double as outbox file names.
+ */
+export const outboundJobId = {
+  sender: (spoolId: string): string => `${spoolId}-sender`,
+  engineer: (spoolId: string): string => `${spoolId}-engineer`,
+};
+export const webhookJobId = (spoolId: string, n: number): string => `${spoolId}-webhook-${n}`;
