@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { caseFilesNamespace } from '../pipeline/outcome.js';
+import { caseFilesNamespace } from '../jobs/ids.js';
 import type { ObjectStore } from '../store/types.js';
 import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadEntry, UploadSink } from './ports.js';
 

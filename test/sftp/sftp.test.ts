@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseFilesNamespace } from '../../src/pipeline/outcome.js';
+import { caseFilesNamespace } from '../../src/jobs/ids.js';
 import { CASE, sftpBatch, ssh2Sftp, startHarness, type Harness } from './harness.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
