@@ -19,6 +19,10 @@ export const ErrorCode = {
   JobNotFound: 'JOB_NOT_FOUND',
   /** an attachment's container structure does not hold; verify() turns it into a `corrupt` verdict */
   ArchiveMalformed: 'ARCHIVE_MALFORMED',
+  /** an upload's content does not match the digest its client sent; nothing was kept */
+  DigestMismatch: 'DIGEST_MISMATCH',
+  /** an upload passed a byte cap (file, case or token) while streaming; nothing was kept */
+  UploadTooBig: 'UPLOAD_TOO_BIG',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -41,3 +41,30 @@ export const repliesSent = new Counter({
   labelNames: ['kind', 'result'] as const,
   registers: [registry],
 });
+
+export const uploadLoginFailures = new Counter({
+  name: 'casedrop_upload_login_failures_total',
+  help: 'Upload requests with a wrong, expired or revoked token, or for a closed case',
+  registers: [registry],
+});
+
+export const uploadLoginsBlocked = new Counter({
+  name: 'casedrop_upload_logins_blocked_total',
+  help: 'Upload requests answered 429 because their address or case had too many failed logins, by scope',
+  labelNames: ['scope'] as const,
+  registers: [registry],
+});
+
+export const uploads = new Counter({
+  name: 'casedrop_uploads_total',
+  help: 'Upload requests by channel and result (stored, refused, digest-mismatch, too-big, disk-full, aborted, …)',
+  labelNames: ['channel', 'result'] as const,
+  registers: [registry],
+});
+
+export const uploadBytes = new Counter({
+  name: 'casedrop_upload_bytes_total',
+  help: 'Bytes of uploads stored, by channel',
+  labelNames: ['channel'] as const,
+  registers: [registry],
+});

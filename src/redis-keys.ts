@@ -18,6 +18,12 @@ export const redisKey = {
   dedup: (prefix: string, messageHash: string): string => join(prefix, 'smtp', 'dedup', messageHash),
   replyRate: (prefix: string, sender: string): string => join(prefix, 'reply-rate', sender),
   replyCounted: (prefix: string, spoolId: string): string => join(prefix, 'reply-counted', spoolId),
+  uploadTokens: (prefix: string, caseNumber: string): string => join(prefix, 'upload-tokens', caseNumber),
+  uploadTokenUse: (prefix: string, caseNumber: string): string => join(prefix, 'upload-token-use', caseNumber),
+  uploadTokenIndex: (prefix: string): string => join(prefix, 'upload-token-index'),
+  uploadBytes: (prefix: string, caseNumber: string): string => join(prefix, 'upload-bytes', caseNumber),
+  loginFailuresByAddress: (prefix: string, address: string): string => join(prefix, 'login-fail', 'addr', address),
+  loginFailuresByCase: (prefix: string, caseNumber: string): string => join(prefix, 'login-fail', 'case', caseNumber),
 };
 
 export type RedisKeyName = keyof typeof redisKey;
@@ -42,6 +48,12 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   dedup: { pattern: '<prefix>:smtp:dedup:<messageHash>', type: 'string', holds: 'SHA-256 of Message-ID and content → the spool id it was queued under', expires: 'CASEDROP_DEDUP_WINDOW_SECONDS after the claim', owner: 'src/smtp/dedup.ts' },
   replyRate: { pattern: '<prefix>:reply-rate:<sender>', type: 'string', holds: "count of automatic replies to a sender (lower case) in the current hour", expires: '1 hour after the first counted reply', owner: 'src/notify/rate-limit.ts' },
   replyCounted: { pattern: '<prefix>:reply-counted:<spoolId>', type: 'string', holds: 'the rate decision for one outcome (allowed or limited), so a retry gets the same answer', expires: '7 days', owner: 'src/notify/rate-limit.ts' },
+  uploadTokens: { pattern: '<prefix>:upload-tokens:<caseNumber>', type: 'hash', holds: 'token id → JSON (label, created, expires, channels, byte cap, SHA-256 of the secret; never the secret)', expires: 'when revoked', owner: 'src/cases/tokens.ts' },
+  uploadTokenUse: { pattern: '<prefix>:upload-token-use:<caseNumber>', type: 'hash', holds: '`<id>:bytes` uploaded and `<id>:last` used, per token', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
+  uploadTokenIndex: { pattern: '<prefix>:upload-token-index', type: 'hash', holds: 'SHA-256 of a secret → its case (a Bearer login names no case)', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
+  uploadBytes: { pattern: '<prefix>:upload-bytes:<caseNumber>', type: 'string', holds: 'bytes uploaded to the case, for CASEDROP_UPLOAD_MAX_CASE_BYTES', expires: 'never', owner: 'src/upload/usage.ts' },
+  loginFailuresByAddress: { pattern: '<prefix>:login-fail:addr:<address>', type: 'string', holds: 'failed upload logins from one client address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
+  loginFailuresByCase: { pattern: '<prefix>:login-fail:case:<caseNumber>', type: 'string', holds: 'failed upload logins for one case, from any address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   queues: {
     pattern: `<prefix>:{${Object.values(QueueName).join(',')}}:*`,
     type: 'BullMQ',

@@ -14,6 +14,7 @@ export interface Running {
   /** the SMTP port actually bound (for port 0 in tests), when the role has one */
   smtpPort?: number;
   httpPort?: number;
+  uploadPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -48,6 +49,12 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const address = app.server.address();
       running.httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
       doors.push({ name: 'http', stop: () => app.close() });
+    }
+    if (has(role, 'upload')) {
+      const { startUpload } = await import('./upload/index.js');
+      const upload = await startUpload({ config, logger: log, store, registry, redis: producer });
+      running.uploadPort = upload.port;
+      doors.push({ name: 'upload', stop: (grace) => upload.stop(grace) });
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([

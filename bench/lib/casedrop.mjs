@@ -50,8 +50,8 @@ export async function runCli(env, args, { timeoutMs = 30_000 } = {}) {
 /**
  * Starts one process per role (`all`, or `smtp` and `worker`) under `dir`. Returns
  * { smtpPort, env, dataDir, processes: [{ role, child, pid, logFile }], stop() }.
- * Each process gets its own free HTTP port so several roles can run on one host (only `http` and
- * `all` listen on it). Ready means: the SMTP port accepts and each process logged `casedrop started`.
+ * Each process gets its own free HTTP and upload ports so several roles can run on one host (only
+ * `http`/`upload` and `all` listen on them). Ready means: the SMTP port accepts and each process logged `casedrop started`.
  */
 export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'worker'], overrides = {} } = {}) {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
@@ -63,10 +63,11 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
   for (const role of roles) {
     const logFile = join(dir, `casedrop-${role}.log`);
     const httpPort = await freePort();
+    const uploadPort = await freePort();
     const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', role], {
-      env: { ...env, CASEDROP_HTTP_PORT: String(httpPort) }, cwd: repoRoot, logFile,
+      env: { CASEDROP_UPLOAD_PORT: String(uploadPort), ...env, CASEDROP_HTTP_PORT: String(httpPort) }, cwd: repoRoot, logFile,
     });
-    processes.push({ role, child, pid: child.pid, logFile, httpPort });
+    processes.push({ role, child, pid: child.pid, logFile, httpPort, uploadPort });
   }
   const stop = async () => { await Promise.all(processes.map((p) => stopChild(p.child, 15_000))); };
   try {

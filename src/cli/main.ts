@@ -6,6 +6,7 @@ import { createContext, ExitStatus, UsageError, type CliContext } from './contex
 import { registerConfigCommands } from './commands/config.js';
 import { registerCaseCommands } from './commands/case.js';
 import { registerCaseFileCommands } from './commands/case-files.js';
+import { registerCaseTokenCommands } from './commands/case-tokens.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -18,7 +19,9 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
     .exitOverride()
     .showHelpAfterError();
   registerConfigCommands(program, ctx);
-  registerCaseFileCommands(registerCaseCommands(program, ctx), ctx);
+  const caseCommand = registerCaseCommands(program, ctx);
+  registerCaseFileCommands(caseCommand, ctx);
+  registerCaseTokenCommands(caseCommand, ctx);
   registerKeysCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);

@@ -106,6 +106,20 @@ export const settings = {
   // http
   httpHost: setting('CASEDROP_HTTP_HOST', z.string().min(1), '127.0.0.1', 'HTTP listen address (health, metrics).'),
   httpPort: setting('CASEDROP_HTTP_PORT', port, '8080', 'HTTP listen port.'),
+
+  // upload drive (the public listener; /healthz and /metrics stay on the internal one above)
+  uploadHost: setting('CASEDROP_UPLOAD_HOST', z.string().min(1), '127.0.0.1', 'Upload listen address (HTTPS `PUT /home/<name>`, tus at `/files/`). Without a certificate only a loopback address is allowed.'),
+  uploadPort: setting('CASEDROP_UPLOAD_PORT', port, '8443', 'Upload listen port.'),
+  uploadTlsCert: setting('CASEDROP_UPLOAD_TLS_CERT', optionalString, undefined, 'PEM certificate file of the upload listener; without it (and the key) uploads are plain HTTP on loopback, with a warning at start.'),
+  uploadTlsKey: setting('CASEDROP_UPLOAD_TLS_KEY', optionalString, undefined, 'PEM private key file of the upload listener.', true),
+  uploadPublicUrl: setting('CASEDROP_UPLOAD_PUBLIC_URL', z.string().url().optional(), undefined, 'Base URL customers upload to (e.g. `https://upload.example.com`), quoted in replies and DSNs; default: derived from the listen address.'),
+  uploadMaxFileBytes: setting('CASEDROP_UPLOAD_MAX_FILE_BYTES', positiveInt, String(2 ** 40), 'Largest file one upload may store (default 1 TiB); larger is refused with 413.'),
+  uploadMaxCaseBytes: setting('CASEDROP_UPLOAD_MAX_CASE_BYTES', positiveInt, String(4 * 2 ** 40), 'Bytes all uploads to one case may store (default 4 TiB); beyond it 413.'),
+  uploadIdleTimeoutMs: setting('CASEDROP_UPLOAD_IDLE_TIMEOUT_MS', positiveInt, '120000', 'An upload connection that sends nothing for this long is closed (there is no limit on a whole upload\'s duration).'),
+  uploadRequireEncrypted: setting('CASEDROP_UPLOAD_REQUIRE_ENCRYPTED', list.pipe(z.array(z.enum(['https', 'tus', 'sftp', 'scp', 'ftps', 'web']))), '', 'Upload channels that keep only verified encrypted archives, as email does (e.g. `https,tus`); by default an upload over an encrypted channel is kept whatever its content and its verdict recorded.'),
+  uploadLoginFailuresPerAddress: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_ADDRESS', positiveInt, '10', 'Failed upload logins from one client address within the window before it gets 429.'),
+  uploadLoginFailuresPerCase: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_CASE', positiveInt, '50', 'Failed upload logins for one case (from any address) within the window before logins to it get 429.'),
+  uploadLoginWindowSeconds: setting('CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS', positiveInt, '900', 'Window of the failed-login counts; a blocked client waits until it ends (`Retry-After`).'),
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;

@@ -5,6 +5,8 @@
  */
 export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseNumber}/files`;
 export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
+/** An upload's stored name and verdict, known only after its content was stored (src/intake/records.ts). */
+export const caseVerdictsNamespace = (caseNumber: string): string => `cases/${caseNumber}/verdicts`;
 export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { UnrecoverableError } from 'bullmq';
 import type { CaseRegistry } from '../cases/types.js';
@@ -8,7 +7,8 @@ import type { Logger } from '../log.js';
 import { reasonTable, type ReasonCode } from '../reasons/table.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
-import { sanitizeFilename } from './filenames.js';
+import { admitBuffer } from '../intake/admit.js';
+import type { Arrival } from '../intake/types.js';
 import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { parseMessage, type ParsedAttachment, type ParsedMessage } from './parse.js';
@@ -195,44 +195,18 @@ function refusal(j: Judged): RefusedFile {
 }
 
 async function storeAccepted(judged: Judged[], meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<StoredFile[]> {
-  const namespace = caseFilesNamespace(meta.caseNumber);
   const stored: StoredFile[] = [];
   for (const j of judged.filter((x) => x.verdict.verdict === 'accept')) {
-    const id = attachmentName(meta.spoolId, j.part.partPath);
-    const storedName = await deps.names.reserve(meta.caseNumber, id, sanitizeFilename(j.part.filename));
-    const file = describe(j, id, storedName);
-    await deps.store.put(namespace, Readable.from([j.part.content]), fileMeta(file, j, meta, outcome), { name: id });
-    stored.push({ ...file, id: `${namespace}/${id}` });
+    const arrival: Arrival = { caseNumber: meta.caseNumber, channel: 'email', fileId: attachmentName(meta.spoolId, j.part.partPath), originalName: j.part.filename, receivedAt: meta.receivedAt, extra: mailFacts(j, meta, outcome) };
+    const file = await admitBuffer(arrival, j.part.content, j.verdict, deps);
+    stored.push({ id: file.id, originalName: file.originalName, storedName: file.storedName, size: file.size, sha256: file.sha256, format: file.format, ...(file.cipher !== undefined ? { cipher: file.cipher } : {}) });
   }
   return stored;
 }
 
-function describe(j: Judged, id: string, storedName: string): StoredFile {
-  return {
-    id,
-    originalName: j.part.filename ?? '',
-    storedName,
-    size: j.part.content.length,
-    sha256: createHash('sha256').update(j.part.content).digest('hex'),
-    format: j.verdict.format,
-    ...(j.verdict.cipher !== undefined ? { cipher: j.verdict.cipher } : {}),
-  };
-}
-
-function fileMeta(file: StoredFile, j: Judged, meta: SpoolMeta, outcome: Outcome): Record<string, unknown> {
-  return {
-    kind: 'file',
-    ...file,
-    partPath: j.part.partPath,
-    contentType: j.part.contentType,
-    verdict: { verdict: j.verdict.verdict, reason: j.verdict.reason, details: j.verdict.details },
-    sender: meta.mailFrom,
-    from: outcome.from,
-    messageId: outcome.messageId,
-    receivedAt: meta.receivedAt,
-    spoolId: meta.spoolId,
-    channel: 'email',
-  };
+/** What only mail knows about a file, kept with it by the shared intake. */
+function mailFacts(j: Judged, meta: SpoolMeta, outcome: Outcome): Record<string, unknown> {
+  return { partPath: j.part.partPath, contentType: j.part.contentType, sender: meta.mailFrom, from: outcome.from, messageId: outcome.messageId, spoolId: meta.spoolId };
 }
 
 async function storeNote(parsed: ParsedMessage, meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<string | undefined> {

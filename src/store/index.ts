@@ -4,3 +4,4 @@ export type { BlobBackend, BlobReader, BlobWriter } from './backend.js';
 export { openStore } from './open.js';
 export { EncryptedStore } from './store.js';
 export { FsBlobBackend } from './fs-backend.js';
+export type { RangeReader } from './range.js';

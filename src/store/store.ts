@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { BlobBackend } from './backend.js';
 import { assertId, assertPrefix, makeId } from './names.js';
 import { decryptContent, openObject, readMeta, readTrailer } from './reader.js';
+import { rangeReader, type RangeReader } from './range.js';
 import { rewrapObjects } from './rewrap.js';
 import { storage } from './storage-errors.js';
 import type { ObjectInfo, ObjectMeta, ObjectStore, PutOptions, PutResult } from './types.js';
@@ -53,6 +54,20 @@ export class EncryptedStore implements ObjectStore {
       // on 'close', not in the generator: a stream destroyed before its first read never runs the generator's finally
       stream.once('close', () => void opened.reader.close().catch(() => undefined));
       return stream;
+    } catch (err) {
+      await opened.reader.close();
+      throw err;
+    }
+  }
+
+  /** Random access to the plaintext (for the verifiers), each range authenticated before it is returned. */
+  async openRange(id: string): Promise<RangeReader> {
+    assertId(id);
+    const opened = await openObject(this.backend, this.keys, id);
+    try {
+      readMeta(opened);
+      const { size } = await readTrailer(opened);
+      return rangeReader(opened, size);
     } catch (err) {
       await opened.reader.close();
       throw err;

@@ -15,6 +15,7 @@ export interface ByteSource {
 
 export async function openSource(input: VerifyInput): Promise<ByteSource> {
   if ('buffer' in input) return bufferSource(input.buffer);
+  if ('source' in input) return input.source;
   return fileSource(await open(input.path, 'r'));
 }
 

@@ -15,7 +15,11 @@ export interface VerifyResult {
   advice: string;
 }
 
-export type VerifyInput = { name?: string; buffer: Uint8Array } | { name?: string; path: string };
+/** `source`: random access the caller opened (an upload read back from the encrypted store); verify closes it. */
+export type VerifyInput =
+  | { name?: string; buffer: Uint8Array }
+  | { name?: string; path: string }
+  | { name?: string; source: { readonly size: number; read(offset: number, length: number): Promise<Buffer>; close(): Promise<void> } };
 
 /** casedrop's own published OpenPGP key: attachments encrypted to it are accepted. */
 export interface IntakeKey {

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
+import { fileView } from '../../intake/records.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openStore } from '../../store/open.js';
 import type { ObjectInfo, ObjectStore } from '../../store/types.js';
@@ -17,7 +18,7 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
   const store = () => openStore(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received')
+    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, channel, token label')
     .action(async (n: string) => listCaseFiles(ctx, await store(), number(n)));
   caseCommand
     .command('get <number> <file>')
@@ -30,9 +31,13 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
     .action(async (n: string) => printCaseNotes(ctx, await store(), number(n)));
 }
 
-async function heads(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+async function heads(store: ObjectStore, prefix: string, view = false): Promise<ObjectInfo[]> {
   const infos: ObjectInfo[] = [];
-  for (const id of await store.list(prefix)) infos.push(await store.head(id));
+  for (const id of await store.list(prefix)) {
+    const info = await store.head(id);
+    // a file's list entry: an upload's stored name and verdict are in its record (src/intake/records.ts)
+    infos.push(view ? { ...info, meta: await fileView(store, info) } : info);
+  }
   return infos.sort((a, b) => String(a.meta.receivedAt ?? '').localeCompare(String(b.meta.receivedAt ?? '')));
 }
 
@@ -42,10 +47,12 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const cell = (v: unknown): string => str(v).replace(/[\u0000-\u001f\u007f]/g, '?');
 
 export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNumber: string): Promise<void> {
-  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`)) {
+  for (const info of await heads(store, `${caseFilesNamespace(caseNumber)}/`, true)) {
     const m = info.meta;
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, cell(m.sender), str(m.receivedAt)].join('\t'));
+    // an upload has no sender address: its token's label says who sent it
+    const from = cell(m.sender) || cell(m.clientAddress);
+    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel)].join('\t').trimEnd());
   }
 }
 
@@ -56,7 +63,7 @@ export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumbe
 }
 
 async function findFile(store: ObjectStore, caseNumber: string, file: string): Promise<ObjectInfo> {
-  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`);
+  const all = await heads(store, `${caseFilesNamespace(caseNumber)}/`, true);
   const found = all.find((i) => i.meta.storedName === file) ?? all.find((i) => i.id === file || i.id.endsWith(`/${file}`));
   if (!found) throw new UsageError(`case ${caseNumber} has no file "${file}" (see: casedrop case files ${caseNumber})`);
   return found;
