@@ -15,6 +15,7 @@ export interface Running {
   smtpPort?: number;
   httpPort?: number;
   uploadPort?: number;
+  sftpPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -55,6 +56,12 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const upload = await startUpload({ config, logger: log, store, registry, redis: producer });
       running.uploadPort = upload.port;
       doors.push({ name: 'upload', stop: (grace) => upload.stop(grace) });
+    }
+    if (has(role, 'sftp')) {
+      const { startSftp } = await import('./sftp/index.js');
+      const sftp = await startSftp({ config, logger: log, store, registry, redis: producer });
+      running.sftpPort = sftp.port;
+      doors.push({ name: 'sftp', stop: (grace) => sftp.stop(grace) });
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([

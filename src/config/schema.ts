@@ -120,6 +120,14 @@ export const settings = {
   uploadLoginFailuresPerAddress: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_ADDRESS', positiveInt, '10', 'Failed upload logins from one client address within the window before it gets 429.'),
   uploadLoginFailuresPerCase: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_CASE', positiveInt, '50', 'Failed upload logins for one case (from any address) within the window before logins to it get 429.'),
   uploadLoginWindowSeconds: setting('CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS', positiveInt, '900', 'Window of the failed-login counts; a blocked client waits until it ends (`Retry-After`).'),
+
+  // device doors of the upload drive: SFTP/SCP (same tokens, limits and intake path as HTTPS)
+  sftpHost: setting('CASEDROP_SFTP_HOST', z.string().min(1), '127.0.0.1', 'SFTP/SCP listen address.'),
+  sftpPort: setting('CASEDROP_SFTP_PORT', port, '2222', 'SFTP/SCP listen port (22 in production, with OpenSSH moved elsewhere).'),
+  sftpHostKeyDir: setting('CASEDROP_SFTP_HOST_KEY_DIR', optionalString, undefined, 'Directory of the SSH host keys (Ed25519 and RSA), created on first start with mode 0600; default `<data dir>/ssh`.'),
+  sftpLegacyAlgorithms: setting('CASEDROP_SFTP_LEGACY_ALGORITHMS', bool, 'false', 'Also offer what old network devices need: `diffie-hellman-group14-sha1` key exchange, `ssh-rsa` (SHA-1) host key signatures, AES-CBC and `hmac-sha1`.'),
+  sftpMaxConnections: setting('CASEDROP_SFTP_MAX_CONNECTIONS', positiveInt, '100', 'Concurrent SFTP/SCP connections.'),
+  driveRetention: setting('CASEDROP_DRIVE_RETENTION', z.string().min(1).max(300), 'Files are kept while the case is open and up to 18 months after it closes.', 'The retention sentence the SSH banner shows.'),
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;

@@ -11,6 +11,10 @@ export interface DriveLogin {
   /** the upload token's id and label (never the token itself) */
   token: { id: string; label: string };
   clientAddress: string;
+  /** the asked-for channels this token allows (one SSH login serves both SFTP and SCP) */
+  channels: DeviceChannel[];
+  /** bytes the token may still upload, when it has a cap */
+  quotaBytes?: number;
 }
 
 export type AuthResult =
@@ -19,8 +23,8 @@ export type AuthResult =
   | { ok: false; why: 'invalid' | 'limited'; retryAfterSeconds?: number };
 
 export interface AuthPort {
-  /** username is the case number, password an upload token allowed on `channel` */
-  login(caseNumber: string, password: string, channel: DeviceChannel, clientAddress: string): Promise<AuthResult>;
+  /** username is the case number, password an upload token allowed on at least one of `channels` */
+  login(caseNumber: string, password: string, channels: DeviceChannel[], clientAddress: string): Promise<AuthResult>;
 }
 
 /** One of this token's uploads, as a directory listing shows it. */
@@ -35,11 +39,14 @@ export interface UploadEntry {
 /** What the case now holds after an upload was finalised. */
 export interface FinishedUpload {
   storedName: string;
+  /** false when the channel's policy keeps only encrypted archives and this was not one: nothing was kept */
   size: number;
   sha256: string;
   verdict: string;
   reason: string;
   kept: boolean;
+  /** what to do about a refused content */
+  advice: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import ssh2, { type SFTPWrapper } from 'ssh2';
-import type { DeviceChannel, DriveLogin, OpenUpload, UploadSink } from '../drive/ports.js';
+import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadSink } from '../drive/ports.js';
 import { resolveDrivePath, type DrivePath } from '../drive/names.js';
 import type { Logger } from '../log.js';
 import { fileAttrs, listEntry, rootAttrs } from './attrs.js';
@@ -141,12 +141,16 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
         awaitingRename.set(upload.name, upload);
         return ok(id);
       }
-      const done = await upload.finish();
-      logger.info({ storedName: done.storedName, size: done.size, verdict: done.verdict }, 'upload finished');
-      ok(id, `stored as ${done.storedName}, ${done.size} bytes, sha256 ${done.sha256}`);
+      answerFinished(id, await upload.finish());
     } finally {
       ctx.busy.delete(busyKey(upload.name));
     }
+  }
+
+  function answerFinished(id: number, done: FinishedUpload): void {
+    logger.info({ storedName: done.storedName, size: done.size, verdict: done.verdict, reason: done.reason, kept: done.kept }, 'upload finished');
+    if (!done.kept) return deny(id, `Not kept: this channel takes only encrypted archives (${done.reason}). ${done.advice}`);
+    ok(id, `stored as ${done.storedName}, ${done.size} bytes, sha256 ${done.sha256}`);
   }
 
   sftp.on('RENAME', (id, from, to) => {
@@ -157,9 +161,7 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
     if (!upload || dst.kind !== 'file') return deny(id, REFUSE.rename);
     awaitingRename.delete(upload.name);
     guard(id, async () => {
-      const done = await upload.finish(dst.name);
-      logger.info({ storedName: done.storedName, size: done.size, verdict: done.verdict }, 'upload finished by rename');
-      ok(id, `stored as ${done.storedName}, ${done.size} bytes, sha256 ${done.sha256}`);
+      answerFinished(id, await upload.finish(dst.name));
     });
   });
 

@@ -1,6 +1,7 @@
 import type { ServerChannel } from 'ssh2';
 import { checkName, resolveDrivePath } from '../drive/names.js';
 import type { DriveLogin, OpenUpload, UploadSink } from '../drive/ports.js';
+import { ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseRecord } from './scp-command.js';
 import { StreamReader } from './stream-reader.js';
@@ -77,11 +78,24 @@ export async function runScpSink(channel: ServerChannel, req: { target: string; 
 async function receiveFile(channel: ServerChannel, reader: StreamReader, name: string, size: number, ctx: ScpContext): Promise<string | undefined> {
   const upload: OpenUpload = await ctx.sink.open(ctx.login, name, 'scp', 'new');
   channel.write(OK);
+  let refused: string | undefined;
   try {
-    for await (const piece of reader.bytes(size)) await upload.write(piece);
+    for await (const piece of reader.bytes(size)) {
+      // past a cap the rest of the file is read and dropped, so the protocol stays in step
+      if (refused) continue;
+      await upload.write(piece).catch((err: unknown) => {
+        if (!isCasedropError(err, ErrorCode.UploadTooBig)) throw err;
+        refused = `${name}: refused: ${err.message}`;
+      });
+    }
   } catch (err) {
     await upload.suspend().catch(() => undefined);
     throw err;
+  }
+  if (refused) {
+    await reader.byte();
+    await upload.suspend();
+    return refused;
   }
   const end = await reader.byte();
   if (end !== 0) {
@@ -89,7 +103,8 @@ async function receiveFile(channel: ServerChannel, reader: StreamReader, name: s
     return `${name}: the sender reported an error while sending it; nothing was stored`;
   }
   const done = await upload.finish();
-  ctx.logger.info({ storedName: done.storedName, size: done.size, verdict: done.verdict }, 'upload finished');
+  ctx.logger.info({ storedName: done.storedName, size: done.size, verdict: done.verdict, reason: done.reason, kept: done.kept }, 'upload finished');
+  if (!done.kept) return `${name}: not kept: this channel takes only encrypted archives (${done.reason}). ${done.advice}`;
   channel.stderr.write(`casedrop: stored ${done.storedName}, ${done.size} bytes, sha256 ${done.sha256}\n`);
   channel.write(OK);
   return undefined;

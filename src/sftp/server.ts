@@ -53,10 +53,20 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
         const session = log.child({ caseNumber: who.caseNumber, token: who.token.id });
         client.on('session', (accept) => {
           const channel = accept();
-          channel.on('sftp', (accept) => serveJail(accept(), { login: who, sink: opts.sink, channel: 'sftp', logger: session, busy }));
+          channel.on('sftp', (accept, reject) => {
+            // OpenSSH's scp speaks SFTP too: a token for either may use it
+            if (who.channels.length === 0) return reject();
+            serveJail(accept(), { login: who, sink: opts.sink, channel: who.channels.includes('sftp') ? 'sftp' : 'scp', logger: session, busy });
+          });
           channel.on('exec', (accept, _reject, info) => {
             const stream = accept();
             const req = parseExec(info.command);
+            if (req.kind === 'sink' && !who.channels.includes('scp')) {
+              stream.write('\x02casedrop: this upload token is not allowed for scp.\n');
+              stream.exit(1);
+              stream.end();
+              return;
+            }
             if (req.kind !== 'sink') {
               session.info({ command: req.kind }, 'exec refused');
               stream.stderr.write(req.kind === 'download' ? 'casedrop: This is an upload-only drive: files cannot be downloaded (scp -f).\n' : `casedrop: ${NO_SHELL}`);
@@ -121,7 +131,7 @@ async function authenticate(ctx: AuthContext, auth: AuthPort, ip: string, log: L
     ctx.reject(methods);
     return;
   }
-  const result = await auth.login(ctx.username, password, 'sftp', ip);
+  const result = await auth.login(ctx.username, password, ['sftp', 'scp'], ip);
   if (!result.ok) {
     log.info({ caseNumber: ctx.username.slice(0, 40), why: result.why }, 'ssh login refused');
     ctx.reject(methods, result.why === 'limited');

@@ -1,3 +1,4 @@
+import { ErrorCode, isCasedropError } from '../errors.js';
 import type { OpenUpload } from '../drive/ports.js';
 import { Reassembly } from '../drive/reassembly.js';
 
@@ -42,7 +43,9 @@ export class UploadHandle {
           await this.upload.write(piece.data);
           piece.tag();
         } catch (err) {
-          this.failure = 'the upload could not be written; nothing was lost before it, resume later (sftp reput)';
+          this.failure = isCasedropError(err, ErrorCode.UploadTooBig)
+            ? `Refused: ${err.message}.`
+            : 'the upload could not be written here; what arrived before is kept, resume later (sftp reput)';
           piece.tag(this.failure);
           throw err;
         }

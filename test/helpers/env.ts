@@ -26,6 +26,7 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     CASEDROP_MASTER_KEYS: testMasterKeys(),
     CASEDROP_SMTP_PORT: '0',
     CASEDROP_HTTP_PORT: '0',
+    CASEDROP_SFTP_PORT: '0',
     ...overrides,
   });
   return {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseFilesNamespace } from '../../src/jobs/ids.js';
-import { CASE, sftpBatch, ssh2Sftp, startHarness, type Harness } from './harness.js';
+import { CASE, caseFiles, sftpBatch, ssh2Sftp, startHarness, type Harness } from './harness.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -14,23 +14,20 @@ describe('SFTP upload-only jail, driven by OpenSSH sftp', () => {
   });
   afterAll(() => h.close());
 
-  async function stored(name: string) {
-    const ids = await h.store.list(`${caseFilesNamespace(CASE)}/`);
-    const infos = await Promise.all(ids.map((id) => h.store.head(id)));
-    return infos.filter((f) => f.meta.storedName === name);
-  }
+  const stored = async (name: string) => (await caseFiles(h)).filter((f) => f.storedName === name);
 
   it('put stores the file in the case with its SHA-256; the banner says what this is', async () => {
     const content = randomBytes(3 << 20);
     writeFileSync(join(h.dir, 'core.bin'), content);
     const r = await sftpBatch(h, 'pwd\nput -p core.bin\nls -l\n');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('casedrop test drive');
+    expect(r.stderr).toContain('casedrop upload drive');
+    expect(r.stderr).toContain('18 months after it closes');
     expect(r.stdout).toContain('Remote working directory: /');
     expect(r.stdout).toMatch(/stored +upload +3145728 .* core\.bin/);
     const files = await stored('core.bin');
     expect(files.map((f) => f.sha256)).toEqual([sha(content)]);
-    expect(files[0]!.meta).toMatchObject({ channel: 'sftp', tokenLabel: 'test' });
+    expect(files[0]).toMatchObject({ channel: 'sftp', tokenLabel: 'router-1', verdict: { verdict: 'reject', reason: 'not-an-archive' } });
   });
 
   it('refuses reading, deleting, directories, links and renaming a stored file, each with a sentence', async () => {
@@ -67,17 +64,18 @@ describe('SFTP upload-only jail, driven by OpenSSH sftp', () => {
   });
 
   it('refuses a wrong token and another case', async () => {
-    const wrong = await sftpBatch(h, 'pwd\n', { password: 'cdu_wrong' });
+    const wrong = await sftpBatch(h, 'pwd\n', { password: 'cdu_' + 'x'.repeat(32) });
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/Permission denied/);
     const other = await sftpBatch(h, 'pwd\n', { user: '699999999' });
+    expect(h.logLines.join('')).toContain('"event":"upload_login_failed"');
     expect(other.code).not.toBe(0);
     expect(other.stdout).not.toContain('Remote working directory');
   });
 
   it('lists only this token\'s own uploads', async () => {
     // a file of the case that came another way (email) is not this token's
-    await h.store.put(caseFilesNamespace(CASE), (async function* () { yield Buffer.from('secret'); })(), { kind: 'file', storedName: 'from-email.zip' });
+    await h.store.put(caseFilesNamespace(CASE), (async function* () { yield Buffer.from('secret'); })(), { kind: 'file', storedName: 'from-email.zip', verdict: { verdict: 'accept' } });
     const r = await sftpBatch(h, 'ls -1\n');
     expect(r.stdout).toContain('a.txt');
     expect(r.stdout).not.toContain('from-email.zip');

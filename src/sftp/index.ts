@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { RedisTokenStore } from '../cases/tokens.js';
+import type { CaseRegistry } from '../cases/types.js';
+import type { Config } from '../config/schema.js';
+import { intakeAdmit } from '../drive/intake-admit.js';
+import type { UploadSink } from '../drive/ports.js';
+import { segmentedUploadSink } from '../drive/segmented-sink.js';
+import { tokenAuth } from '../drive/token-auth.js';
+import type { Logger } from '../log.js';
+import { redisNameRegistry } from '../pipeline/stored-names.js';
+import type { EncryptedStore } from '../store/store.js';
+import { redisLoginLimiter } from '../upload/login-limit.js';
+import { redisCaseUsage } from '../upload/usage.js';
+import { intakeVerifier } from '../verify/intake-options.js';
+import { loadHostKeys } from './host-keys.js';
+import { startSshDrive, type SshDrive } from './server.js';
+
+export interface DriveRoleDeps {
+  config: Config;
+  logger: Logger;
+  store: EncryptedStore;
+  registry: CaseRegistry;
+  redis: Redis;
+}
+
+/** Tokens, limits and the intake path every device door (SFTP/SCP, FTPS) shares. */
+export async function deviceDoorDeps({ config, logger, store, registry, redis }: DriveRoleDeps) {
+  const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
+  const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, logger);
+  const usage = redisCaseUsage(redis, config.redisPrefix);
+  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted };
+  const sink: UploadSink = segmentedUploadSink({ store, logger, ...intakeAdmit({ config, intake, tokens, usage }) });
+  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink };
+}
+
+export const sshBanner = (retention: string) =>
+  'casedrop upload drive: files sent here go into the support case named by the user name.\r\n' +
+  'Log in with the case number as user and an upload token as password.\r\n' +
+  'Upload only: put files into /; nothing here can be read, listed (except your own uploads) or deleted.\r\n' +
+  `${retention}\r\n`;
+
+/** The SFTP/SCP door, wired to the upload tokens, their login limits and the one intake path. */
+export async function startSftp(deps: DriveRoleDeps): Promise<SshDrive> {
+  const { config } = deps;
+  const logger = deps.logger.child({ stage: 'sftp' });
+  const { auth, sink } = await deviceDoorDeps({ ...deps, logger });
+  const hostKeys = await loadHostKeys(config.sftpHostKeyDir ?? join(config.dataDir, 'ssh'), logger);
+  return startSshDrive({ host: config.sftpHost, port: config.sftpPort, hostKeys, banner: sshBanner(config.driveRetention), legacyAlgorithms: config.sftpLegacyAlgorithms, maxConnections: config.sftpMaxConnections, auth, sink, logger });
+}
