@@ -171,8 +171,13 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
   sftp.on('SYMLINK', (id) => deny(id, REFUSE.link));
   sftp.on('READLINK', (id) => deny(id, REFUSE.link));
 
-  // the client is done (EOF on the channel): close our side too, or OpenSSH waits for ever
-  sftp.once('end', () => sftp.end());
+  // the client is done (EOF on the channel): close our side too, or OpenSSH waits for ever; with
+  // exit status 0, which OpenSSH's scp (SFTP underneath) checks, as OpenSSH's sftp-server's exit gives
+  sftp.once('end', () => {
+    const internals = sftp as unknown as { _protocol?: { exitStatus(id: number, status: number): void }; outgoing?: { id: number; state: string } };
+    if (internals.outgoing?.state === 'open') internals._protocol?.exitStatus(internals.outgoing.id, 0);
+    sftp.end();
+  });
   // a dropped connection keeps what arrived, for a resume
   sftp.once('close', () => {
     for (const h of handles.values()) {

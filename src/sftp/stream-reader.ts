@@ -6,7 +6,8 @@ export class StreamReader {
   private rest: Buffer = Buffer.alloc(0);
 
   constructor(stream: Readable) {
-    this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // not the default iterator: it destroys the channel at the end, before the exit status is sent
+    this.it = stream.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
   }
 
   private async fill(): Promise<boolean> {
