@@ -86,7 +86,8 @@ export interface Run {
 /** A real OpenSSH client (sftp, scp), with the token given through sshpass as a device would type it. */
 export function run(cmd: string, args: string[], opts: { password?: string; input?: string; cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sshpass', ['-e', cmd, ...args], { env: { ...process.env, SSHPASS: opts.password ?? '' }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // its own process group, so a test can kill sshpass, the client and its ssh at once (a dropped link)
+    const child = spawn('sshpass', ['-e', cmd, ...args], { env: { ...process.env, SSHPASS: opts.password ?? '' }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
