@@ -68,3 +68,9 @@ export const uploadBytes = new Counter({
   labelNames: ['channel'] as const,
   registers: [registry],
 });
+
+export const uploadsExpired = new Counter({
+  name: 'casedrop_uploads_expired_total',
+  help: 'Unfinished uploads removed because they were not completed within CASEDROP_UPLOAD_PARTIAL_TTL_SECONDS',
+  registers: [registry],
+});

@@ -22,6 +22,10 @@ export const redisKey = {
   uploadTokenUse: (prefix: string, caseNumber: string): string => join(prefix, 'upload-token-use', caseNumber),
   uploadTokenIndex: (prefix: string): string => join(prefix, 'upload-token-index'),
   uploadBytes: (prefix: string, caseNumber: string): string => join(prefix, 'upload-bytes', caseNumber),
+  upload: (prefix: string, uploadId: string): string => join(prefix, 'upload', uploadId),
+  uploadByName: (prefix: string, caseNumber: string, tokenId: string): string => join(prefix, 'upload-by-name', caseNumber, tokenId),
+  uploadsExpiring: (prefix: string): string => join(prefix, 'uploads-expiring'),
+  uploadLock: (prefix: string, uploadId: string): string => join(prefix, 'upload-lock', uploadId),
   loginFailuresByAddress: (prefix: string, address: string): string => join(prefix, 'login-fail', 'addr', address),
   loginFailuresByCase: (prefix: string, caseNumber: string): string => join(prefix, 'login-fail', 'case', caseNumber),
 };
@@ -52,6 +56,10 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   uploadTokenUse: { pattern: '<prefix>:upload-token-use:<caseNumber>', type: 'hash', holds: '`<id>:bytes` uploaded and `<id>:last` used, per token', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
   uploadTokenIndex: { pattern: '<prefix>:upload-token-index', type: 'hash', holds: 'SHA-256 of a secret → its case (a Bearer login names no case)', expires: 'when the token is revoked', owner: 'src/cases/tokens.ts' },
   uploadBytes: { pattern: '<prefix>:upload-bytes:<caseNumber>', type: 'string', holds: 'bytes uploaded to the case, for CASEDROP_UPLOAD_MAX_CASE_BYTES', expires: 'never', owner: 'src/upload/usage.ts' },
+  upload: { pattern: '<prefix>:upload:<uploadId>', type: 'hash', holds: 'an unfinished upload: case, token id and label, name, length, created, expires, promised digest', expires: 'when it completes or expires (CASEDROP_UPLOAD_PARTIAL_TTL_SECONDS)', owner: 'src/upload/partials.ts' },
+  uploadByName: { pattern: '<prefix>:upload-by-name:<caseNumber>:<tokenId>', type: 'hash', holds: "file name → the unfinished upload of that name made with that token (HEAD/PATCH find it; other tokens cannot)", expires: 'entries go when their upload completes or expires', owner: 'src/upload/partials.ts' },
+  uploadsExpiring: { pattern: '<prefix>:uploads-expiring', type: 'sorted set', holds: 'unfinished upload ids scored by expiry time (ms), for the sweep', expires: 'members go when their upload completes or expires', owner: 'src/upload/partials.ts' },
+  uploadLock: { pattern: '<prefix>:upload-lock:<uploadId>', type: 'string', holds: 'the request appending to an upload (one at a time across instances)', expires: '60 s unless renewed by the request holding it', owner: 'src/upload/partials.ts' },
   loginFailuresByAddress: { pattern: '<prefix>:login-fail:addr:<address>', type: 'string', holds: 'failed upload logins from one client address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   loginFailuresByCase: { pattern: '<prefix>:login-fail:case:<caseNumber>', type: 'string', holds: 'failed upload logins for one case, from any address', expires: 'CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS after the first failure', owner: 'src/upload/login-limit.ts' },
   queues: {

@@ -8,6 +8,7 @@ import { registerCaseCommands } from './commands/case.js';
 import { registerCaseFileCommands } from './commands/case-files.js';
 import { registerCaseTokenCommands } from './commands/case-tokens.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerReceiptCommands } from './commands/receipt.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSpoolCommands } from './commands/spool.js';
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   registerCaseFileCommands(caseCommand, ctx);
   registerCaseTokenCommands(caseCommand, ctx);
   registerKeysCommands(program, ctx);
+  registerReceiptCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerServeCommands(program, ctx);
   registerSpoolCommands(program, ctx);

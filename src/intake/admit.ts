@@ -9,6 +9,7 @@ import type { NameRegistry } from '../pipeline/stored-names.js';
 import type { RangeReader } from '../store/range.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
+import { digestParts, openPartsRange } from './parts.js';
 import { verdictRecordId, writeVerdictRecord } from './records.js';
 import type { AdmittedFile, Arrival, Channel } from './types.js';
 
@@ -71,6 +72,30 @@ export async function admitStream(arrival: Arrival, body: Readable | AsyncIterab
     return admitted(arrival, '', put, verdict, false);
   }
   const file = admitted(arrival, await storedNameFor(deps.names, arrival), put, verdict, true);
+  await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
+  return file;
+}
+
+/**
+ * A file already in the store as parts (an upload: one part when it arrived in one request,
+ * several when it was resumed). The case gets a manifest naming the parts instead of a copy;
+ * verification reads across them. `known` is the size and SHA-256 when a single request measured
+ * them; otherwise one read pass computes them. DIGEST_MISMATCH as for admitStream (the parts stay:
+ * the caller decides whether to drop them).
+ */
+export async function admitParts(arrival: Arrival, parts: readonly string[], deps: StreamDeps, known?: { size: number; sha256: string }, expectSha256?: string): Promise<AdmittedFile> {
+  const content = known ?? (await digestParts(deps.store, parts));
+  if (expectSha256 !== undefined && expectSha256 !== content.sha256) {
+    throw new CasedropError(ErrorCode.DigestMismatch, `the content's SHA-256 is ${content.sha256}, the client said ${expectSha256}`);
+  }
+  const verdict = await deps.verify({ name: arrival.originalName, source: await openPartsRange(deps.store, parts) });
+  const keep = verdict.verdict === 'accept' || !deps.requireEncrypted.includes(arrival.channel);
+  filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
+  if (!keep) return admitted(arrival, '', content, verdict, false);
+  const file = admitted(arrival, await storedNameFor(deps.names, arrival), content, verdict, true);
+  const pending = admitted(arrival, '', content, undefined, true);
+  const manifest = { ...fileMeta(pending, arrival, undefined), parts, size: content.size, sha256: content.sha256 };
+  await deps.store.put(caseFilesNamespace(arrival.caseNumber), Readable.from([]), manifest, { name: arrival.fileId });
   await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
   return file;
 }

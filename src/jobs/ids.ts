@@ -7,6 +7,8 @@ export const caseFilesNamespace = (caseNumber: string): string => `cases/${caseN
 export const caseNotesNamespace = (caseNumber: string): string => `cases/${caseNumber}/notes`;
 /** An upload's stored name and verdict, known only after its content was stored (src/intake/records.ts). */
 export const caseVerdictsNamespace = (caseNumber: string): string => `cases/${caseNumber}/verdicts`;
+/** The segments of one upload, `<offset, 16 digits>` each; they become the file's parts when it completes. */
+export const uploadSegmentsNamespace = (uploadId: string): string => `uploads/${uploadId}`;
 export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */

@@ -1,27 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenStore } from '../cases/tokens.js';
 import { CasedropError, ErrorCode, isCasedropError, isDiskFull } from '../errors.js';
 import { newId } from '../ids.js';
-import { admitStream, type StreamDeps } from '../intake/admit.js';
+import { admitParts, type StreamDeps } from '../intake/admit.js';
 import type { AdmittedFile, Channel } from '../intake/types.js';
 import type { Logger } from '../log.js';
 import { uploadBytes, uploads } from '../metrics.js';
-import type { TokenStore } from '../cases/tokens.js';
 import type { Admission } from './gate.js';
 import { reprDigest } from './headers.js';
+import type { PartialUpload, Partials } from './partials.js';
 import { refusal, type UploadRefusal } from './replies.js';
+import { appendSegment, dropStaging } from './staging.js';
 import type { CaseUsage } from './usage.js';
 
 /**
- * One admitted upload: the body goes straight from the socket into the encrypted store through
- * the shared intake (no body parser, no buffer, no plaintext on disk), metered against the
- * upload's allowance, then the receipt. Any failure removes what was written.
+ * One admitted upload: the body goes straight from the socket into the encrypted store (no body
+ * parser, no buffer, no plaintext on disk), metered against the upload's allowance, as the first
+ * segment of the upload (src/upload/staging.ts). Complete: the shared intake makes it a case file
+ * and the client gets the signed receipt. Cut off with a known length: what arrived is kept for a
+ * resume (HEAD + PATCH, src/upload/resume.ts). Any other failure removes what was written.
  */
 export interface PutDeps {
   intake: StreamDeps;
   tokens: TokenStore;
   usage: CaseUsage;
+  partials: Partials;
+  partialTtlSeconds: number;
   logger: Logger;
-  /** signs the receipt (src/upload/receipt-signing.ts); unsigned when absent */
+  /** signs the receipt (src/receipts/sign.ts); unsigned when absent */
   sign?: (receipt: Receipt) => Promise<string>;
 }
 
@@ -60,44 +66,89 @@ export function receiptOf(file: AdmittedFile, time: string): Receipt {
 }
 
 export async function storeUpload(req: IncomingMessage, res: ServerResponse, a: Admission, channel: Channel, clientAddress: string, deps: PutDeps): Promise<void> {
-  const fileId = newId();
-  const log = deps.logger.child({ caseNumber: a.caseNumber, fileId, tokenId: a.token.id, clientAddress });
-  const arrival = { caseNumber: a.caseNumber, channel, fileId, originalName: a.name, receivedAt: new Date().toISOString(), token: { id: a.token.id, label: a.token.label }, extra: { clientAddress } };
+  const now = new Date();
+  const upload: PartialUpload = {
+    id: newId(), caseNumber: a.caseNumber, tokenId: a.token.id, tokenLabel: a.token.label, name: a.name, length: a.declaredLength ?? -1,
+    createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + deps.partialTtlSeconds * 1000).toISOString(), clientAddress,
+    ...(a.expectSha256 !== undefined ? { expectSha256: a.expectSha256 } : {}),
+  };
+  const log = deps.logger.child({ caseNumber: a.caseNumber, fileId: upload.id, tokenId: a.token.id, clientAddress });
+  // only a body of known length can be resumed: the rest of it is what HEAD tells the client to send
+  const cut = { happened: false, resumable: a.declaredLength !== undefined };
+  let segment;
+  try {
+    segment = await appendSegment(deps.intake.store, upload.id, 0, metered(req, a.allowance, cut), { caseNumber: a.caseNumber });
+  } catch (err) {
+    return fail(res, err, a.allowanceCode, a.allowance, channel, log);
+  }
+  if (cut.happened || segment.size < upload.length) {
+    await deps.partials.save(upload);
+    uploads.inc({ channel, result: 'partial' });
+    log.info({ event: 'upload_partial', offset: segment.size, length: upload.length }, 'upload cut off; kept for a resume');
+    return;
+  }
+  await completeUpload(res, upload, [segment.id], { size: segment.size, sha256: segment.sha256 }, channel, deps, log);
+}
+
+/** The last bytes are in: the parts become a case file, the client gets the receipt. */
+export async function completeUpload(res: ServerResponse, upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<void> {
+  const arrival = { caseNumber: upload.caseNumber, channel, fileId: upload.id, originalName: upload.name, receivedAt: upload.createdAt, token: { id: upload.tokenId, label: upload.tokenLabel }, extra: { clientAddress: upload.clientAddress } };
   let file: AdmittedFile;
   try {
-    file = await admitStream(arrival, metered(req, a), deps.intake, a.expectSha256);
+    file = await admitParts(arrival, parts, deps.intake, known, upload.expectSha256);
   } catch (err) {
-    const r = failure(err, a);
-    uploads.inc({ channel, result: r.code });
-    log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
-    return send(res, r.status, { error: r.code, message: r.message }, { ...r.headers, connection: 'close' });
+    await dropStaging(deps.intake.store, upload.id);
+    await deps.partials.remove(upload);
+    return fail(res, err, 'file-too-big', 0, channel, log);
   }
+  await deps.partials.remove(upload);
   if (!file.kept) {
+    await dropStaging(deps.intake.store, upload.id);
     uploads.inc({ channel, result: 'not-encrypted' });
     const r = refusal('not-encrypted', { advice: file.advice });
     return send(res, r.status, { error: r.code, message: r.message, reason: file.reason }, {});
   }
-  await Promise.all([deps.tokens.recordUse(a.caseNumber, a.token.id, file.size), deps.usage.add(a.caseNumber, file.size)]);
+  await Promise.all([deps.tokens.recordUse(upload.caseNumber, upload.tokenId, file.size), deps.usage.add(upload.caseNumber, file.size)]);
   uploads.inc({ channel, result: 'stored' });
   uploadBytes.inc({ channel }, file.size);
-  log.info({ event: 'upload_stored', size: file.size, verdict: file.verdict, reason: file.reason }, 'upload stored');
+  log.info({ event: 'upload_stored', size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, 'upload stored');
   const receipt = receiptOf(file, new Date().toISOString());
   const signature = deps.sign ? await deps.sign(receipt) : undefined;
   send(res, 201, { ...receipt, ...(signature ? { signature } : {}) }, { 'repr-digest': reprDigest(file.sha256) });
 }
 
-/** Counts the body as it streams; past the allowance (a chunked body, or a lying Content-Length) it stops. */
-async function* metered(req: IncomingMessage, a: Admission): AsyncGenerator<Buffer> {
+/**
+ * Counts the body as it streams; past the allowance (a chunked body, or more than announced) it
+ * stops. A client that vanishes mid-body ends a resumable segment where its bytes ended.
+ */
+export async function* metered(req: IncomingMessage, allowance: number, cut: { happened: boolean; resumable: boolean }): AsyncGenerator<Buffer> {
   let seen = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    seen += chunk.length;
-    if (seen > a.allowance) throw new CasedropError(ErrorCode.UploadTooBig, `more than ${a.allowance} bytes`);
-    yield chunk;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      seen += chunk.length;
+      if (seen > allowance) throw new CasedropError(ErrorCode.UploadTooBig, `more than ${allowance} bytes`);
+      yield chunk;
+    }
+  } catch (err) {
+    if (!cut.resumable || !isClientGone(err)) throw err;
+    cut.happened = true;
   }
 }
 
-function failure(err: unknown, a: Admission): UploadRefusal {
-  if (isCasedropError(err, ErrorCode.UploadTooBig)) return refusal(a.allowanceCode, { limit: a.allowance });
+function isClientGone(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code === 'ECONNRESET' || e?.message === 'aborted';
+}
+
+function fail(res: ServerResponse, err: unknown, capCode: Admission['allowanceCode'], cap: number, channel: Channel, log: Logger): void {
+  const r = failure(err, capCode, cap);
+  uploads.inc({ channel, result: r.code });
+  log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
+  send(res, r.status, { error: r.code, message: r.message }, { ...r.headers, connection: 'close' });
+}
+
+function failure(err: unknown, capCode: Admission['allowanceCode'], cap: number): UploadRefusal {
+  if (isCasedropError(err, ErrorCode.UploadTooBig)) return refusal(capCode, { limit: cap });
   if (isCasedropError(err, ErrorCode.DigestMismatch)) return refusal('digest-mismatch', { actual: /is ([0-9a-f]{64})/.exec(err.message)?.[1] ?? '' });
   if (isDiskFull(err)) return refusal('disk-full');
   return refusal('internal');

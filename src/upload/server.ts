@@ -9,6 +9,7 @@ import { gate, type GateDeps } from './gate.js';
 import { homePath } from './headers.js';
 import { send, storeUpload, type PutDeps } from './put.js';
 import { refusal, type UploadRefusal } from './replies.js';
+import { headUpload, patchUpload } from './resume.js';
 
 /**
  * The public upload listener, apart from the internal /healthz,/metrics one. node:http rather
@@ -69,8 +70,10 @@ async function route(req: IncomingMessage, res: ServerResponse, expectsContinue:
   for (const extra of deps.extraRoutes ?? []) if (extra(req, res)) return;
   const name = homePath(req.url);
   if (name === undefined) return refuse(res, refusal('not-found'));
-  if (req.method !== 'PUT') return refuse(res, refusal('method'), { allow: 'PUT' });
   if (typeof name !== 'string') return refuse(res, refusal('bad-name', { why: 'The name is not valid percent-encoded UTF-8.' }));
+  if (req.method === 'HEAD') return headUpload(req, res, name, deps);
+  if (req.method === 'PATCH') return patchUpload(req, res, name, expectsContinue, deps);
+  if (req.method !== 'PUT') return refuse(res, refusal('method'), { allow: 'PUT, HEAD, PATCH' });
   const clientAddress = req.socket.remoteAddress ?? '';
   const decided = await gate(req, name, 'https', clientAddress, deps.gate);
   if (!decided.ok) return refuse(res, decided.refusal);

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
+import { readParts } from '../../intake/parts.js';
 import { fileView } from '../../intake/records.js';
 import { caseFilesNamespace, caseNotesNamespace } from '../../jobs/ids.js';
 import { openStore } from '../../store/open.js';
@@ -52,14 +53,18 @@ export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNum
     const kind = [str(m.format), str(m.cipher)].filter((x) => x !== '').join('/');
     // an upload has no sender address: its token's label says who sent it
     const from = cell(m.sender) || cell(m.clientAddress);
-    ctx.out([cell(m.storedName), String(info.size), info.sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel)].join('\t').trimEnd());
+    // a resumed upload's entry is a manifest of parts: its size and digest are the whole file's
+    const size = Array.isArray(m.parts) ? Number(m.size) : info.size;
+    const sha256 = Array.isArray(m.parts) ? str(m.sha256) : info.sha256;
+    ctx.out([cell(m.storedName), String(size), sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel)].join('\t').trimEnd());
   }
 }
 
 export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string): Promise<void> {
   const info = await findFile(store, caseNumber, file);
-  await pipeline(await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
-  ctx.out(`${output}\t${info.size}\t${info.sha256}`);
+  const parts = Array.isArray(info.meta.parts) ? (info.meta.parts as string[]) : undefined;
+  await pipeline(parts ? readParts(store, parts) : await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
+  ctx.out(parts ? `${output}\t${String(info.meta.size)}\t${String(info.meta.sha256)}` : `${output}\t${info.size}\t${info.sha256}`);
 }
 
 async function findFile(store: ObjectStore, caseNumber: string, file: string): Promise<ObjectInfo> {
