@@ -59,7 +59,7 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
     }
     if (has(role, 'sftp')) {
       const { startSftp } = await import('./sftp/index.js');
-      const sftp = await startSftp({ config, logger: log, store, registry, redis: producer });
+      const sftp = await startSftp({ config, logger: log, store, registry, redis: producer, sweepExpired: !has(role, 'upload') });
       running.sftpPort = sftp.port;
       doors.push({ name: 'sftp', stop: (grace) => sftp.stop(grace) });
     }

@@ -3,20 +3,23 @@ import type { Redis } from 'ioredis';
 import { RedisTokenStore } from '../cases/tokens.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
-import { intakeAdmit } from '../drive/intake-admit.js';
 import type { UploadSink } from '../drive/ports.js';
-import { segmentedUploadSink } from '../drive/segmented-sink.js';
+import { deviceUploadSink } from '../drive/segmented-sink.js';
 import { tokenAuth } from '../drive/token-auth.js';
 import type { Logger } from '../log.js';
 import { redisNameRegistry } from '../pipeline/stored-names.js';
 import type { EncryptedStore } from '../store/store.js';
 import { redisLoginLimiter } from '../upload/login-limit.js';
+import { redisPartials } from '../upload/partials.js';
+import { sweepExpiredUploads } from '../upload/resume.js';
 import { redisCaseUsage } from '../upload/usage.js';
 import { intakeVerifier } from '../verify/intake-options.js';
 import { loadHostKeys } from './host-keys.js';
 import { startSshDrive, type SshDrive } from './server.js';
 
 export interface DriveRoleDeps {
+  /** false when the upload role runs in the same process and already sweeps expired uploads */
+  sweepExpired?: boolean;
   config: Config;
   logger: Logger;
   store: EncryptedStore;
@@ -30,8 +33,11 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
   const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, logger);
   const usage = redisCaseUsage(redis, config.redisPrefix);
   const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted };
-  const sink: UploadSink = segmentedUploadSink({ store, logger, ...intakeAdmit({ config, intake, tokens, usage }) });
-  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink };
+  const partials = redisPartials(redis, config.redisPrefix);
+  const sink: UploadSink = deviceUploadSink({ config, redis, intake, partials, tokens, usage, logger });
+  // unfinished uploads expire as HTTPS ones do; the upload role sweeps them when it runs here too
+  const sweep = () => void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));
+  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep };
 }
 
 export const sshBanner = (retention: string) =>
@@ -44,7 +50,12 @@ export const sshBanner = (retention: string) =>
 export async function startSftp(deps: DriveRoleDeps): Promise<SshDrive> {
   const { config } = deps;
   const logger = deps.logger.child({ stage: 'sftp' });
-  const { auth, sink } = await deviceDoorDeps({ ...deps, logger });
+  const { auth, sink, sweep } = await deviceDoorDeps({ ...deps, logger });
   const hostKeys = await loadHostKeys(config.sftpHostKeyDir ?? join(config.dataDir, 'ssh'), logger);
-  return startSshDrive({ host: config.sftpHost, port: config.sftpPort, hostKeys, banner: sshBanner(config.driveRetention), legacyAlgorithms: config.sftpLegacyAlgorithms, maxConnections: config.sftpMaxConnections, auth, sink, logger });
+  const timer = deps.sweepExpired === false ? undefined : setInterval(sweep, SWEEP_MS);
+  timer?.unref();
+  const drive = await startSshDrive({ host: config.sftpHost, port: config.sftpPort, hostKeys, banner: sshBanner(config.driveRetention), legacyAlgorithms: config.sftpLegacyAlgorithms, maxConnections: config.sftpMaxConnections, auth, sink, logger });
+  return { ...drive, stop: (grace) => (clearInterval(timer), drive.stop(grace)) };
 }
+
+const SWEEP_MS = 5 * 60_000;

@@ -1,6 +1,7 @@
 import ssh2, { type SFTPWrapper } from 'ssh2';
 import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadSink } from '../drive/ports.js';
 import { resolveDrivePath, type DrivePath } from '../drive/names.js';
+import { ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fileAttrs, listEntry, rootAttrs } from './attrs.js';
 import { UploadHandle } from './upload-handle.js';
@@ -27,7 +28,7 @@ type Handle = { kind: 'dir'; listed: boolean } | { kind: 'file'; file: UploadHan
  * for writing creates or resumes an upload; CLOSE finalises it; everything that would read,
  * delete or structure files is refused with a sentence the client prints.
  */
-export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: UploadSink; channel: DeviceChannel; logger: Logger; busy: Set<string> }): void {
+export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: UploadSink; channel: DeviceChannel; logger: Logger }): void {
   const { login, sink, logger } = ctx;
   const handles = new Map<number, Handle>();
   const awaitingRename = new Map<string, OpenUpload>();
@@ -43,7 +44,6 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
     buf.writeUInt32BE(n);
     return buf;
   };
-  const busyKey = (name: string) => `${login.caseNumber}/${login.token.id}/${name}`;
   // a request whose answer failed (storage, Redis) gets a FAILURE, never silence
   const guard = (id: number, work: () => Promise<void>) => {
     work().catch((err: unknown) => {
@@ -91,17 +91,14 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
     onPath(id, raw, async (p) => {
       if (flags & OPEN_MODE.READ || !(flags & OPEN_MODE.WRITE)) return deny(id, REFUSE.read);
       if (p.kind === 'root') return fail(id, 'Open a file name inside / (the case), e.g. /logs.7z.');
-      if (ctx.busy.has(busyKey(p.name))) return fail(id, REFUSE.busy);
-      ctx.busy.add(busyKey(p.name));
-      try {
-        const mode = flags & OPEN_MODE.TRUNC ? 'new' : 'resume';
-        const upload = await sink.open(login, p.name, ctx.channel, mode);
-        logger.info({ name: p.name, mode, offset: upload.offset }, 'upload opened');
-        sftp.handle(id, newHandle({ kind: 'file', file: new UploadHandle(upload) }));
-      } catch (err) {
-        ctx.busy.delete(busyKey(p.name));
+      const mode = flags & OPEN_MODE.TRUNC ? 'new' : 'resume';
+      const upload = await sink.open(login, p.name, ctx.channel, mode).catch((err: unknown) => {
+        if (isCasedropError(err, ErrorCode.UploadLocked)) return undefined;
         throw err;
-      }
+      });
+      if (!upload) return fail(id, REFUSE.busy);
+      logger.info({ name: p.name, mode, offset: upload.offset }, 'upload opened');
+      sftp.handle(id, newHandle({ kind: 'file', file: new UploadHandle(upload) }));
     }),
   );
 
@@ -130,21 +127,18 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
 
   async function closeFile(id: number, file: UploadHandle): Promise<void> {
     const { upload } = file;
-    try {
-      const broken = await file.settle();
-      if (broken) {
-        await upload.suspend();
-        return fail(id, broken);
-      }
-      if (TEMPORARY.test(upload.name)) {
-        await upload.suspend();
-        awaitingRename.set(upload.name, upload);
-        return ok(id);
-      }
-      answerFinished(id, await upload.finish());
-    } finally {
-      ctx.busy.delete(busyKey(upload.name));
+    const broken = await file.settle();
+    if (broken) {
+      await upload.suspend();
+      return fail(id, broken);
     }
+    if (TEMPORARY.test(upload.name)) {
+      // finished by the rename; until then it stays a resumable partial upload
+      await upload.suspend();
+      awaitingRename.set(upload.name, upload);
+      return ok(id);
+    }
+    answerFinished(id, await upload.finish());
   }
 
   function answerFinished(id: number, done: FinishedUpload): void {
@@ -186,8 +180,7 @@ export function serveJail(sftp: SFTPWrapper, ctx: { login: DriveLogin; sink: Upl
         .settle()
         .then(() => h.file.upload.suspend())
         .then(() => logger.info({ name: h.file.upload.name, offset: h.file.upload.offset }, 'connection closed mid-upload; kept for resume'))
-        .catch((err: unknown) => logger.error({ err }, 'partial upload not kept'))
-        .finally(() => ctx.busy.delete(busyKey(h.file.upload.name)));
+        .catch((err: unknown) => logger.error({ err }, 'partial upload not kept'));
     }
     handles.clear();
   });

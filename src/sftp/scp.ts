@@ -76,7 +76,12 @@ export async function runScpSink(channel: ServerChannel, req: { target: string; 
 
 /** One C record's bytes into an upload; the `\0` after them is the source's "that was all". */
 async function receiveFile(channel: ServerChannel, reader: StreamReader, name: string, size: number, ctx: ScpContext): Promise<string | undefined> {
-  const upload: OpenUpload = await ctx.sink.open(ctx.login, name, 'scp', 'new');
+  const upload: OpenUpload | undefined = await ctx.sink.open(ctx.login, name, 'scp', 'new').catch((err: unknown) => {
+    if (isCasedropError(err, ErrorCode.UploadLocked)) return undefined;
+    throw err;
+  });
+  // not acknowledged: the source skips this file's bytes and goes on with the next
+  if (!upload) return `${name}: this file is being uploaded on another connection`;
   channel.write(OK);
   let refused: string | undefined;
   try {

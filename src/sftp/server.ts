@@ -33,9 +33,9 @@ const NO_SHELL = 'This is casedrop\'s upload drive: no shell and no commands. Up
  */
 export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
   const clients = new Set<Connection>();
-  const busy = new Set<string>();
   const server = new ssh2.Server(
-    { hostKeys: opts.hostKeys, banner: opts.banner, ident: 'casedrop', algorithms: sshAlgorithms(opts.legacyAlgorithms) },
+    // keepalives find a dead link within a minute, so its upload's lock is freed for the resume
+    { hostKeys: opts.hostKeys, banner: opts.banner, ident: 'casedrop', algorithms: sshAlgorithms(opts.legacyAlgorithms), keepaliveInterval: 15_000, keepaliveCountMax: 4 },
     (client, info) => {
       clients.add(client);
       const log = opts.logger.child({ channel: 'sftp', client: info.ip });
@@ -56,7 +56,7 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
           channel.on('sftp', (accept, reject) => {
             // OpenSSH's scp speaks SFTP too: a token for either may use it
             if (who.channels.length === 0) return reject();
-            serveJail(accept(), { login: who, sink: opts.sink, channel: who.channels.includes('sftp') ? 'sftp' : 'scp', logger: session, busy });
+            serveJail(accept(), { login: who, sink: opts.sink, channel: who.channels.includes('sftp') ? 'sftp' : 'scp', logger: session });
           });
           channel.on('exec', (accept, _reject, info) => {
             const stream = accept();

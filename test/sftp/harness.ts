@@ -71,7 +71,9 @@ export async function caseFiles(h: Harness): Promise<Array<Record<string, unknow
   const ids = await h.store.list(`${caseFilesNamespace(CASE)}/`);
   return Promise.all(ids.map(async (id) => {
     const info = await h.store.head(id);
-    return { ...(await fileView(h.store, info)), sha256: info.sha256, size: info.size };
+    // an upload's case file is a manifest of its parts, carrying the whole file's size and SHA-256
+    const view = await fileView(h.store, info);
+    return { ...view, sha256: String(view.sha256 ?? info.sha256), size: Number(view.size ?? info.size) };
   }));
 }
 
