@@ -38,6 +38,8 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
     { hostKeys: opts.hostKeys, banner: opts.banner, ident: 'casedrop', algorithms: sshAlgorithms(opts.legacyAlgorithms), keepaliveInterval: 15_000, keepaliveCountMax: 4 },
     (client, info) => {
       clients.add(client);
+      // small SFTP status replies must leave at once: Nagle would hold them and stall the client's window
+      (client as Connection & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       const log = opts.logger.child({ channel: 'sftp', client: info.ip });
       let login: DriveLogin | undefined;
       client.on('authentication', (ctx) => {
