@@ -16,6 +16,7 @@ export interface Running {
   httpPort?: number;
   uploadPort?: number;
   sftpPort?: number;
+  ftpsPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -62,6 +63,12 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const sftp = await startSftp({ config, logger: log, store, registry, redis: producer, sweepExpired: !has(role, 'upload') });
       running.sftpPort = sftp.port;
       doors.push({ name: 'sftp', stop: (grace) => sftp.stop(grace) });
+    }
+    if (role === 'ftps' || (role === 'all' && config.ftpsEnabled)) {
+      const { startFtpsDoor } = await import('./ftps/index.js');
+      const ftps = await startFtpsDoor({ config, logger: log, store, registry, redis: producer });
+      running.ftpsPort = ftps.port;
+      doors.push({ name: 'ftps', stop: () => ftps.stop() });
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([

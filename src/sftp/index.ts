@@ -28,7 +28,7 @@ export interface DriveRoleDeps {
 }
 
 /** Tokens, limits and the intake path every device door (SFTP/SCP, FTPS) shares. */
-export async function deviceDoorDeps({ config, logger, store, registry, redis }: DriveRoleDeps) {
+export async function deviceDoorDeps({ config, logger, store, registry, redis }: Omit<DriveRoleDeps, 'sweepExpired'>) {
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, logger);
   const usage = redisCaseUsage(redis, config.redisPrefix);
