@@ -10,6 +10,8 @@ export const caseVerdictsNamespace = (caseNumber: string): string => `cases/${ca
 /** The segments of one upload, `<offset, 16 digits>` each; they become the file's parts when it completes. */
 export const uploadSegmentsNamespace = (uploadId: string): string => `uploads/${uploadId}`;
 export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
+/** The payload of one upload webhook event, written before its jobs are added. */
+export const uploadEventObjectId = (eventId: string): string => `upload-events/${eventId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
 export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;

@@ -35,11 +35,14 @@ export interface OutboundJobData {
   senderReply?: string;
 }
 
-export interface WebhookJobData {
-  spoolId: string;
+export type WebhookJobData = {
   /** index into config.webhookUrls: the URL itself may carry credentials, so it stays out of Redis */
   urlIndex: number;
-}
+} & (
+  | { spoolId: string }
+  /** an upload event (upload.completed / upload.rejected / upload.expired), stored at uploadEventObjectId */
+  | { uploadEventId: string }
+);
 
 /** Metadata the SMTP door writes with each spooled message (encrypted with it). */
 export interface SpoolMeta {

@@ -18,6 +18,7 @@ import { readOutcome } from './outcome.js';
 import { processOutbound, type OutboundDeps } from './outbound.js';
 import { redisRateLimiter } from './rate-limit.js';
 import { postWebhook, webhookPayload } from './webhook.js';
+import { readUploadEvent } from '../upload/events.js';
 
 export interface NotifyWorkersOptions {
   config: Config;
@@ -111,8 +112,10 @@ async function runWebhook(job: Job<WebhookJobData>, config: Config, store: Objec
   const url = config.webhookUrls[job.data.urlIndex];
   const secret = config.webhookSecret;
   if (url === undefined || secret === undefined) throw new UnrecoverableError(`webhook ${job.data.urlIndex} is no longer configured`);
-  const outcome = await readOutcome(store, outcomeId(job.data.spoolId));
-  const status = await postWebhook(webhookPayload(outcome), { url, secret, deliveryId: job.id ?? '', timeoutMs });
+  const payload = 'uploadEventId' in job.data
+    ? await readUploadEvent(store, job.data.uploadEventId)
+    : webhookPayload(await readOutcome(store, outcomeId(job.data.spoolId)));
+  const status = await postWebhook(payload, { url, secret, deliveryId: job.id ?? '', timeoutMs });
   repliesSent.inc({ kind: 'webhook', result: 'sent' });
   // the index, not the URL: a URL may carry credentials
   log.info({ webhook: job.data.urlIndex, status }, 'webhook delivered');

@@ -67,7 +67,8 @@ export interface PostOptions {
   now?: () => number;
 }
 
-export async function postWebhook(payload: WebhookPayload, o: PostOptions): Promise<number> {
+/** `payload` is a message's WebhookPayload or an upload event (src/upload/events.ts). */
+export async function postWebhook(payload: WebhookPayload | { event: string }, o: PostOptions): Promise<number> {
   const body = JSON.stringify(payload);
   const t = Math.floor((o.now ?? Date.now)() / 1000);
   const res = await fetch(o.url, {

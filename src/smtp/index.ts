@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { CaseRegistry } from '../cases/types.js';
+import { uploadBaseUrl } from '../upload/url.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { createQueue } from '../jobs/queues.js';
@@ -65,7 +66,7 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     dedup,
     checkCredentials: config.smtpAuthUsers ? credentialChecker(config.smtpAuthUsers) : undefined,
   });
-  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs);
+  const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, uploadBaseUrl(config));
   server.on('error', (err: Error) => logger.error({ err, event: 'smtp_server_error' }, 'SMTP server error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);

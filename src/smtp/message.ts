@@ -1,6 +1,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
+import { uploadBaseUrl } from '../upload/url.js';
 import { isDiskFull } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -110,6 +111,7 @@ async function conclude(e: Ending): Promise<DataReply> {
     caseRefusal: decision.caseRefusal,
     automatic: decision.automatic,
     limits: { maxMessageBytes: deps.config.maxMessageBytes, maxHeaderBytes: deps.config.smtpMaxHeaderBytes },
+    uploadUrl: uploadBaseUrl(deps.config),
   });
   if (verdict.kind !== 'accept') {
     if (put?.ok) await deps.spool.discard(spoolId, log);

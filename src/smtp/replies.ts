@@ -46,12 +46,12 @@ export const replies = {
     why: 'RCPT beyond the per-message limit; the client sends those recipients again later.',
   },
   sizeDeclaredTooBig: {
-    code: 552, enhanced: '5.3.4', text: 'message too big: {size} bytes declared, the limit is {limit} bytes; split the files over several messages',
-    why: 'MAIL FROM with `SIZE=` over the limit.',
+    code: 552, enhanced: '5.3.4', text: 'message too big: {size} bytes declared, the limit is {limit} bytes; split the files over several messages, or upload them (any size) with: curl -T <file> --user <case number>:<upload token from support> {upload}/home/<file>',
+    why: 'MAIL FROM with `SIZE=` over the limit. The sender\'s MTA quotes this text in its bounce, so it says where to upload instead.', defaults: { upload: 'https://<upload host>' },
   },
   sizeExceeded: {
-    code: 552, enhanced: '5.3.4', text: 'message too big: the limit is {limit} bytes as sent (base64 adds a third); split the files over several messages',
-    why: 'After the final dot, when the data passed the limit; nothing is kept.',
+    code: 552, enhanced: '5.3.4', text: 'message too big: the limit is {limit} bytes as sent (base64 adds a third); split the files over several messages, or upload them (any size) with: curl -T <file> --user <case number>:<upload token from support> {upload}/home/<file>',
+    why: 'After the final dot, when the data passed the limit; nothing is kept.', defaults: { upload: 'https://<upload host>' },
   },
   headerTooBig: {
     code: 552, enhanced: '5.3.4', text: 'message header too big: the header block is limited to {limit} bytes',

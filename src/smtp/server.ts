@@ -48,7 +48,7 @@ export class DoorConnection extends SMTPConnection {
     if (err?.code !== 552 || !parsed.args) return err;
     const size = String(parsed.args.SIZE);
     smtpReplies.inc({ reason: 'sizeDeclaredTooBig', code: String(replies.sizeDeclaredTooBig.code) });
-    return { code: replies.sizeDeclaredTooBig.code, message: replyText('sizeDeclaredTooBig', { size, limit: String(this._server.options.size) }), enhancedCode: null };
+    return { code: replies.sizeDeclaredTooBig.code, message: replyText('sizeDeclaredTooBig', { size, limit: String(this._server.options.size), upload: (this._server as DoorServer).uploadUrl }), enhancedCode: null };
   }
 }
 
@@ -56,6 +56,8 @@ export class DoorServer extends SMTPServer {
   constructor(
     options: SMTPServerOptions,
     readonly greetingDelayMs: number,
+    /** the upload drive, quoted in the 552 for a message too big for mail */
+    readonly uploadUrl = 'https://<upload host>',
   ) {
     super(options);
   }

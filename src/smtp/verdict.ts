@@ -41,6 +41,8 @@ export interface ContentFacts {
   caseRefusal?: Refusal;
   automatic: boolean;
   limits: { maxMessageBytes: number; maxHeaderBytes: number };
+  /** the upload drive's base URL, quoted when a message is too big for mail */
+  uploadUrl?: string;
 }
 
 export type ContentVerdict =
@@ -56,7 +58,7 @@ export function contentVerdict(f: ContentFacts): ContentVerdict {
 }
 
 function firstRefusal(f: ContentFacts): Refusal | undefined {
-  if (f.sizeExceeded) return { name: 'sizeExceeded', vars: { limit: String(f.limits.maxMessageBytes) } };
+  if (f.sizeExceeded) return { name: 'sizeExceeded', vars: { limit: String(f.limits.maxMessageBytes), ...(f.uploadUrl ? { upload: f.uploadUrl } : {}) } };
   if (f.headerTooBig) return { name: 'headerTooBig', vars: { limit: String(f.limits.maxHeaderBytes) } };
   if (f.bareLineEnding) return { name: 'bareLineEnding', vars: {} };
   return f.caseRefusal;

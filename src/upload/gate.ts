@@ -76,7 +76,7 @@ async function claimedCase(creds: Credentials, deps: GateDeps): Promise<string |
   return new RegExp(`^\\d{${deps.config.caseDigits}}$`).test(creds.user) ? creds.user : undefined;
 }
 
-async function allowance(caseNumber: string, token: UploadToken, deps: GateDeps): Promise<{ allowance: number; code: Admission['allowanceCode'] }> {
+export async function allowance(caseNumber: string, token: UploadToken, deps: GateDeps): Promise<{ allowance: number; code: Admission['allowanceCode'] }> {
   const used = await deps.usage.bytes(caseNumber);
   const options: Array<{ allowance: number; code: Admission['allowanceCode'] }> = [
     { allowance: deps.config.uploadMaxFileBytes, code: 'file-too-big' },

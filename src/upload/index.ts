@@ -11,7 +11,12 @@ import { signReceipt } from '../receipts/sign.js';
 import { redisLoginLimiter } from './login-limit.js';
 import { redisPartials } from './partials.js';
 import type { Receipt } from './put.js';
+import { uploadEventSink } from './events.js';
+import { createQueue } from '../jobs/queues.js';
+import { QueueName, type WebhookJobData } from '../jobs/types.js';
+import type { Queue } from 'bullmq';
 import { sweepExpiredUploads } from './resume.js';
+import { tusRoute } from './tus.js';
 import { startUploadListener, type UploadListener } from './server.js';
 import { redisCaseUsage } from './usage.js';
 
@@ -37,25 +42,28 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
   const signing = await loadSigningKeys(store);
   const jwks = JSON.stringify(signing.jwks);
   const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger: log, requireEncrypted: config.uploadRequireEncrypted };
-  const put = { intake, tokens, usage, partials: redisPartials(redis, config.redisPrefix), partialTtlSeconds: config.uploadPartialTtlSeconds, logger: log, sign: (receipt: Receipt) => signReceipt(receipt, signing) };
+  const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
+  const put = { intake, tokens, usage, events: uploadEventSink(config, store, webhooks), partials: redisPartials(redis, config.redisPrefix), partialTtlSeconds: config.uploadPartialTtlSeconds, logger: log, sign: (receipt: Receipt) => signReceipt(receipt, signing) };
   const sweep = () => void sweepExpiredUploads(put, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));
   sweep();
   const timer = setInterval(sweep, SWEEP_MS);
   timer.unref();
+  const gate = { config, tokens, limiter, usage };
   const listener = await startUploadListener({
     config,
     logger: log,
-    gate: { config, tokens, limiter, usage },
+    gate,
     put,
     extraRoutes: [(req, res) => {
       if (req.url !== JWKS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
       res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
       res.end(req.method === 'GET' ? jwks : undefined);
       return true;
-    }],
+    }, tusRoute({ gate, put, logger: log })],
   });
   return { ...listener, stop: async (grace) => {
     clearInterval(timer);
     await listener.stop(grace);
+    await webhooks.close();
   } };
 }

@@ -23,6 +23,7 @@ export interface PartialUpload {
 export interface Partials {
   save(p: PartialUpload): Promise<void>;
   find(caseNumber: string, tokenId: string, name: string): Promise<PartialUpload | undefined>;
+  get(uploadId: string): Promise<PartialUpload | undefined>;
   remove(p: PartialUpload): Promise<void>;
   expired(now: Date, limit: number): Promise<PartialUpload[]>;
   /** a release function, or undefined when another request holds the upload */
@@ -46,6 +47,7 @@ export function redisPartials(redis: Redis, prefix: string): Partials {
         .zadd(redisKey.uploadsExpiring(prefix), Date.parse(p.expiresAt), p.id)
         .exec();
     },
+    get,
     async find(caseNumber, tokenId, name) {
       const id = await redis.hget(redisKey.uploadByName(prefix, caseNumber, tokenId), name);
       return id ? get(id) : undefined;

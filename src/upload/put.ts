@@ -6,6 +6,7 @@ import { admitParts, type StreamDeps } from '../intake/admit.js';
 import type { AdmittedFile, Channel } from '../intake/types.js';
 import type { Logger } from '../log.js';
 import { uploadBytes, uploads } from '../metrics.js';
+import type { EventSink } from './events.js';
 import type { Admission } from './gate.js';
 import { reprDigest } from './headers.js';
 import type { PartialUpload, Partials } from './partials.js';
@@ -27,6 +28,8 @@ export interface PutDeps {
   partials: Partials;
   partialTtlSeconds: number;
   logger: Logger;
+  /** webhook events (src/upload/events.ts); none when absent */
+  events?: EventSink;
   /** signs the receipt (src/receipts/sign.ts); unsigned when absent */
   sign?: (receipt: Receipt) => Promise<string>;
 }
@@ -92,6 +95,18 @@ export async function storeUpload(req: IncomingMessage, res: ServerResponse, a: 
 
 /** The last bytes are in: the parts become a case file, the client gets the receipt. */
 export async function completeUpload(res: ServerResponse, upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<void> {
+  const answer = await finishUpload(upload, parts, known, channel, deps, log);
+  send(res, answer.status, answer.body, answer.headers);
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** The same for every resumable channel (a PATCH on /home/, tus): the answer to the last request. */
+export async function finishUpload(upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<Answer> {
   const arrival = { caseNumber: upload.caseNumber, channel, fileId: upload.id, originalName: upload.name, receivedAt: upload.createdAt, token: { id: upload.tokenId, label: upload.tokenLabel }, extra: { clientAddress: upload.clientAddress } };
   let file: AdmittedFile;
   try {
@@ -99,14 +114,19 @@ export async function completeUpload(res: ServerResponse, upload: PartialUpload,
   } catch (err) {
     await dropStaging(deps.intake.store, upload.id);
     await deps.partials.remove(upload);
-    return fail(res, err, 'file-too-big', 0, channel, log);
+    const r = failure(err, 'file-too-big', 0);
+    uploads.inc({ channel, result: r.code });
+    log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
+    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: r.code, message: r.message, time: new Date().toISOString() });
+    return { status: r.status, body: { error: r.code, message: r.message }, headers: { ...r.headers } };
   }
   await deps.partials.remove(upload);
   if (!file.kept) {
     await dropStaging(deps.intake.store, upload.id);
     uploads.inc({ channel, result: 'not-encrypted' });
     const r = refusal('not-encrypted', { advice: file.advice });
-    return send(res, r.status, { error: r.code, message: r.message, reason: file.reason }, {});
+    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: file.reason, message: r.message, time: new Date().toISOString() });
+    return { status: r.status, body: { error: r.code, message: r.message, reason: file.reason }, headers: {} };
   }
   await Promise.all([deps.tokens.recordUse(upload.caseNumber, upload.tokenId, file.size), deps.usage.add(upload.caseNumber, file.size)]);
   uploads.inc({ channel, result: 'stored' });
@@ -114,7 +134,8 @@ export async function completeUpload(res: ServerResponse, upload: PartialUpload,
   log.info({ event: 'upload_stored', size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, 'upload stored');
   const receipt = receiptOf(file, new Date().toISOString());
   const signature = deps.sign ? await deps.sign(receipt) : undefined;
-  send(res, 201, { ...receipt, ...(signature ? { signature } : {}) }, { 'repr-digest': reprDigest(file.sha256) });
+  await deps.events?.({ event: 'upload.completed', case: upload.caseNumber, receipt: { ...receipt, ...(signature ? { signature } : {}) }, time: receipt.time });
+  return { status: 201, body: { ...receipt, ...(signature ? { signature } : {}) }, headers: { 'repr-digest': reprDigest(file.sha256) } };
 }
 
 /**

@@ -94,9 +94,11 @@ function refuse(res: ServerResponse, r: UploadRefusal, headers: Record<string, s
 }
 
 /** Removes unfinished uploads past their expiry: segments and records, each with a log line and the metric. */
-export async function sweepExpiredUploads(put: Pick<PutDeps, 'intake' | 'partials'>, logger: Logger, now = new Date()): Promise<number> {
+export async function sweepExpiredUploads(put: Pick<PutDeps, 'intake' | 'partials' | 'events'>, logger: Logger, now = new Date()): Promise<number> {
   let removed = 0;
   for (const upload of await put.partials.expired(now, 100)) {
+    const offset = await stagedOffset(put.intake.store, upload.id);
+    await put.events?.({ event: 'upload.expired', case: upload.caseNumber, name: upload.name, tokenLabel: upload.tokenLabel, offset, length: upload.length, time: now.toISOString() });
     await dropStaging(put.intake.store, upload.id);
     await put.partials.remove(upload);
     uploadsExpired.inc();

@@ -23,7 +23,7 @@ export interface UploadServerDeps {
   put: PutDeps;
   logger: Logger;
   /** other routes (JWKS, tus); return true when handled */
-  extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse) => boolean>;
+  extraRoutes?: Array<(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => boolean>;
 }
 
 export interface UploadListener {
@@ -67,7 +67,7 @@ export async function startUploadListener(deps: UploadServerDeps): Promise<Uploa
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, deps: UploadServerDeps): Promise<void> {
-  for (const extra of deps.extraRoutes ?? []) if (extra(req, res)) return;
+  for (const extra of deps.extraRoutes ?? []) if (extra(req, res, expectsContinue)) return;
   const name = homePath(req.url);
   if (name === undefined) return refuse(res, refusal('not-found'));
   if (typeof name !== 'string') return refuse(res, refusal('bad-name', { why: 'The name is not valid percent-encoded UTF-8.' }));

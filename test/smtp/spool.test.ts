@@ -1,3 +1,4 @@
+import { uploadBaseUrl } from '../../src/upload/url.js';
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,8 @@ describe('nothing is left behind', () => {
     big.close();
     expect(err?.responseCode).toBe(552);
     expect(err?.response).toMatch(/^552 5\.3\.4 message too big: the limit is 20971520 bytes/);
+    // the bounce the customer reads says where to upload instead
+    expect(err?.response).toContain(`curl -T <file> --user <case number>:<upload token from support> ${uploadBaseUrl(d.config)}/home/<file>`);
     await expectNothingNew(d, before);
   }, 60_000);
 
@@ -106,7 +109,7 @@ describe('nothing is left behind', () => {
     const s = await openSession({ port: d.port });
     await s.command('EHLO size.test');
     const r = await s.command(`MAIL FROM:<${from}> SIZE=${d.config.maxMessageBytes + 1}`);
-    expect(r.lines).toEqual([`552 5.3.4 message too big: ${d.config.maxMessageBytes + 1} bytes declared, the limit is ${d.config.maxMessageBytes} bytes; split the files over several messages`]);
+    expect(r.lines).toEqual([`552 5.3.4 message too big: ${d.config.maxMessageBytes + 1} bytes declared, the limit is ${d.config.maxMessageBytes} bytes; split the files over several messages, or upload them (any size) with: curl -T <file> --user <case number>:<upload token from support> ${uploadBaseUrl(d.config)}/home/<file>`]);
     expect((await s.command(`MAIL FROM:<${from}> SIZE=${d.config.maxMessageBytes}`)).code).toBe(250);
     await s.quit();
   });

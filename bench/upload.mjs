@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// npm run bench (second part): the upload drive against nginx receiving the same PUTs (Debian's nginx
+// with WebDAV PUT into a directory: what an operator would run instead). Loads, each with curl:
+//   big:  1 × UPLOAD_BENCH_BIG_MIB (default 2048) MiB over one connection
+//   many: 50 × 100 MiB over 4 connections (UPLOAD_BENCH_MANY / UPLOAD_BENCH_MANY_MIB to change)
+// Reports MiB/s per system and load, the ratio to nginx, and the peak RSS (VmHWM) of the casedrop
+// process. casedrop encrypts (AES-256-GCM), hashes (SHA-256), verifies and signs; nginx only writes.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { runCli, startCasedrop } from './lib/casedrop.mjs';
+import { freePort, procStats, sleep, waitForPort } from './lib/procs.mjs';
+import { startRedis } from './lib/redis.mjs';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+const CASE = '612345678';
+const BIG_MIB = Number(process.env.UPLOAD_BENCH_BIG_MIB ?? 2048);
+const MANY = Number(process.env.UPLOAD_BENCH_MANY ?? 50);
+const MANY_MIB = Number(process.env.UPLOAD_BENCH_MANY_MIB ?? 100);
+const CONNECTIONS = 4;
+const log = (line) => process.stderr.write(`bench-upload: ${line}\n`);
+
+function makeFile(path, mib) {
+  const fd = openSync(path, 'w');
+  const block = randomBytes(MiB);
+  for (let i = 0; i < mib; i++) { block[0] = i & 0xff; writeSync(fd, block); }
+  closeSync(fd);
+}
+
+async function putAll(urlFor, file, count, connections, auth) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const args = ['-sS', '-f', '--max-time', '1800', '-o', '/dev/null', '-T', file, ...(auth ? ['--user', auth] : []), urlFor(i)];
+      await run('curl', args, { maxBuffer: 1 << 20 });
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(connections, count) }, worker));
+  return performance.now() - started;
+}
+
+function peakWatcher(pids) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    for (const pid of pids()) peak = Math.max(peak, procStats(pid)?.peakRssKiB ?? 0);
+  }, 200);
+  return () => { clearInterval(timer); for (const pid of pids()) peak = Math.max(peak, procStats(pid)?.peakRssKiB ?? 0); return peak; };
+}
+
+async function startNginx(root) {
+  const port = await freePort();
+  const dav = join(root, 'dav');
+  for (const d of [dav, join(root, 'body'), join(root, 'logs')]) { mkdirSync(d, { recursive: true }); execFileSync('chmod', ['777', d]); }
+  const conf = join(root, 'nginx.conf');
+  writeFileSync(conf, `daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/logs/error.log;
+events { worker_connections 256; }
+http { access_log off; client_body_temp_path ${root}/body; client_max_body_size 0; sendfile on;
+  server { listen 127.0.0.1:${port}; location / { root ${dav}; dav_methods PUT; create_full_put_path on; dav_access user:rw; } } }
+`);
+  const child = spawn('nginx', ['-c', conf, '-p', root], { stdio: 'ignore' });
+  await waitForPort(port, { timeoutMs: 15_000 });
+  return { port, dav, child, stop: () => { child.kill('SIGQUIT'); return new Promise((r) => child.once('exit', r)); } };
+}
+
+function nginxPids(child) {
+  try {
+    return [child.pid, ...execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)];
+  } catch { return [child.pid]; }
+}
+
+async function main() {
+  const root = mkdtempSync(join(tmpdir(), 'casedrop-bench-upload-'));
+  // nginx's worker runs as nobody: it must reach its directories under here
+  execFileSync('chmod', ['755', root]);
+  const results = [];
+  try {
+    const big = join(root, 'big.bin');
+    const many = join(root, 'many.bin');
+    makeFile(big, BIG_MIB);
+    makeFile(many, MANY_MIB);
+    const loads = [
+      { name: `1 × ${BIG_MIB} MiB`, file: big, count: 1, mib: BIG_MIB, connections: 1 },
+      { name: `${MANY} × ${MANY_MIB} MiB / ${CONNECTIONS} conn`, file: many, count: MANY, mib: MANY_MIB, connections: CONNECTIONS },
+    ];
+    for (const load of loads) {
+      // nginx
+      const ngDir = mkdtempSync(join(root, 'nginx-'));
+      execFileSync('chmod', ['755', ngDir]);
+      const nginx = await startNginx(ngDir);
+      let stopPeak = peakWatcher(() => nginxPids(nginx.child));
+      let ngMs;
+      try {
+        ngMs = await putAll((i) => `http://127.0.0.1:${nginx.port}/f${i}.bin`, load.file, load.count, load.connections);
+      } finally {
+        await nginx.stop();
+      }
+      const ngPeak = stopPeak();
+      rmSync(ngDir, { recursive: true, force: true });
+      // casedrop
+      const cdDir = mkdtempSync(join(root, 'casedrop-'));
+      const redis = await startRedis(join(cdDir, 'redis'));
+      const cd = await startCasedrop(cdDir, { redisUrl: redis.url, prefix: 'bench-upload', roles: ['upload'], overrides: { CASEDROP_LOG_LEVEL: 'info' } });
+      try {
+        await runCli(cd.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
+        const token = (await runCli(cd.env, ['case', 'token', 'create', CASE, '--label', 'bench'])).trim();
+        const port = cd.processes[0].uploadPort;
+        await waitForPort(port, { timeoutMs: 15_000 });
+        stopPeak = peakWatcher(() => [cd.processes[0].pid]);
+        const cdMs = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
+        const cdPeak = stopPeak();
+        const mibTotal = load.mib * load.count;
+        const row = {
+          load: load.name,
+          nginxMiBps: +(mibTotal / (ngMs / 1000)).toFixed(1),
+          casedropMiBps: +(mibTotal / (cdMs / 1000)).toFixed(1),
+          ratio: +((ngMs / cdMs)).toFixed(2),
+          casedropPeakRssMiB: +(cdPeak / 1024).toFixed(1),
+          nginxPeakRssMiB: +(ngPeak / 1024).toFixed(1),
+        };
+        results.push(row);
+        log(JSON.stringify(row));
+      } finally {
+        await cd.stop();
+        await redis.stop();
+        rmSync(cdDir, { recursive: true, force: true });
+      }
+      await sleep(500);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const lines = ['| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop peak RSS MiB | nginx peak RSS MiB |', '| --- | --- | --- | --- | --- | --- |',
+    ...results.map((r) => `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`)];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err) => { process.stderr.write(`bench-upload: ${err.stack ?? err}\n`); process.exitCode = 1; });
