@@ -13,6 +13,8 @@ import { redisKey } from '../redis-keys.js';
 import type { PutResult } from '../store/types.js';
 import type { PartialUpload, Partials } from '../upload/partials.js';
 import { appendSegment, dropStaging, segments, stagedOffset } from '../upload/staging.js';
+import type { EventSink } from '../upload/events.js';
+import { receiptOf, type Receipt } from '../upload/put.js';
 import type { CaseUsage } from '../upload/usage.js';
 import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadEntry, UploadSink } from './ports.js';
 
@@ -24,6 +26,10 @@ export interface DeviceSinkDeps {
   tokens: TokenStore;
   usage: CaseUsage;
   logger: Logger;
+  /** signs the receipt, as the HTTPS door's 201 carries it */
+  sign?: (receipt: Receipt) => Promise<string>;
+  /** webhook events (upload.completed with the signed receipt, upload.rejected) */
+  events?: EventSink;
 }
 
 /**
@@ -159,6 +165,14 @@ class DeviceUpload implements OpenUpload {
       await store.put(this.storedNs, Readable.from([]), { name: asName, size: file.size, sha256: file.sha256, storedName: file.storedName }, { name: nameKey(asName) });
       uploads.inc({ channel: this.channel, result: 'stored' });
       uploadBytes.inc({ channel: this.channel }, file.size);
+    }
+    const time = new Date().toISOString();
+    if (file.kept) {
+      const receipt = receiptOf(file, time);
+      const signature = deps.sign ? await deps.sign(receipt) : undefined;
+      await deps.events?.({ event: 'upload.completed', case: partial.caseNumber, receipt: { ...receipt, ...(signature ? { signature } : {}) }, time });
+    } else {
+      await deps.events?.({ event: 'upload.rejected', case: partial.caseNumber, name: asName, channel: this.channel, tokenLabel: partial.tokenLabel, reason: file.reason, message: file.advice, time });
     }
     deps.logger.info({ event: file.kept ? 'upload_stored' : 'upload_refused', caseNumber: partial.caseNumber, fileId: partial.id, tokenId: partial.tokenId, channel: this.channel, size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, file.kept ? 'upload stored' : 'upload not kept');
     return { storedName: file.storedName, size: file.size, sha256: file.sha256, verdict: file.verdict, reason: file.reason, kept: file.kept, advice: file.advice };

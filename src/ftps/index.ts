@@ -11,12 +11,13 @@ export async function startFtpsDoor(deps: DriveRoleDeps): Promise<FtpsDoor> {
   }
   const logger = deps.logger.child({ stage: 'ftps' });
   // the SFTP door (or the upload role) sweeps expired uploads; this door only adds to them
-  const { auth, sink } = await deviceDoorDeps({ ...deps, logger });
+  const { auth, sink, close } = await deviceDoorDeps({ ...deps, logger });
   const tls = { cert: await readFile(config.ftpsTlsCert), key: await readFile(config.ftpsTlsKey) };
-  return startFtps({
+  const door = await startFtps({
     host: config.ftpsHost, port: config.ftpsPort, ...(config.ftpsImplicitPort !== undefined ? { implicitPort: config.ftpsImplicitPort } : {}),
     tls, passivePorts: config.ftpsPassivePorts, ...(config.ftpsPublicAddress ? { publicAddress: config.ftpsPublicAddress } : {}),
     greeting: `casedrop upload drive (FTPS, upload only): log in with the case number and an upload token. ${config.driveRetention}`,
     auth, sink, logger,
   });
+  return { ...door, stop: async () => (await door.stop(), await close()) };
 }

@@ -9,6 +9,12 @@ import { tokenAuth } from '../drive/token-auth.js';
 import type { Logger } from '../log.js';
 import { redisNameRegistry } from '../pipeline/stored-names.js';
 import type { EncryptedStore } from '../store/store.js';
+import type { Queue } from 'bullmq';
+import { createQueue } from '../jobs/queues.js';
+import { QueueName, type WebhookJobData } from '../jobs/types.js';
+import { loadSigningKeys } from '../receipts/keys.js';
+import { signReceipt } from '../receipts/sign.js';
+import { uploadEventSink } from '../upload/events.js';
 import { redisLoginLimiter } from '../upload/login-limit.js';
 import { redisPartials } from '../upload/partials.js';
 import { sweepExpiredUploads } from '../upload/resume.js';
@@ -34,10 +40,13 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
   const usage = redisCaseUsage(redis, config.redisPrefix);
   const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted };
   const partials = redisPartials(redis, config.redisPrefix);
-  const sink: UploadSink = deviceUploadSink({ config, redis, intake, partials, tokens, usage, logger });
+  const signing = await loadSigningKeys(store);
+  const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
+  const events = uploadEventSink(config, store, webhooks);
+  const sink: UploadSink = deviceUploadSink({ config, redis, intake, partials, tokens, usage, logger, events, sign: (receipt) => signReceipt(receipt, signing) });
   // unfinished uploads expire as HTTPS ones do; the upload role sweeps them when it runs here too
   const sweep = () => void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));
-  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep };
+  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep, close: () => webhooks.close() };
 }
 
 export const sshBanner = (retention: string) =>
@@ -50,12 +59,19 @@ export const sshBanner = (retention: string) =>
 export async function startSftp(deps: DriveRoleDeps): Promise<SshDrive> {
   const { config } = deps;
   const logger = deps.logger.child({ stage: 'sftp' });
-  const { auth, sink, sweep } = await deviceDoorDeps({ ...deps, logger });
+  const { auth, sink, sweep, close } = await deviceDoorDeps({ ...deps, logger });
   const hostKeys = await loadHostKeys(config.sftpHostKeyDir ?? join(config.dataDir, 'ssh'), logger);
   const timer = deps.sweepExpired === false ? undefined : setInterval(sweep, SWEEP_MS);
   timer?.unref();
   const drive = await startSshDrive({ host: config.sftpHost, port: config.sftpPort, hostKeys, banner: sshBanner(config.driveRetention), legacyAlgorithms: config.sftpLegacyAlgorithms, maxConnections: config.sftpMaxConnections, auth, sink, logger });
-  return { ...drive, stop: (grace) => (clearInterval(timer), drive.stop(grace)) };
+  return {
+    ...drive,
+    async stop(grace) {
+      clearInterval(timer);
+      await drive.stop(grace);
+      await close();
+    },
+  };
 }
 
 const SWEEP_MS = 5 * 60_000;
