@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContextOptions } from 'node:tls';
 import ftpSrv from 'ftp-srv';
 import type { AuthPort, UploadSink } from '../drive/ports.js';
 import type { Logger } from '../log.js';
@@ -48,11 +49,38 @@ function refusePlainLogins(): void {
 }
 
 /**
+ * ftp-srv's AUTH TLS answers 234 and wraps the socket in TLS only once the reply's write has
+ * completed: a client's ClientHello that arrives in between is read as an FTP command and answered
+ * in plain text, and the handshake fails (curl: "wrong version number"; most test runs on a loaded
+ * machine hit it). Here the 234 is queued and the socket wrapped in the same tick, so no byte can
+ * be read in between. The wrapping itself is ftp-srv's own code.
+ */
+function upgradeInOneTick(): void {
+  type Conn = { secure: boolean; server: { options: { tls: SecureContextOptions | false } }; commandSocket: Socket; reply(code: number): Promise<unknown> };
+  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<string, { handler: (this: Conn, arg: { command: { arg: string | null } }) => unknown; wrapped?: boolean }>;
+  const auth = registry.AUTH!;
+  if (auth.wrapped) return;
+  const original = auth.handler;
+  auth.handler = function (arg) {
+    if (String(arg.command.arg ?? '').toUpperCase() !== 'TLS' || !this.server.options.tls || this.secure) return original.call(this, arg);
+    const plain = this.commandSocket;
+    plain.write('234 Honored\r\n');
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: createSecureContext(this.server.options.tls) });
+    for (const event of ['data', 'timeout', 'end', 'close', 'drain', 'error']) secure.on(event, (...a: unknown[]) => plain.emit(event, ...a));
+    this.commandSocket = secure as unknown as Socket;
+    this.secure = true;
+    return Promise.resolve();
+  };
+  auth.wrapped = true;
+}
+
+/**
  * The FTPS door (off by default): explicit and implicit TLS, data connections always over TLS
  * (PROT P; ftp-srv refuses PROT C on a secure connection), passive mode only, uploads only.
  */
 export async function startFtps(opts: FtpsOptions): Promise<FtpsDoor> {
   refusePlainLogins();
+  upgradeInOneTick();
   const servers = [{ url: `ftp://${opts.host}:${opts.port}` }, ...(opts.implicitPort !== undefined ? [{ url: `ftps://${opts.host}:${opts.implicitPort}` }] : [])];
   const started: InstanceType<typeof ftpSrv.FtpSrv>[] = [];
   for (const { url } of servers) {
