@@ -13,9 +13,16 @@ command -v python3 >/dev/null || missing+=(python3)
 perl -MNet::SSLeay -e 1 2>/dev/null || missing+=(libnet-ssleay-perl)
 # the memory test builds its 20 MB encrypted attachment with 7-Zip, as a customer would
 command -v 7zz >/dev/null || missing+=(7zip)
-# the SFTP/SCP tests drive OpenSSH's own clients, typing the upload token through sshpass as a device would
+# the upload drive's tests use real clients: curl, Python requests, openssl for a test certificate;
+# npm run bench compares with nginx's WebDAV PUT
+command -v curl >/dev/null || missing+=(curl)
+python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v nginx >/dev/null || missing+=(nginx-light)
+# the SFTP/SCP tests drive OpenSSH's own clients (and the SFTP bench its sshd and sftp-server), typing the upload token through sshpass as a device would
 command -v sftp >/dev/null || missing+=(openssh-client)
 command -v sshpass >/dev/null || missing+=(sshpass)
+[[ -x /usr/lib/openssh/sftp-server ]] || missing+=(openssh-server)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

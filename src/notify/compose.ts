@@ -15,7 +15,9 @@ export interface ComposedMail {
   envelope: { from: string | false; to: string[] };
 }
 
-export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'>;
+export type ComposeConfig = Pick<Config, 'hostname' | 'intakeAddresses' | 'replyFrom'>
+  // where the upload drive is, for the way forward a DSN offers (absent: the DSN does not mention it)
+  & Partial<Pick<Config, 'uploadPublicUrl' | 'uploadHost' | 'uploadPort' | 'uploadTlsCert' | 'uploadTlsKey'>>;
 
 export function fromAddress(config: Pick<Config, 'intakeAddresses' | 'replyFrom'>): string {
   return config.replyFrom ?? config.intakeAddresses[0] ?? 'postmaster@localhost';

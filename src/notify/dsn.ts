@@ -2,6 +2,7 @@ import MimeNode from 'nodemailer/lib/mime-node/index.js';
 import type { Outcome } from '../jobs/types.js';
 import { fromAddress, lines, replyHeaders, replyMessageId, senderAddress, type ComposeConfig, type ComposedMail } from './compose.js';
 import { storedLines } from './receipt.js';
+import { uploadBaseUrl } from '../upload/url.js';
 import { asciiToken, dsnStatus, plural, refusedLine, rfc5322Date, safeName } from './words.js';
 
 /**
@@ -61,7 +62,7 @@ export function dsnText(outcome: Outcome, config: ComposeConfig): string {
     `This is the case intake at ${config.hostname}, answering your message`,
     originalSummary(outcome),
     '',
-    ...explanation(outcome),
+    ...explanation(outcome, config),
     `Reference: ${outcome.spoolId}`,
   );
 }
@@ -74,7 +75,7 @@ function originalSummary(outcome: Outcome): string[] {
   ].filter((l) => l !== '');
 }
 
-function explanation(outcome: Outcome): string[] {
+function explanation(outcome: Outcome, config: ComposeConfig): string[] {
   const n = outcome.caseNumber;
   if (outcome.kind === 'case-closed') {
     return [`Case ${n} is closed, so nothing from your message was kept.`, 'Ask your support engineer to reopen the case, or send the files to the case you are working on now.', ''];
@@ -88,7 +89,19 @@ function explanation(outcome: Outcome): string[] {
       '',
     ];
   }
-  return [...refusedSection(outcome), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(outcome.stored), ''] : [])];
+  return [...refusedSection(outcome), ...uploadSection(outcome, config), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(outcome.stored), ''] : [])];
+}
+
+/** The way forward mail cannot give: the upload drive takes any file of any size. */
+function uploadSection(outcome: Outcome, config: ComposeConfig): string[] {
+  if (config.uploadHost === undefined || config.uploadPort === undefined) return [];
+  const base = uploadBaseUrl({ ...config, uploadHost: config.uploadHost, uploadPort: config.uploadPort });
+  return [
+    'Or upload the files over HTTPS instead (any size, kept encrypted, a signed receipt back): ask your',
+    `support engineer for an upload token for case ${outcome.caseNumber}, then run for each file:`,
+    `    curl -T <file> --user ${outcome.caseNumber}:<upload token> ${base}/home/<file>`,
+    '',
+  ];
 }
 
 function refusedSection(outcome: Outcome): string[] {

@@ -54,6 +54,15 @@ describe('built mails', () => {
     expect(parsed.text).toContain('a.txt??Status: 2.0.0 (3.2 KB (3277 bytes)) is not encrypted.');
   });
 
+  it('a DSN offers the upload drive with a ready curl command for the case (no token in it)', async () => {
+    const o = makeOutcome({ kind: 'refused', stored: [], refused: [REFUSED_TXT] });
+    const withDrive = { ...config, uploadPublicUrl: 'https://upload.casedrop.test', uploadHost: '0.0.0.0', uploadPort: 8443 };
+    const text = (await simpleParser(await buildDsn(o, withDrive).node.build(), { keepDeliveryStatus: true })).text ?? '';
+    expect(text).toContain(`curl -T <file> --user ${CASE}:<upload token> https://upload.casedrop.test/home/<file>`);
+    expect(text).toMatch(/ask your\s+support engineer for an upload token/);
+    expect((await simpleParser(await buildDsn(o, config).node.build(), { keepDeliveryStatus: true })).text).not.toContain('curl -T');
+  });
+
   it('builds the same mail twice from one outcome (a resend is recognisable by its Message-ID)', async () => {
     const o = makeOutcome();
     const a = await simpleParser(await buildReceipt(o, config).node.build());
