@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the tests: the system tools they drive (swaks, Postfix,
-# Python for smtplib, redis-server for fault tests, 7-Zip, dnsmasq as a test DNS server) and a Redis on 127.0.0.1:6379.
+# Python for smtplib, redis-server for fault tests, 7-Zip, dnsmasq as a test DNS server, OpenSSH's clients and sshpass) and a Redis on 127.0.0.1:6379.
 # Idempotent and quiet when everything is already there; runs as `pretest`.
 set -euo pipefail
 
@@ -23,6 +23,10 @@ command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 command -v curl >/dev/null || missing+=(curl)
 python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
 command -v nginx >/dev/null || missing+=(nginx-light)
+# the SFTP/SCP tests drive OpenSSH's own clients (and the SFTP bench its sshd and sftp-server), typing the upload token through sshpass as a device would
+command -v sftp >/dev/null || missing+=(openssh-client)
+command -v sshpass >/dev/null || missing+=(sshpass)
+[[ -x /usr/lib/openssh/sftp-server ]] || missing+=(openssh-server)
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

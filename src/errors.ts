@@ -28,6 +28,8 @@ export const ErrorCode = {
   DigestMismatch: 'DIGEST_MISMATCH',
   /** an upload passed a byte cap (file, case or token) while streaming; nothing was kept */
   UploadTooBig: 'UPLOAD_TOO_BIG',
+  /** another connection is appending to the same unfinished upload */
+  UploadLocked: 'UPLOAD_LOCKED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

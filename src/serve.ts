@@ -18,6 +18,8 @@ export interface Running {
   /** the ops port (/healthz, /metrics) of an SMTP door or a worker run apart */
   opsPort?: number;
   uploadPort?: number;
+  sftpPort?: number;
+  ftpsPort?: number;
   /** graceful stop: doors first, then workers, then connections */
   stop(): Promise<boolean>;
 }
@@ -65,6 +67,18 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       const upload = await startUpload({ config, logger: log, store, registry, redis: producer });
       running.uploadPort = upload.port;
       doors.push({ name: 'upload', stop: (grace) => upload.stop(grace) });
+    }
+    if (has(role, 'sftp')) {
+      const { startSftp } = await import('./sftp/index.js');
+      const sftp = await startSftp({ config, logger: log, store, registry, redis: producer, sweepExpired: !has(role, 'upload') });
+      running.sftpPort = sftp.port;
+      doors.push({ name: 'sftp', stop: (grace) => sftp.stop(grace) });
+    }
+    if (role === 'ftps' || (role === 'all' && config.ftpsEnabled)) {
+      const { startFtpsDoor } = await import('./ftps/index.js');
+      const ftps = await startFtpsDoor({ config, logger: log, store, registry, redis: producer });
+      running.ftpsPort = ftps.port;
+      doors.push({ name: 'ftps', stop: () => ftps.stop() });
     }
     if (workerRedis) {
       const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([

@@ -37,6 +37,8 @@ export function casedropEnv({ dataDir, redisUrl, prefix = 'casedrop', smtpPort, 
     CASEDROP_SMTP_HOST: '127.0.0.1',
     CASEDROP_SMTP_PORT: String(smtpPort),
     CASEDROP_HTTP_HOST: '127.0.0.1',
+    // role `all` also opens the SFTP door: a free port, so instances side by side never collide
+    CASEDROP_SFTP_PORT: '0',
     ...overrides,
   };
 }

@@ -171,6 +171,22 @@ export const settings = {
   uploadLoginFailuresPerAddress: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_ADDRESS', positiveInt, '10', 'Failed upload logins from one client address within the window before it gets 429.'),
   uploadLoginFailuresPerCase: setting('CASEDROP_UPLOAD_LOGIN_FAILURES_PER_CASE', positiveInt, '50', 'Failed upload logins for one case (from any address) within the window before logins to it get 429.'),
   uploadLoginWindowSeconds: setting('CASEDROP_UPLOAD_LOGIN_WINDOW_SECONDS', positiveInt, '900', 'Window of the failed-login counts; a blocked client waits until it ends (`Retry-After`).'),
+
+  // device doors of the upload drive: SFTP/SCP (same tokens, limits and intake path as HTTPS)
+  sftpHost: setting('CASEDROP_SFTP_HOST', z.string().min(1), '127.0.0.1', 'SFTP/SCP listen address.'),
+  sftpPort: setting('CASEDROP_SFTP_PORT', port, '2222', 'SFTP/SCP listen port (22 in production, with OpenSSH moved elsewhere).'),
+  sftpHostKeyDir: setting('CASEDROP_SFTP_HOST_KEY_DIR', optionalString, undefined, 'Directory of the SSH host keys (Ed25519 and RSA), created on first start with mode 0600; default `<data dir>/ssh`.'),
+  sftpLegacyAlgorithms: setting('CASEDROP_SFTP_LEGACY_ALGORITHMS', bool, 'false', 'Also offer what old network devices need: `diffie-hellman-group14-sha1` key exchange, `ssh-rsa` (SHA-1) host key signatures, AES-CBC and `hmac-sha1`.'),
+  sftpMaxConnections: setting('CASEDROP_SFTP_MAX_CONNECTIONS', positiveInt, '100', 'Concurrent SFTP/SCP connections.'),
+  ftpsEnabled: setting('CASEDROP_FTPS_ENABLED', bool, 'false', 'Run the FTPS door (role `ftps`, and in `all`); needs the certificate and key below. Plain FTP is never offered.'),
+  ftpsHost: setting('CASEDROP_FTPS_HOST', z.string().min(1), '127.0.0.1', 'FTPS listen address (control and passive data connections).'),
+  ftpsPort: setting('CASEDROP_FTPS_PORT', port, '2121', 'Explicit FTPS port (AUTH TLS; 21 in production).'),
+  ftpsImplicitPort: setting('CASEDROP_FTPS_IMPLICIT_PORT', port.optional(), undefined, 'Implicit FTPS port (TLS from the first byte; 990 in production); unset: none.'),
+  ftpsTlsCert: setting('CASEDROP_FTPS_TLS_CERT', optionalString, undefined, 'PEM certificate file of the FTPS door.'),
+  ftpsTlsKey: setting('CASEDROP_FTPS_TLS_KEY', optionalString, undefined, 'PEM private key file of the FTPS door.', true),
+  ftpsPassivePorts: setting('CASEDROP_FTPS_PASSIVE_PORTS', z.string().regex(/^\d{1,5}-\d{1,5}$/).transform((s) => { const [min, max] = s.split('-').map(Number); return { min: min!, max: max! }; }).refine((r) => r.min > 0 && r.min <= r.max && r.max <= 65535, 'a range such as 30000-30100'), '30000-30100', 'Passive data ports `min-max` (open them in the firewall).'),
+  ftpsPublicAddress: setting('CASEDROP_FTPS_PUBLIC_ADDRESS', optionalString, undefined, 'The address PASV tells clients to connect to, behind NAT; default: the listen address.'),
+  driveRetention: setting('CASEDROP_DRIVE_RETENTION', z.string().min(1).max(300), 'Files are kept while the case is open and up to 18 months after it closes.', 'The retention sentence the SSH banner shows.'),
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
