@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditEvent, AuditSink } from '../audit/types.js';
 import { Readable } from 'node:stream';
 import { CasedropError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -27,6 +28,8 @@ export interface IntakeFileDeps {
   names: NameRegistry;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
   logger: Logger;
+  /** the case's audit trail: uploads are recorded here (mail records a whole message at once, in the intake worker) */
+  audit?: AuditSink;
 }
 
 export interface StreamDeps extends IntakeFileDeps {
@@ -69,11 +72,11 @@ export async function admitStream(arrival: Arrival, body: Readable | AsyncIterab
   if (!keep) {
     await deps.store.delete(put.id);
     deps.logger.info({ caseNumber: arrival.caseNumber, fileId: arrival.fileId, channel: arrival.channel, reason: verdict.reason }, 'upload refused by the channel policy; nothing kept');
-    return admitted(arrival, '', put, verdict, false);
+    return audited(admitted(arrival, '', put, verdict, false), arrival, deps);
   }
   const file = admitted(arrival, await storedNameFor(deps.names, arrival), put, verdict, true);
   await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
-  return file;
+  return audited(file, arrival, deps);
 }
 
 /**
@@ -91,12 +94,24 @@ export async function admitParts(arrival: Arrival, parts: readonly string[], dep
   const verdict = await deps.verify({ name: arrival.originalName, source: await openPartsRange(deps.store, parts) });
   const keep = verdict.verdict === 'accept' || !deps.requireEncrypted.includes(arrival.channel);
   filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
-  if (!keep) return admitted(arrival, '', content, verdict, false);
+  if (!keep) return audited(admitted(arrival, '', content, verdict, false), arrival, deps);
   const file = admitted(arrival, await storedNameFor(deps.names, arrival), content, verdict, true);
   const pending = admitted(arrival, '', content, undefined, true);
   const manifest = { ...fileMeta(pending, arrival, undefined), parts, size: content.size, sha256: content.sha256 };
   await deps.store.put(caseFilesNamespace(arrival.caseNumber), Readable.from([]), manifest, { name: arrival.fileId });
   await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
+  return audited(file, arrival, deps);
+}
+
+/** Appends the upload's fate to the case's audit trail, once per file (the event id is the file's). */
+async function audited(file: AdmittedFile, arrival: Arrival, deps: IntakeFileDeps): Promise<AdmittedFile> {
+  if (!deps.audit) return file;
+  const actor = arrival.token ? `token ${arrival.token.label || arrival.token.id}` : arrival.channel;
+  const described = { id: file.id, originalName: file.originalName, size: file.size, sha256: file.sha256, ...(file.storedName ? { storedName: file.storedName } : {}) };
+  const event: AuditEvent = file.kept
+    ? { type: 'stored', actor, channel: arrival.channel, file: described, eventId: `stored:${file.id}` }
+    : { type: 'refused', actor, channel: arrival.channel, file: described, reason: file.reason, eventId: `refused:${file.id}` };
+  await deps.audit.append(arrival.caseNumber, event);
   return file;
 }
 

@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/log.js';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { RedisTokenStore } from '../cases/tokens.js';
@@ -38,7 +39,7 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, logger);
   const usage = redisCaseUsage(redis, config.redisPrefix);
-  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted };
+  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted, audit: new AuditLog(store, redis, config.redisPrefix) };
   const partials = redisPartials(redis, config.redisPrefix);
   const signing = await loadSigningKeys(store);
   const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;

@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/log.js';
 import type { Redis } from 'ioredis';
 import type { CaseRegistry } from '../cases/types.js';
 import { RedisTokenStore } from '../cases/tokens.js';
@@ -41,7 +42,7 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
   const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, log);
   const signing = await loadSigningKeys(store);
   const jwks = JSON.stringify(signing.jwks);
-  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger: log, requireEncrypted: config.uploadRequireEncrypted };
+  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger: log, requireEncrypted: config.uploadRequireEncrypted, audit: new AuditLog(store, redis, config.redisPrefix) };
   const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
   const put = { intake, tokens, usage, events: uploadEventSink(config, store, webhooks), partials: redisPartials(redis, config.redisPrefix), partialTtlSeconds: config.uploadPartialTtlSeconds, logger: log, sign: (receipt: Receipt) => signReceipt(receipt, signing) };
   const sweep = () => void sweepExpiredUploads(put, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));

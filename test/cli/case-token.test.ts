@@ -27,6 +27,10 @@ describe('casedrop case token', () => {
     const [id, label, , , lastUsed, bytes, chans, max] = listed.out[0]!.split('\t');
     expect([label, lastUsed, bytes, chans, max]).toEqual(['router 7', '-', '0', 'https,tus', '5000']);
     expect((await run('case', 'token', 'revoke', '612345678', id!)).out).toEqual(['revoked 1']);
+    const trail = JSON.parse((await run('case', 'audit', '612345678', '--json')).out.join('\n')) as { type: string; details?: Record<string, unknown> }[];
+    expect(trail.map((e) => e.type)).toEqual(['token-created', 'token-revoked']);
+    expect(trail[0]!.details).toMatchObject({ tokenId: id, label: 'router 7' });
+    expect(JSON.stringify(trail)).not.toContain(secret.slice(4));
     expect((await run('case', 'token', 'list', '612345678')).out).toEqual([]);
     expect((await run('case', 'token', 'revoke', '612345678', id!)).code).toBe(2);
   });

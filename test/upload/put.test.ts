@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuditLog } from '../../src/audit/log.js';
 import { readParts } from '../../src/intake/parts.js';
 import { fileView } from '../../src/intake/records.js';
 import { readAll } from '../pipeline/helpers.js';
@@ -65,6 +66,8 @@ describe('PUT /home/<name> with curl', () => {
     const [t] = await env.tokens.list(CASE);
     expect(t).toMatchObject({ bytesUploaded: bytes.length });
     expect(t!.lastUsedAt).toBeDefined();
+    const trail = await new AuditLog(env.store, env.redis, env.config.redisPrefix).read(CASE);
+    expect(trail.find((e) => e.file?.id === id)).toMatchObject({ type: 'stored', actor: 'token router-7', channel: 'https', file: { sha256: sha(bytes), size: bytes.length } });
   });
 
   it('never overwrites: the same name again gets a suffix, reported in the receipt', async () => {

@@ -1,3 +1,5 @@
+import { AuditLog } from '../../audit/log.js';
+import { openStore } from '../../store/open.js';
 import type { Command } from 'commander';
 import { assertCaseNumber } from '../../cases/number.js';
 import { parseChannels, parseDuration, type UploadToken } from '../../cases/token-rules.js';
@@ -9,6 +11,8 @@ import { UsageError } from '../context.js';
 export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext): void {
   const number = (n: string) => assertCaseNumber(n, ctx.config().caseDigits);
   const tokens = () => new RedisTokenStore(ctx.redis(), ctx.config().redisPrefix, ctx.registry(), ctx.config().caseDigits);
+  // who made or revoked which token (never the token) goes into the case's audit trail
+  const audit = async () => new AuditLog(await openStore(ctx.config(), ctx.logger()), ctx.redis(), ctx.config().redisPrefix);
   const cmd = caseCommand.command('token').description('upload tokens: the password of an upload to a case (the user name is the case number)');
   cmd
     .command('create <number>')
@@ -17,7 +21,8 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
     .option('--expires <duration>', 'lifetime: a number and s, m, h, d or w', '72d')
     .option('--channels <list>', 'comma-separated upload channels it opens (default: all)')
     .option('--max-bytes <n>', 'total bytes it may upload')
-    .action(async (n: string, o: { label: string; expires: string; channels?: string; maxBytes?: string }) => {
+    .option('--operator <name>', 'who makes it, for the audit trail (default: $CASEDROP_OPERATOR or the OS user)')
+    .action(async (n: string, o: { label: string; expires: string; channels?: string; maxBytes?: string; operator?: string }) => {
       const maxBytes = o.maxBytes === undefined ? undefined : positive(o.maxBytes);
       const made = await tokens().create(number(n), {
         label: o.label,
@@ -25,6 +30,8 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
         ...(o.channels !== undefined ? { channels: parseChannels(o.channels) } : {}),
         ...(maxBytes !== undefined ? { maxBytes } : {}),
       });
+      const details = { tokenId: made.token.id, label: made.token.label, expires: made.token.expiresAt };
+      await (await audit()).append(n, { type: 'token-created', actor: ctx.operator(o.operator), channel: 'cli', details, eventId: `token-created:${made.token.id}` });
       ctx.out(made.secret);
       process.stderr.write(`token ${made.token.id} for case ${n} expires ${made.token.expiresAt}; it is not shown again\n`);
     });
@@ -38,10 +45,12 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
     .command('revoke <number> [id]')
     .description('revoke one token, or every token of the case with --all')
     .option('--all', 'revoke every token of the case')
-    .action(async (n: string, id: string | undefined, o: { all?: boolean }) => {
+    .option('--operator <name>', 'who revokes it, for the audit trail (default: $CASEDROP_OPERATOR or the OS user)')
+    .action(async (n: string, id: string | undefined, o: { all?: boolean; operator?: string }) => {
       if ((id === undefined) === (o.all !== true)) throw new UsageError('give a token id or --all');
       const removed = await tokens().revoke(number(n), o.all ? 'all' : id!);
       if (removed === 0 && !o.all) throw new UsageError(`case ${n} has no token ${id}`);
+      if (removed > 0) await (await audit()).append(n, { type: 'token-revoked', actor: ctx.operator(o.operator), channel: 'cli', details: { token: o.all ? 'all' : id!, count: removed } });
       ctx.out(`revoked ${removed}`);
     });
 }
