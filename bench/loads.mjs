@@ -10,9 +10,15 @@ export const LOADS = {
 };
 
 export function benchOptions() {
-  const loads = (env.BENCH_LOADS ?? 'A,A-d,B').split(',').map((s) => s.trim()).filter(Boolean);
+  const loads = (env.BENCH_LOADS ?? 'A,A-d,B')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const l of loads) if (!LOADS[l]) throw new Error(`BENCH_LOADS: unknown load ${l} (known: ${Object.keys(LOADS).join(', ')})`);
-  const systems = (env.BENCH_SYSTEMS ?? 'casedrop,postfix').split(',').map((s) => s.trim()).filter(Boolean);
+  const systems = (env.BENCH_SYSTEMS ?? 'casedrop,postfix')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     loads,
     systems,

@@ -24,7 +24,13 @@ const { newMasterKeys } = await import('./lib/casedrop.mjs');
 const dir = mkdtempSync(join(process.env.BENCH_TMP ?? tmpdir(), 'casedrop-scan-'));
 const redisServer = await startRedis(join(dir, 'redis'));
 const prefix = 'scan';
-const config = loadConfig({ NODE_ENV: 'test', CASEDROP_DATA_DIR: join(dir, 'data'), CASEDROP_MASTER_KEYS: newMasterKeys(), CASEDROP_REDIS_URL: redisServer.url, CASEDROP_REDIS_PREFIX: prefix });
+const config = loadConfig({
+  NODE_ENV: 'test',
+  CASEDROP_DATA_DIR: join(dir, 'data'),
+  CASEDROP_MASTER_KEYS: newMasterKeys(),
+  CASEDROP_REDIS_URL: redisServer.url,
+  CASEDROP_REDIS_PREFIX: prefix,
+});
 const logger = createLogger('silent');
 const store = await openStore(config, logger);
 const redis = createRedis(config, 'worker');
@@ -62,7 +68,16 @@ try {
   const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
   const counts = await recover({ store, redis, prefix, intake, notify, logger, minAgeMs: 60_000 });
   clearInterval(sampler);
-  console.log(JSON.stringify({ objects: { spool: N, outcomes: N }, buildSeconds: built / 1000, scanMs: counts.ms, counts, heapGrowthMiB: +((heapPeak - heapBefore) / 2 ** 20).toFixed(1), rssMiB: +(process.memoryUsage().rss / 2 ** 20).toFixed(0) }));
+  console.log(
+    JSON.stringify({
+      objects: { spool: N, outcomes: N },
+      buildSeconds: built / 1000,
+      scanMs: counts.ms,
+      counts,
+      heapGrowthMiB: +((heapPeak - heapBefore) / 2 ** 20).toFixed(1),
+      rssMiB: +(process.memoryUsage().rss / 2 ** 20).toFixed(0),
+    }),
+  );
   await Promise.all([intake.close(), notify.close()]);
 } finally {
   redis.disconnect();

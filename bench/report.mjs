@@ -59,14 +59,43 @@ export function renderTable(summary) {
     for (const name of ['casedrop', 'postfix']) {
       const x = s[name];
       if (!x.runs) continue;
-      const rss = Object.entries(x.peakRssMiB).map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', ') || '—';
+      const rss =
+        Object.entries(x.peakRssMiB)
+          .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+          .join(', ') || '—';
       const cpu = name === 'casedrop' && x.redisCpuSeconds !== null ? `${fmt(x.cpuSeconds)}+${fmt(x.redisCpuSeconds)}r` : fmt(x.cpuSeconds);
-      rows.push([load, name, x.failed ? `${x.runs} (${x.failed} failed)` : x.runs, fmt(x.acceptedMsgsPerSec), fmt(x.acceptedMiBPerSec),
-        fmt(x.drainSeconds), fmt(x.drainMsgsPerSec), fmt(x.latencyP50Ms), fmt(x.latencyP99Ms), cpu, fmt(x.peakPssSumMiB, 0), rss]);
+      rows.push([
+        load,
+        name,
+        x.failed ? `${x.runs} (${x.failed} failed)` : x.runs,
+        fmt(x.acceptedMsgsPerSec),
+        fmt(x.acceptedMiBPerSec),
+        fmt(x.drainSeconds),
+        fmt(x.drainMsgsPerSec),
+        fmt(x.latencyP50Ms),
+        fmt(x.latencyP99Ms),
+        cpu,
+        fmt(x.peakPssSumMiB, 0),
+        rss,
+      ]);
     }
     const r = s.ratios;
-    rows.push([load, 'cd/pf', '', fmt(r.acceptedSpeed, 2) + '×', '', fmt(r.drainSpeed, 2) + '× speed', '', '', fmt(r.latencyP99, 2) + '×', fmt(r.cpu, 2) + '×', fmt(r.memory, 2) + '×',
-      Object.entries(s.targets).map(([k, v]) => `${k}: ${v === null ? 'n/a' : v ? 'MET' : 'MISSED'}`).join(', ')]);
+    rows.push([
+      load,
+      'cd/pf',
+      '',
+      fmt(r.acceptedSpeed, 2) + '×',
+      '',
+      fmt(r.drainSpeed, 2) + '× speed',
+      '',
+      '',
+      fmt(r.latencyP99, 2) + '×',
+      fmt(r.cpu, 2) + '×',
+      fmt(r.memory, 2) + '×',
+      Object.entries(s.targets)
+        .map(([k, v]) => `${k}: ${v === null ? 'n/a' : v ? 'MET' : 'MISSED'}`)
+        .join(', '),
+    ]);
   }
   return table(header, rows);
 }

@@ -28,20 +28,53 @@ function checkTools() {
 
 function makePayload(root, load, name) {
   const out = join(root, `${name}.eml`);
-  const wire = execFileSync('python3', [join(repoRoot, 'bench/make-payload.py'), '--out', out, '--wire-bytes', String(load.wireBytes),
-    '--workdir', root, '--case', CASE_NUMBER, '--from', SENDER, '--to', INTAKE_ADDRESS], { encoding: 'utf8' });
+  const wire = execFileSync(
+    'python3',
+    [
+      join(repoRoot, 'bench/make-payload.py'),
+      '--out',
+      out,
+      '--wire-bytes',
+      String(load.wireBytes),
+      '--workdir',
+      root,
+      '--case',
+      CASE_NUMBER,
+      '--from',
+      SENDER,
+      '--to',
+      INTAKE_ADDRESS,
+    ],
+    { encoding: 'utf8' },
+  );
   return { file: out, wireBytes: Number(wire.trim()), body: wireBody(out) };
 }
 
 /** Runs smtp-source to completion; resolves { ms, code, stderr }. Killed after `timeoutMs`. */
 function smtpSource(port, load, payload, timeoutMs) {
-  const args = ['-s', String(load.sessions), '-m', String(load.messages), '-F', payload.file, '-f', SENDER, '-t', INTAKE_ADDRESS,
-    '-M', 'load.bench.test', ...(load.reuse ? ['-d'] : []), `127.0.0.1:${port}`];
+  const args = [
+    '-s',
+    String(load.sessions),
+    '-m',
+    String(load.messages),
+    '-F',
+    payload.file,
+    '-f',
+    SENDER,
+    '-t',
+    INTAKE_ADDRESS,
+    '-M',
+    'load.bench.test',
+    ...(load.reuse ? ['-d'] : []),
+    `127.0.0.1:${port}`,
+  ];
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn('smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 4000) stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -57,9 +90,10 @@ async function runOne(systemName, loadName, payload, root, opts) {
   const record = { system: systemName, load: loadName, messages: load.messages, sessions: load.sessions, wireBytes: payload.wireBytes, reuse: load.reuse };
   let sys;
   try {
-    sys = systemName === 'casedrop'
-      ? await startCasedropSystem(runDir, { roles: opts.roles, receiptPattern: opts.receiptPattern })
-      : await startPostfixSystem(runDir);
+    sys =
+      systemName === 'casedrop'
+        ? await startCasedropSystem(runDir, { roles: opts.roles, receiptPattern: opts.receiptPattern })
+        : await startPostfixSystem(runDir);
   } catch (err) {
     if (!opts.keep) rmSync(runDir, { recursive: true, force: true });
     return { ...record, error: `start failed: ${err.message ?? err}` };
@@ -73,8 +107,18 @@ async function runOne(systemName, loadName, payload, root, opts) {
     const sent = await smtpSource(sys.port, load, payload, opts.sendTimeoutMs);
     const probed = await probe.stop();
     const expected = load.messages + probed.accepted;
-    record.accepted = { seconds: sent.ms / 1000, msgsPerSec: load.messages / (sent.ms / 1000), mibPerSec: (load.messages * payload.wireBytes) / MiB / (sent.ms / 1000) };
-    record.latency = { samples: probed.latenciesMs.length, p50Ms: percentile(probed.latenciesMs, 50), p99Ms: percentile(probed.latenciesMs, 99), refused: probed.refused.slice(0, 5), errors: probed.errors.slice(0, 5) };
+    record.accepted = {
+      seconds: sent.ms / 1000,
+      msgsPerSec: load.messages / (sent.ms / 1000),
+      mibPerSec: (load.messages * payload.wireBytes) / MiB / (sent.ms / 1000),
+    };
+    record.latency = {
+      samples: probed.latenciesMs.length,
+      p50Ms: percentile(probed.latenciesMs, 50),
+      p99Ms: percentile(probed.latenciesMs, 99),
+      refused: probed.refused.slice(0, 5),
+      errors: probed.errors.slice(0, 5),
+    };
     if (sent.code !== 0) throw new Error(`smtp-source exited ${sent.code}: ${sent.stderr.split('\n').slice(-3).join(' / ')}`);
     record.expected = expected;
     try {
@@ -142,11 +186,20 @@ async function main() {
   }
   const summary = buildSummary(runs, opts.loads);
   const text = renderTable(summary);
-  process.stdout.write(`\n${text}\n\nratios are casedrop/Postfix; drain speed > 1 means casedrop finished sooner. CPU "x+yr": casedrop processes + its Redis.\n`);
+  process.stdout.write(
+    `\n${text}\n\nratios are casedrop/Postfix; drain speed > 1 means casedrop finished sooner. CPU "x+yr": casedrop processes + its Redis.\n`,
+  );
   const outDir = join(repoRoot, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), options: { ...opts, receiptPattern: String(opts.receiptPattern) }, host: hostInfo(), summary, runs }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), options: { ...opts, receiptPattern: String(opts.receiptPattern) }, host: hostInfo(), summary, runs },
+      null,
+      2,
+    ),
+  );
   log(`results written to ${file}`);
   if (runs.some((r) => r.error)) process.exitCode = 1;
 }
@@ -156,4 +209,7 @@ function hostInfo() {
   return { cpus: Number(os[0]), postfix: os[1], redis: os[2], node: process.version };
 }
 
-main().catch((err) => { log(`fatal: ${err.stack ?? err}`); process.exitCode = 2; });
+main().catch((err) => {
+  log(`fatal: ${err.stack ?? err}`);
+  process.exitCode = 2;
+});

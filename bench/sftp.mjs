@@ -17,7 +17,17 @@ const SIZE = Number(process.env.BENCH_SFTP_MIB ?? 1024) * MiB;
 const RUNS = Number(process.env.BENCH_SFTP_RUNS ?? 2);
 const CASE = '612345678';
 const log = (line) => process.stderr.write(`bench:sftp: ${line}\n`);
-const SSH = [...(process.env.BENCH_SFTP_CIPHER ? ['-c', process.env.BENCH_SFTP_CIPHER] : []), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=no'];
+const SSH = [
+  ...(process.env.BENCH_SFTP_CIPHER ? ['-c', process.env.BENCH_SFTP_CIPHER] : []),
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'BatchMode=no',
+];
 
 async function writeFile(path, size) {
   const out = createWriteStream(path);
@@ -43,15 +53,27 @@ async function startCasedropSftp(root) {
   const dataDir = join(root, 'data');
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
-  const env = { ...casedropEnv({ dataDir, redisUrl: redis.url, smtpPort: await freePort(), masterKeys: newMasterKeys() }), CASEDROP_SFTP_PORT: String(port), CASEDROP_UPLOAD_MAX_CASE_BYTES: String(2 ** 50) };
+  const env = {
+    ...casedropEnv({ dataDir, redisUrl: redis.url, smtpPort: await freePort(), masterKeys: newMasterKeys() }),
+    CASEDROP_SFTP_PORT: String(port),
+    CASEDROP_UPLOAD_MAX_CASE_BYTES: String(2 ** 50),
+  };
   await runCli(env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
   const token = /cdu_[A-Za-z0-9_-]{32}/.exec(await runCli(env, ['case', 'token', 'create', CASE, '--label', 'bench']))[0];
-  const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', 'sftp'], { env, cwd: repoRoot, logFile: join(root, 'casedrop.log') });
+  const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', 'sftp'], {
+    env,
+    cwd: repoRoot,
+    logFile: join(root, 'casedrop.log'),
+  });
   await waitForPort(port, { timeoutMs: 30_000, child });
   return {
-    name: 'casedrop', pid: child.pid,
+    name: 'casedrop',
+    pid: child.pid,
     upload: (dir) => timed('sshpass', ['-e', 'sftp', ...SSH, '-P', String(port), '-b', '-', `${CASE}@127.0.0.1`], { SSHPASS: token }, dir),
-    stop: async () => { await stopChild(child, 10_000); await redis.stop(); },
+    stop: async () => {
+      await stopChild(child, 10_000);
+      await redis.stop();
+    },
   };
 }
 
@@ -63,15 +85,31 @@ async function startOpenSsh(root) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client')]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client.pub')));
   const port = await freePort();
-  writeFileSync(join(dir, 'sshd_config'), [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', `PidFile ${join(dir, 'sshd.pid')}`,
-    'Subsystem sftp /usr/lib/openssh/sftp-server', `ChrootDirectory none`, ''].join('\n'));
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      'Subsystem sftp /usr/lib/openssh/sftp-server',
+      `ChrootDirectory none`,
+      '',
+    ].join('\n'),
+  );
   mkdirSync('/run/sshd', { recursive: true });
   const child = spawnLogged('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { logFile: join(dir, 'sshd.log') });
   await waitForPort(port, { timeoutMs: 15_000, child });
   const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
   return {
-    name: 'openssh', pid: child.pid,
+    name: 'openssh',
+    pid: child.pid,
     upload: (cwd) => timed('sftp', [...SSH, '-i', join(dir, 'client'), '-P', String(port), '-b', '-', `${user}@127.0.0.1:${join(dir, 'in')}/`], {}, cwd),
     stop: () => stopChild(child, 5_000),
   };
@@ -97,7 +135,15 @@ try {
   const best = (xs) => Math.max(...xs);
   const casedropPeak = peakRssKiB(systems[0].pid) / 1024;
   const ratio = best(results.casedrop) / best(results.openssh);
-  const summary = { fileMiB: SIZE / MiB, runs: RUNS, casedropMiBs: results.casedrop.map((x) => +x.toFixed(1)), opensshMiBs: results.openssh.map((x) => +x.toFixed(1)), ratio: +ratio.toFixed(2), casedropPeakRssMiB: +casedropPeak.toFixed(1), targets: { ratio: 0.7, peakRssMiB: 120 } };
+  const summary = {
+    fileMiB: SIZE / MiB,
+    runs: RUNS,
+    casedropMiBs: results.casedrop.map((x) => +x.toFixed(1)),
+    opensshMiBs: results.openssh.map((x) => +x.toFixed(1)),
+    ratio: +ratio.toFixed(2),
+    casedropPeakRssMiB: +casedropPeak.toFixed(1),
+    targets: { ratio: 0.7, peakRssMiB: 120 },
+  };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 } finally {
   for (const s of systems) await s.stop().catch(() => undefined);

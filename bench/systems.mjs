@@ -46,7 +46,10 @@ export async function startCasedropSystem(runDir, { roles, receiptPattern }) {
     throw err;
   }
   const pss = samplePss(() => [redis.pid, ...cd.processes.map((p) => p.pid)]);
-  const cpuOf = (pid) => { const s = procStats(pid); return s ? s.cpuSeconds + s.childCpuSeconds : 0; };
+  const cpuOf = (pid) => {
+    const s = procStats(pid);
+    return s ? s.cpuSeconds + s.childCpuSeconds : 0;
+  };
   return {
     name: 'casedrop',
     port: cd.smtpPort,
@@ -71,7 +74,11 @@ export async function startCasedropSystem(runDir, { roles, receiptPattern }) {
       exited: cd.processes.filter((p) => p.child.exitCode !== null).map((p) => `${p.role}:${p.child.exitCode}`),
       logs: cd.processes.map((p) => p.logFile),
     }),
-    stop: async () => { pss.stop(); await cd.stop(); await redis.stop(); },
+    stop: async () => {
+      pss.stop();
+      await cd.stop();
+      await redis.stop();
+    },
   };
 }
 
@@ -86,6 +93,9 @@ export async function startPostfixSystem(runDir) {
     cpuSeconds: () => ({ total: treeCpuSeconds(pf.masterPid) }),
     memory: () => ({ peakPssSumMiB: pss.stop() / MiB }),
     diagnose: async () => ({ delivered: pf.countDelivered(), log: pf.logFile }),
-    stop: async () => { pss.stop(); await pf.stop(); },
+    stop: async () => {
+      pss.stop();
+      await pf.stop();
+    },
   };
 }

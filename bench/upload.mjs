@@ -27,7 +27,10 @@ const log = (line) => process.stderr.write(`bench-upload: ${line}\n`);
 function makeFile(path, mib) {
   const fd = openSync(path, 'w');
   const block = randomBytes(MiB);
-  for (let i = 0; i < mib; i++) { block[0] = i & 0xff; writeSync(fd, block); }
+  for (let i = 0; i < mib; i++) {
+    block[0] = i & 0xff;
+    writeSync(fd, block);
+  }
   closeSync(fd);
 }
 
@@ -50,28 +53,55 @@ function peakWatcher(pids) {
   const timer = setInterval(() => {
     for (const pid of pids()) peak = Math.max(peak, procStats(pid)?.peakRssKiB ?? 0);
   }, 200);
-  return () => { clearInterval(timer); for (const pid of pids()) peak = Math.max(peak, procStats(pid)?.peakRssKiB ?? 0); return peak; };
+  return () => {
+    clearInterval(timer);
+    for (const pid of pids()) peak = Math.max(peak, procStats(pid)?.peakRssKiB ?? 0);
+    return peak;
+  };
 }
 
 async function startNginx(root) {
   const port = await freePort();
   const dav = join(root, 'dav');
-  for (const d of [dav, join(root, 'body'), join(root, 'logs')]) { mkdirSync(d, { recursive: true }); execFileSync('chmod', ['777', d]); }
+  for (const d of [dav, join(root, 'body'), join(root, 'logs')]) {
+    mkdirSync(d, { recursive: true });
+    execFileSync('chmod', ['777', d]);
+  }
   const conf = join(root, 'nginx.conf');
-  writeFileSync(conf, `daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/logs/error.log;
+  writeFileSync(
+    conf,
+    `daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/logs/error.log;
 events { worker_connections 256; }
 http { access_log off; client_body_temp_path ${root}/body; client_max_body_size 0; sendfile on;
   server { listen 127.0.0.1:${port}; location / { root ${dav}; dav_methods PUT; create_full_put_path on; dav_access user:rw; } } }
-`);
+`,
+  );
   const child = spawn('nginx', ['-c', conf, '-p', root], { stdio: 'ignore' });
   await waitForPort(port, { timeoutMs: 15_000 });
-  return { port, dav, child, stop: () => { child.kill('SIGQUIT'); return new Promise((r) => child.once('exit', r)); } };
+  return {
+    port,
+    dav,
+    child,
+    stop: () => {
+      child.kill('SIGQUIT');
+      return new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 function nginxPids(child) {
   try {
-    return [child.pid, ...execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)];
-  } catch { return [child.pid]; }
+    return [
+      child.pid,
+      ...execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ];
+  } catch {
+    return [child.pid];
+  }
 }
 
 async function main() {
@@ -119,7 +149,7 @@ async function main() {
           load: load.name,
           nginxMiBps: +(mibTotal / (ngMs / 1000)).toFixed(1),
           casedropMiBps: +(mibTotal / (cdMs / 1000)).toFixed(1),
-          ratio: +((ngMs / cdMs)).toFixed(2),
+          ratio: +(ngMs / cdMs).toFixed(2),
           casedropPeakRssMiB: +(cdPeak / 1024).toFixed(1),
           nginxPeakRssMiB: +(ngPeak / 1024).toFixed(1),
         };
@@ -135,9 +165,15 @@ async function main() {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  const lines = ['| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop peak RSS MiB | nginx peak RSS MiB |', '| --- | --- | --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`)];
+  const lines = [
+    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop peak RSS MiB | nginx peak RSS MiB |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.map((r) => `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`),
+  ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((err) => { process.stderr.write(`bench-upload: ${err.stack ?? err}\n`); process.exitCode = 1; });
+main().catch((err) => {
+  process.stderr.write(`bench-upload: ${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});

@@ -50,7 +50,10 @@ for (const [label, [file, [command, ...args]]] of Object.entries(files)) {
     wall.push(Number(process.hrtime.bigint() - started) / 1e6);
     cpu.push((used.user + used.system) / 1000);
   }
-  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(runs / 2)].toFixed(1).padStart(7);
+  const median = (list) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.floor(runs / 2)].toFixed(1).padStart(7);
+  };
   const mb = (statSync(path).size / 1e6).toFixed(1);
   console.log(`${label.padEnd(24)} ${mb.padStart(5)} MB  wall ${median(wall)} ms  cpu ${median(cpu)} ms  ${result.verdict} ${result.reason}`);
 }

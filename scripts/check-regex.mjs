@@ -55,7 +55,9 @@ for (const root of roots) {
         continue;
       }
       for (const report of analyse(literal, { maxReports: 5 }).reports) {
-        problems.push(`${where}: ${report.exponential ? 'exponential' : 'polynomial'} backtracking (${report.type}) at ${report.character.literal?.source ?? report.quant?.raw ?? ''}`);
+        problems.push(
+          `${where}: ${report.exponential ? 'exponential' : 'polynomial'} backtracking (${report.type}) at ${report.character.literal?.source ?? report.quant?.raw ?? ''}`,
+        );
       }
     }
   }

@@ -16,10 +16,13 @@ export async function stopAll(parts: Stoppable[], graceMs: number, logger: Logge
   for (const part of parts) {
     const left = Math.max(0, deadline - Date.now());
     const stopped = await Promise.race([
-      part.stop(left).then(() => true, (err: unknown) => {
-        logger.error({ err, part: part.name }, 'error while stopping');
-        return false;
-      }),
+      part.stop(left).then(
+        () => true,
+        (err: unknown) => {
+          logger.error({ err, part: part.name }, 'error while stopping');
+          return false;
+        },
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), left + 50).unref()),
     ]);
     if (!stopped) {

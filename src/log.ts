@@ -33,7 +33,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 /** `#<12 hex of SHA-256>@domain`: the same address always gives the same text, in every process. */
 export function maskAddress(address: string): string {
-  return address.replace(ADDRESS, (whole, domain: string) => `#${createHash('sha256').update(whole.toLowerCase()).digest('hex').slice(0, 12)}@${domain.toLowerCase()}`);
+  return address.replace(
+    ADDRESS,
+    (whole, domain: string) => `#${createHash('sha256').update(whole.toLowerCase()).digest('hex').slice(0, 12)}@${domain.toLowerCase()}`,
+  );
 }
 
 function scrubber(maskAddresses: boolean): (obj: Record<string, unknown>) => Record<string, unknown> {

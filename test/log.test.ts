@@ -11,14 +11,25 @@ function capture(level: string): { logger: ReturnType<typeof createLogger>; text
     },
   });
   const logger = createLogger(level, sink);
-  return { logger, text: () => out, lines: () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    text: () => out,
+    lines: () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('log scrubbing', () => {
   it('censors secrets at any depth, in the line and in child bindings', () => {
     const { logger, text } = capture('info');
     logger.child({ auth: { user: 'relay', password: 'hunter2' } }).info({ a: { b: { c: { token: 't0k3n', secret: 's3cr3t' } } }, list: [{ key: 'k3y' }] }, 'x');
-    logger.child({ stage: 'smtp' }).child({ session: { pass: 'p4ss' } }).info('grandchild');
+    logger
+      .child({ stage: 'smtp' })
+      .child({ session: { pass: 'p4ss' } })
+      .info('grandchild');
     expect(text()).not.toMatch(/hunter2|t0k3n|s3cr3t|k3y|p4ss/);
     expect(text().match(/\[redacted\]/g)).toHaveLength(5);
   });

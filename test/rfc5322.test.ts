@@ -13,9 +13,11 @@ describe('rfc5322Date', () => {
   });
 
   it('round-trips any date to the second (property)', () => {
-    fc.assert(fc.property(fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 0)), noInvalidDate: true }), (date) => {
-      expect(Date.parse(rfc5322Date(date))).toBe(Math.floor(date.getTime() / 1000) * 1000);
-    }));
+    fc.assert(
+      fc.property(fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 0)), noInvalidDate: true }), (date) => {
+        expect(Date.parse(rfc5322Date(date))).toBe(Math.floor(date.getTime() / 1000) * 1000);
+      }),
+    );
   });
 });
 

@@ -72,11 +72,15 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
     const httpPort = await freePort();
     const uploadPort = await freePort();
     const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', role], {
-      env: { CASEDROP_UPLOAD_PORT: String(uploadPort), ...env, ...opsPortEnv(httpPort) }, cwd: repoRoot, logFile,
+      env: { CASEDROP_UPLOAD_PORT: String(uploadPort), ...env, ...opsPortEnv(httpPort) },
+      cwd: repoRoot,
+      logFile,
     });
     processes.push({ role, child, pid: child.pid, logFile, httpPort, uploadPort });
   }
-  const stop = async () => { await Promise.all(processes.map((p) => stopChild(p.child, 15_000))); };
+  const stop = async () => {
+    await Promise.all(processes.map((p) => stopChild(p.child, 15_000)));
+  };
   try {
     const front = processes.find((p) => p.role === 'smtp' || p.role === 'all');
     if (front) await waitForPort(smtpPort, { timeoutMs: 30_000, child: front.child });
@@ -91,10 +95,13 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
 }
 
 async function waitForLog(proc, pattern, timeoutMs) {
-  await waitUntil(() => {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.role} exited (${proc.child.exitCode})`);
-    return pattern.test(tailOf(proc.logFile, 200));
-  }, { timeoutMs, what: `${proc.role} to log ${pattern}` });
+  await waitUntil(
+    () => {
+      if (proc.child.exitCode !== null) throw new Error(`${proc.role} exited (${proc.child.exitCode})`);
+      return pattern.test(tailOf(proc.logFile, 200));
+    },
+    { timeoutMs, what: `${proc.role} to log ${pattern}` },
+  );
 }
 
 function tailOf(file, lines = 15) {
@@ -132,8 +139,13 @@ export async function queueCounts(redisPort, prefix, queue) {
   const k = `${prefix}:${queue}`;
   const num = async (cmd) => Number(String(await redisCommand(redisPort, cmd)).replace(/^:/, '')) || 0;
   const [wait, paused, prioritized, delayed, active, completed, failed] = await Promise.all([
-    num(`LLEN ${k}:wait`), num(`LLEN ${k}:paused`), num(`ZCARD ${k}:prioritized`), num(`ZCARD ${k}:delayed`),
-    num(`LLEN ${k}:active`), num(`ZCARD ${k}:completed`), num(`ZCARD ${k}:failed`),
+    num(`LLEN ${k}:wait`),
+    num(`LLEN ${k}:paused`),
+    num(`ZCARD ${k}:prioritized`),
+    num(`ZCARD ${k}:delayed`),
+    num(`LLEN ${k}:active`),
+    num(`ZCARD ${k}:completed`),
+    num(`ZCARD ${k}:failed`),
   ]);
   return { pending: wait + paused + prioritized + delayed + active, completed, failed };
 }

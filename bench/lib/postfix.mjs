@@ -13,8 +13,15 @@ const NOBODY = 65534;
 export function ensurePostfixInstalled() {
   if (existsSync('/usr/sbin/postfix') && existsSync('/usr/sbin/smtp-source')) return;
   process.stderr.write('bench: Postfix (postfix, smtp-source) is missing; installing the Debian postfix package with apt-get\n');
-  execFileSync('sh', ['-c', 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections'
-    + ' && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null'], { stdio: 'inherit' });
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections' +
+        ' && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null',
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 function mainCf(dir, domain) {
@@ -112,7 +119,11 @@ export async function startPostfix(dir, { domain = 'bench.test' } = {}) {
       for (let i = 0; i < 100 && alive(masterPid); i++) await sleep(100);
       if (alive(masterPid)) {
         postfixCommand(confDir, 'abort');
-        try { process.kill(masterPid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(masterPid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     },
     /** removes the instance's files (call after stop) */
@@ -130,6 +141,16 @@ export function alive(pid) {
   }
 }
 
-function uid(user) { return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim()); }
-function gid(user) { return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim()); }
-function tail(file) { try { return readFileSync(file, 'utf8').split('\n').slice(-10).join('\n'); } catch { return ''; } }
+function uid(user) {
+  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}
+function gid(user) {
+  return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+}
+function tail(file) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-10).join('\n');
+  } catch {
+    return '';
+  }
+}

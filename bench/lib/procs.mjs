@@ -49,7 +49,10 @@ export async function waitForPort(port, { host = '127.0.0.1', timeoutMs = 30_000
 function canConnect(host, port) {
   return new Promise((resolve) => {
     const s = createConnection({ host, port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -125,7 +128,10 @@ export function descendants(rootPid) {
   for (const pid of parent.keys()) {
     let p = parent.get(pid);
     for (let hops = 0; p && hops < 64; hops++) {
-      if (p === rootPid) { out.push(pid); break; }
+      if (p === rootPid) {
+        out.push(pid);
+        break;
+      }
       p = parent.get(p);
     }
   }
@@ -168,7 +174,13 @@ export function samplePss(pids, intervalMs = 250) {
   };
   tick();
   const timer = setInterval(tick, intervalMs);
-  return { stop: () => { clearInterval(timer); tick(); return peakKiB; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      tick();
+      return peakKiB;
+    },
+  };
 }
 
 /** The pids of a process tree: root and live descendants. */

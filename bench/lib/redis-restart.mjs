@@ -11,14 +11,36 @@ import { redisCommand } from './redis.mjs';
  * -LOADING until then). Returns the same shape as startRedis.
  */
 export async function restartRedis(dir, port, { appendfsync = 'everysec', timeoutMs = 15_000 } = {}) {
-  const child = spawnLogged('redis-server', [
-    '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', appendfsync, '--save', '',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes',
-  ], { logFile: join(dir, 'redis.log') });
-  await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) on restart; see ${join(dir, 'redis.log')}`);
-    return (await redisCommand(port, 'PING').catch(() => '')) === '+PONG';
-  }, { timeoutMs, intervalMs: 50, what: `redis to come back on ${port}` });
+  const child = spawnLogged(
+    'redis-server',
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      appendfsync,
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+    ],
+    { logFile: join(dir, 'redis.log') },
+  );
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) on restart; see ${join(dir, 'redis.log')}`);
+      return (await redisCommand(port, 'PING').catch(() => '')) === '+PONG';
+    },
+    { timeoutMs, intervalMs: 50, what: `redis to come back on ${port}` },
+  );
   return { port, url: `redis://127.0.0.1:${port}`, child, pid: child.pid, stop: () => stopChild(child, 5_000) };
 }

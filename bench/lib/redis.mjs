@@ -12,11 +12,30 @@ import { createConnection } from 'node:net';
 export async function startRedis(dir, { appendfsync = 'everysec' } = {}) {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child = spawnLogged('redis-server', [
-    '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', appendfsync, '--save', '',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes',
-  ], { logFile: join(dir, 'redis.log') });
+  const child = spawnLogged(
+    'redis-server',
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      appendfsync,
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+    ],
+    { logFile: join(dir, 'redis.log') },
+  );
   const url = `redis://127.0.0.1:${port}`;
   await waitUntil(async () => (await redisCommand(port, 'PING').catch(() => '')) === '+PONG', { timeoutMs: 15_000, what: `redis on ${port}` });
   return { port, url, child, pid: child.pid, stop: () => stopChild(child, 5_000) };
@@ -27,12 +46,18 @@ export function redisCommand(port, command) {
   return new Promise((resolve, reject) => {
     const s = createConnection({ host: '127.0.0.1', port });
     let buf = '';
-    s.setTimeout(5_000, () => { s.destroy(); reject(new Error('redis timeout')); });
+    s.setTimeout(5_000, () => {
+      s.destroy();
+      reject(new Error('redis timeout'));
+    });
     s.once('error', reject);
     s.on('data', (d) => {
       buf += d.toString('latin1');
       const nl = buf.indexOf('\r\n');
-      if (nl >= 0) { s.end(); resolve(buf.slice(0, nl)); }
+      if (nl >= 0) {
+        s.end();
+        resolve(buf.slice(0, nl));
+      }
     });
     s.write(`${command}\r\n`);
   });

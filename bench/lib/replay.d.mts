@@ -26,5 +26,14 @@ export interface SessionStep {
 }
 export function loadManifest(fixturesDir: string): HostileManifest;
 export function messageBytes(fixturesDir: string, item: HostileItem): Buffer;
-export function replayMessage(port: number, bytes: Uint8Array, item: HostileItem, options?: { replyTimeoutMs?: number }): Promise<{ ok: boolean; code: number; stage: string; lines: string[]; latencyMs?: number; problem?: string }>;
-export function replaySession(port: number, script: { id: string; steps: SessionStep[] }, options?: { replyTimeoutMs?: number }): Promise<{ ok: boolean; problems: string[]; replies: number[]; perStep: number[][]; messagesAccepted: number }>;
+export function replayMessage(
+  port: number,
+  bytes: Uint8Array,
+  item: HostileItem,
+  options?: { replyTimeoutMs?: number },
+): Promise<{ ok: boolean; code: number; stage: string; lines: string[]; latencyMs?: number; problem?: string }>;
+export function replaySession(
+  port: number,
+  script: { id: string; steps: SessionStep[] },
+  options?: { replyTimeoutMs?: number },
+): Promise<{ ok: boolean; problems: string[]; replies: number[]; perStep: number[][]; messagesAccepted: number }>;

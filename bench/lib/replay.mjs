@@ -29,8 +29,16 @@ export async function replayMessage(port, bytes, item, { replyTimeoutMs = 60_000
     await s.command('EHLO hostile.test');
     const r = await s.sendMessage({ from: item.envelope.from, to: item.envelope.to, body: stuffRaw(bytes) });
     const ok = !r.closed && item.expect.smtp.includes(klass(r.code));
-    return { ok, code: r.code, stage: r.stage, lines: r.lines, latencyMs: r.latencyMs,
-      problem: ok ? undefined : `final reply ${r.closed ? 'none (connection closed)' : r.lines.join(' | ')} at ${r.stage}; allowed ${item.expect.smtp.join('/')}xx` };
+    return {
+      ok,
+      code: r.code,
+      stage: r.stage,
+      lines: r.lines,
+      latencyMs: r.latencyMs,
+      problem: ok
+        ? undefined
+        : `final reply ${r.closed ? 'none (connection closed)' : r.lines.join(' | ')} at ${r.stage}; allowed ${item.expect.smtp.join('/')}xx`,
+    };
   } finally {
     await s.quit();
   }
@@ -56,7 +64,10 @@ export async function replaySession(port, script, { replyTimeoutMs = 30_000 } = 
   try {
     if (!early && klass(s.greeting.code) !== '2') problems.push(`greeting ${s.greeting.lines.join(' | ')}`);
     for (const [n, step] of script.steps.entries()) {
-      if (step.close) { s.destroy(); break; }
+      if (step.close) {
+        s.destroy();
+        break;
+      }
       try {
         await s.write(expand(step));
       } catch {

@@ -19,4 +19,7 @@ export interface RestartableCasedrop {
   stop(): Promise<void>;
   process(role: string): RoleProcess | undefined;
 }
-export function restartableCasedrop(dir: string, options: { redisUrl: string; prefix?: string; overrides?: Record<string, string>; cli?: string }): Promise<RestartableCasedrop>;
+export function restartableCasedrop(
+  dir: string,
+  options: { redisUrl: string; prefix?: string; overrides?: Record<string, string>; cli?: string },
+): Promise<RestartableCasedrop>;

@@ -30,16 +30,21 @@ export async function restartableCasedrop(dir, { redisUrl, prefix, overrides = {
     logs.push(logFile);
     const httpPort = await freePort();
     const child = spawnLogged(process.execPath, [...serviceNodeFlags, cli, 'serve', '--role', role], {
-      env: { ...env, ...opsPortEnv(httpPort), ...extraEnv }, cwd: repoRoot, logFile,
+      env: { ...env, ...opsPortEnv(httpPort), ...extraEnv },
+      cwd: repoRoot,
+      logFile,
     });
     const proc = { role, child, pid: child.pid, logFile, incarnation };
     live.set(role, proc);
     try {
       if (role === 'smtp' || role === 'all') await waitForPort(smtpPort, { timeoutMs: 30_000, child });
-      await waitUntil(() => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${role} exited (${child.exitCode ?? child.signalCode})`);
-        return /casedrop started/.test(readLog(logFile));
-      }, { timeoutMs: 30_000, intervalMs: 25, what: `${role} to log "casedrop started"` });
+      await waitUntil(
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${role} exited (${child.exitCode ?? child.signalCode})`);
+          return /casedrop started/.test(readLog(logFile));
+        },
+        { timeoutMs: 30_000, intervalMs: 25, what: `${role} to log "casedrop started"` },
+      );
     } catch (err) {
       throw new Error(`${role} did not start: ${err.message}\n${readLog(logFile).split('\n').slice(-15).join('\n')}`, { cause: err });
     }

@@ -23,19 +23,28 @@ class RawClient {
     this.openedAt = performance.now();
     this.closedAt = undefined;
     this.waiters = new Set();
-    socket.on('data', (d) => { this.text += d.toString('latin1'); this.#wake(); });
+    socket.on('data', (d) => {
+      this.text += d.toString('latin1');
+      this.#wake();
+    });
     // an error (e.g. ECONNRESET from a server that hung up) ends the session like a close
     socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.closedAt = performance.now();
-      this.#wake();
-      resolve(this.closedAt);
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closedAt = performance.now();
+        this.#wake();
+        resolve(this.closedAt);
+      }),
+    );
   }
 
-  get isClosed() { return this.closedAt !== undefined; }
+  get isClosed() {
+    return this.closedAt !== undefined;
+  }
 
-  #wake() { for (const w of [...this.waiters]) w(); }
+  #wake() {
+    for (const w of [...this.waiters]) w();
+  }
 
   /**
    * Resolves with the match once everything received so far matches `pattern` (anything with an
@@ -49,8 +58,15 @@ class RawClient {
         if (this.isClosed) return done(() => reject(new Error(`closed before ${pattern}; got ${JSON.stringify(this.text.slice(-300))}`)));
         return undefined;
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(this.text.slice(-300))}`))), timeoutMs);
-      const done = (settle) => { clearTimeout(timer); this.waiters.delete(check); settle(); };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(this.text.slice(-300))}`))),
+        timeoutMs,
+      );
+      const done = (settle) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        settle();
+      };
       this.waiters.add(check);
       check();
     });
@@ -71,7 +87,10 @@ class RawClient {
 
   write(bytes) {
     return new Promise((resolve, reject) => {
-      if (this.isClosed || this.socket.destroyed) { reject(new Error('connection closed')); return; }
+      if (this.isClosed || this.socket.destroyed) {
+        reject(new Error('connection closed'));
+        return;
+      }
       this.socket.write(bytes, (err) => (err ? reject(err) : resolve()));
     });
   }
@@ -93,5 +112,7 @@ class RawClient {
   }
 
   /** Hangs up without QUIT (a reset: the way a crashed or cut-off client disappears). */
-  destroy() { this.socket.resetAndDestroy(); }
+  destroy() {
+    this.socket.resetAndDestroy();
+  }
 }

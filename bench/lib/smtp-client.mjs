@@ -31,8 +31,14 @@ class Session {
     this.waiter = null;
     this.closed = false;
     socket.on('data', (d) => this.#onData(d));
-    socket.on('close', () => { this.closed = true; this.#wake(); });
-    socket.on('error', () => { this.closed = true; this.#wake(); });
+    socket.on('close', () => {
+      this.closed = true;
+      this.#wake();
+    });
+    socket.on('error', () => {
+      this.closed = true;
+      this.#wake();
+    });
   }
 
   #onData(chunk) {
@@ -68,7 +74,10 @@ class Session {
       if (left <= 0) throw new SmtpReplyTimeout(`no SMTP reply within ${timeoutMs} ms`);
       await new Promise((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(t); resolve(); };
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
     }
     return this.replies.shift();
@@ -77,7 +86,10 @@ class Session {
   /** Writes raw bytes; resolves when they were handed to the kernel (timestamp in ms). */
   write(bytes) {
     return new Promise((resolve, reject) => {
-      if (this.closed) { reject(new Error('connection closed')); return; }
+      if (this.closed) {
+        reject(new Error('connection closed'));
+        return;
+      }
       this.socket.write(bytes, (err) => (err ? reject(err) : resolve(performance.now())));
     });
   }
@@ -92,7 +104,11 @@ class Session {
    * with latencyMs = end of DATA written → reply received.
    */
   async sendMessage({ from, to, body }) {
-    for (const [line, want] of [[`MAIL FROM:<${from}>`, 2], [`RCPT TO:<${to}>`, 2], ['DATA', 3]]) {
+    for (const [line, want] of [
+      [`MAIL FROM:<${from}>`, 2],
+      [`RCPT TO:<${to}>`, 2],
+      ['DATA', 3],
+    ]) {
       const r = await this.command(line);
       if (Math.floor(r.code / 100) !== want) return { ...r, stage: line.split(/[ :]/)[0] };
     }
@@ -107,7 +123,9 @@ class Session {
     this.socket.destroy();
   }
 
-  destroy() { this.socket.destroy(); }
+  destroy() {
+    this.socket.destroy();
+  }
 }
 
 /**

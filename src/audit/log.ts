@@ -103,12 +103,24 @@ export class AuditLog implements AuditSink {
     for (;;) {
       const raw = await this.redis.lrange(k.pending, 0, BATCH - 1);
       if (raw.length === 0) return;
-      const queued = raw.map((line) => ({ id: Number(line.slice(0, line.indexOf('\n'))), event: JSON.parse(line.slice(line.indexOf('\n') + 1)) as AuditEvent }));
+      const queued = raw.map((line) => ({
+        id: Number(line.slice(0, line.indexOf('\n'))),
+        event: JSON.parse(line.slice(line.indexOf('\n') + 1)) as AuditEvent,
+      }));
       const to = queued.at(-1)!.id;
-      const entries = await this.chain(caseNumber, head, queued.map((q) => q.event));
+      const entries = await this.chain(
+        caseNumber,
+        head,
+        queued.map((q) => q.event),
+      );
       if (entries.length > 0) {
         const segment: Segment = { to, entries };
-        await this.store.put(auditNamespace(caseNumber), Readable.from([Buffer.from(JSON.stringify(segment))]), { kind: 'audit', seq: entries[0]!.seq }, { name: segmentName(entries[0]!.seq) });
+        await this.store.put(
+          auditNamespace(caseNumber),
+          Readable.from([Buffer.from(JSON.stringify(segment))]),
+          { kind: 'audit', seq: entries[0]!.seq },
+          { name: segmentName(entries[0]!.seq) },
+        );
         head = { seq: entries.at(-1)!.seq, hash: entries.at(-1)!.hash };
       }
       await this.advance(caseNumber, head, entries, raw.length, to);
@@ -225,5 +237,17 @@ export function formatEntry(e: AuditEntry): string {
   const f = e.file ?? {};
   // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const printable = (s: unknown) => String(s ?? '').replace(/[\u0000-\u001f\u007f]/g, '?');
-  return [e.seq, e.time, e.type, printable(e.actor), e.channel ?? '', printable(f.storedName ?? f.originalName), f.size ?? '', f.sha256 ?? '', printable(e.reason)].join('\t').trimEnd();
+  return [
+    e.seq,
+    e.time,
+    e.type,
+    printable(e.actor),
+    e.channel ?? '',
+    printable(f.storedName ?? f.originalName),
+    f.size ?? '',
+    f.sha256 ?? '',
+    printable(e.reason),
+  ]
+    .join('\t')
+    .trimEnd();
 }

@@ -2,7 +2,18 @@
  * Events that touch a case's files. `token-created`/`token-revoked` come from the upload channels;
  * every other stage appends through the same `AuditSink`.
  */
-export const auditTypes = ['stored', 'refused', 'downloaded', 'token-created', 'token-revoked', 'purged', 'archived', 'retention-deleted', 'hold-on', 'hold-off'] as const;
+export const auditTypes = [
+  'stored',
+  'refused',
+  'downloaded',
+  'token-created',
+  'token-revoked',
+  'purged',
+  'archived',
+  'retention-deleted',
+  'hold-on',
+  'hold-off',
+] as const;
 export type AuditType = (typeof auditTypes)[number];
 
 export interface AuditFile {

@@ -58,8 +58,15 @@ function digest(res: MailauthResult, env: Envelope, trustedNetwork: boolean): Se
   return {
     spf: { result: spf?.status?.result ?? 'none', ...(spf?.domain ? { domain: spf.domain.toLowerCase() } : {}) },
     // mailauth reports an unsigned message as one result without a signing domain: that is "no DKIM"
-    dkim: (res.dkim?.results ?? []).filter((r) => r.signingDomain).slice(0, 10).map((r) => ({ domain: (r.signingDomain ?? '').toLowerCase(), result: r.status?.result ?? 'none', aligned: Boolean(r.status?.aligned) })),
-    dmarc: { result: dmarc?.status?.result ?? 'none', ...(dmarc?.domain ? { domain: dmarc.domain.toLowerCase() } : {}), ...(dmarc?.policy ? { policy: dmarc.policy } : {}) },
+    dkim: (res.dkim?.results ?? [])
+      .filter((r) => r.signingDomain)
+      .slice(0, 10)
+      .map((r) => ({ domain: (r.signingDomain ?? '').toLowerCase(), result: r.status?.result ?? 'none', aligned: Boolean(r.status?.aligned) })),
+    dmarc: {
+      result: dmarc?.status?.result ?? 'none',
+      ...(dmarc?.domain ? { domain: dmarc.domain.toLowerCase() } : {}),
+      ...(dmarc?.policy ? { policy: dmarc.policy } : {}),
+    },
     arc: { result: arc?.status?.result ?? 'none' },
     ...(fromAddress ? { headerFromDomain: fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase() } : {}),
     clientAddress: env.clientAddress,

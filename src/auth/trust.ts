@@ -16,9 +16,17 @@ export interface Trust {
 const MAX_DOMAIN = 255;
 
 export function domainOf(address: string): string {
-  const a = address.trim().replace(/^<(.*)>$/, '$1').slice(-(MAX_DOMAIN + 65));
+  const a = address
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .slice(-(MAX_DOMAIN + 65));
   const at = a.lastIndexOf('@');
-  return at < 0 ? '' : a.slice(at + 1).toLowerCase().replace(/\.$/, '');
+  return at < 0
+    ? ''
+    : a
+        .slice(at + 1)
+        .toLowerCase()
+        .replace(/\.$/, '');
 }
 
 export function aligned(a: string | undefined, b: string | undefined): boolean {
@@ -71,7 +79,11 @@ export function doorAuthVerdict(auth: SenderAuth, mailFrom: string): DoorAuthVer
 /** Domain-like words in a display name: `support@bank.example`, `bank.example` (cut first: linear). */
 function claimedDomains(displayName: string): string[] {
   // split on anything a domain cannot hold, then keep the words with an inner dot (no backtracking)
-  const words = displayName.slice(0, 200).toLowerCase().split(/[^a-z0-9.-]/).flatMap((w) => w.split(/\.{2,}/));
+  const words = displayName
+    .slice(0, 200)
+    .toLowerCase()
+    .split(/[^a-z0-9.-]/)
+    .flatMap((w) => w.split(/\.{2,}/));
   const domains = words.map((w) => w.replace(/^[.]|[.]$/g, '')).filter((w) => w.includes('.') && /[a-z]/.test(w.slice(w.lastIndexOf('.') + 1)));
   return [...new Set(domains)];
 }

@@ -28,7 +28,10 @@ export function normaliseContact(entry: string): string {
 
 /** Pure: is `address` one of `contacts`? A plus-address counts as its base address. */
 export function isContact(contacts: readonly string[], address: string): boolean {
-  const a = address.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+  const a = address
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .toLowerCase();
   const at = a.lastIndexOf('@');
   if (at <= 0) return false;
   const domain = a.slice(at);

@@ -67,6 +67,12 @@ function parseCase(value: unknown): Case {
 }
 
 /** The registry with its own record facility (a process that also keeps other records shares one DurableRecords instead). */
-export function caseRegistry(store: ObjectStore, redis: Redis, config: Pick<Config, 'redisPrefix' | 'caseDigits'>, logger: Logger, now?: () => Date): DurableCaseRegistry {
+export function caseRegistry(
+  store: ObjectStore,
+  redis: Redis,
+  config: Pick<Config, 'redisPrefix' | 'caseDigits'>,
+  logger: Logger,
+  now?: () => Date,
+): DurableCaseRegistry {
   return new DurableCaseRegistry(new DurableRecords(store, redis, config.redisPrefix, logger), config.caseDigits, now);
 }

@@ -75,9 +75,13 @@ export function parseDuration(text: string): number {
 }
 
 export function parseChannels(text: string): Channel[] {
-  const wanted = text.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const wanted = text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   const bad = wanted.filter((c) => !(channels as readonly string[]).includes(c) || c === 'email');
-  if (wanted.length === 0 || bad.length > 0) throw new CasedropError(ErrorCode.UsageInvalid, `--channels takes a comma-separated list of ${channels.filter((c) => c !== 'email').join(', ')}`);
+  if (wanted.length === 0 || bad.length > 0)
+    throw new CasedropError(ErrorCode.UsageInvalid, `--channels takes a comma-separated list of ${channels.filter((c) => c !== 'email').join(', ')}`);
   return [...new Set(wanted)] as Channel[];
 }
 

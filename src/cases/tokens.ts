@@ -73,7 +73,10 @@ export class RedisTokenStore implements TokenStore {
     assertCaseNumber(caseNumber, this.digits);
     const gone = (await this.stored(caseNumber)).filter((t) => id === 'all' || t.id === id);
     if (gone.length === 0) return 0;
-    const multi = this.redis.multi().hdel(this.tokensKey(caseNumber), ...gone.map((t) => t.id)).hdel(this.indexKey(), ...gone.map((t) => t.hash));
+    const multi = this.redis
+      .multi()
+      .hdel(this.tokensKey(caseNumber), ...gone.map((t) => t.id))
+      .hdel(this.indexKey(), ...gone.map((t) => t.hash));
     multi.hdel(this.useKey(caseNumber), ...gone.flatMap((t) => [`${t.id}:bytes`, `${t.id}:last`]));
     await multi.exec();
     return gone.length;
@@ -90,7 +93,11 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async recordUse(caseNumber: string, id: string, bytes: number): Promise<void> {
-    await this.redis.multi().hincrby(this.useKey(caseNumber), `${id}:bytes`, bytes).hset(this.useKey(caseNumber), `${id}:last`, this.now().toISOString()).exec();
+    await this.redis
+      .multi()
+      .hincrby(this.useKey(caseNumber), `${id}:bytes`, bytes)
+      .hset(this.useKey(caseNumber), `${id}:last`, this.now().toISOString())
+      .exec();
   }
 
   async caseOf(secret: string): Promise<string | undefined> {

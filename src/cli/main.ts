@@ -19,10 +19,7 @@ import { registerSpoolCommands } from './commands/spool.js';
 import { registerVerifyCommands } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext = createContext()): Command {
-  const program = new Command('casedrop')
-    .description('Safe intake of customer diagnostics into support cases')
-    .exitOverride()
-    .showHelpAfterError();
+  const program = new Command('casedrop').description('Safe intake of customer diagnostics into support cases').exitOverride().showHelpAfterError();
   registerConfigCommands(program, ctx);
   const caseCommand = registerCaseCommands(program, ctx);
   registerCaseFileCommands(caseCommand, ctx);

@@ -32,8 +32,6 @@ export function describeConfig(config: Config): Array<{ env: string; value: stri
 
 /** Markdown table for the README; a test checks the README holds exactly this. */
 export function configTableMarkdown(): string {
-  const rows = Object.values(settings).map(
-    (s) => `| \`${s.env}\` | ${s.default === undefined || s.default === '' ? '—' : `\`${s.default}\``} | ${s.doc} |`,
-  );
+  const rows = Object.values(settings).map((s) => `| \`${s.env}\` | ${s.default === undefined || s.default === '' ? '—' : `\`${s.default}\``} | ${s.doc} |`);
   return ['| variable | default | what it does |', '| --- | --- | --- |', ...rows].join('\n');
 }

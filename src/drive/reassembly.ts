@@ -5,9 +5,7 @@
  * client can never have more waiting than its own in-flight window; `maxBytes` still bounds a
  * client that writes far ahead and never fills the gap.
  */
-export type Placement<T> =
-  | { ok: true; ready: Piece<T>[] }
-  | { ok: false; why: 'behind' | 'too-far' | 'overlap' };
+export type Placement<T> = { ok: true; ready: Piece<T>[] } | { ok: false; why: 'behind' | 'too-far' | 'overlap' };
 
 export interface Piece<T = unknown> {
   offset: number;

@@ -76,7 +76,17 @@ export function deviceUploadSink(deps: DeviceSinkDeps): UploadSink {
       }
       if (!partial) {
         const now = new Date();
-        partial = { id: newId(), caseNumber: login.caseNumber, tokenId: login.token.id, tokenLabel: login.token.label, name, length: 0, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + deps.config.uploadPartialTtlSeconds * 1000).toISOString(), clientAddress: login.clientAddress };
+        partial = {
+          id: newId(),
+          caseNumber: login.caseNumber,
+          tokenId: login.token.id,
+          tokenLabel: login.token.label,
+          name,
+          length: 0,
+          createdAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + deps.config.uploadPartialTtlSeconds * 1000).toISOString(),
+          clientAddress: login.clientAddress,
+        };
         await deps.partials.save(partial);
       }
       const release = await deps.partials.lock(partial.id);
@@ -153,7 +163,15 @@ class DeviceUpload implements OpenUpload {
     const { deps, partial } = this;
     const { store } = deps.intake;
     const parts = await segments(store, partial.id);
-    const arrival = { caseNumber: partial.caseNumber, channel: this.channel, fileId: partial.id, originalName: asName, receivedAt: partial.createdAt, token: { id: partial.tokenId, label: partial.tokenLabel }, extra: { clientAddress: partial.clientAddress } };
+    const arrival = {
+      caseNumber: partial.caseNumber,
+      channel: this.channel,
+      fileId: partial.id,
+      originalName: asName,
+      receivedAt: partial.createdAt,
+      token: { id: partial.tokenId, label: partial.tokenLabel },
+      extra: { clientAddress: partial.clientAddress },
+    };
     const known = parts.length === 1 && this.whole ? this.whole : parts.length === 0 ? { size: 0, sha256: createHash('sha256').digest('hex') } : undefined;
     const file = await admitParts(arrival, parts, deps.intake, known);
     await deps.partials.remove(partial);
@@ -162,7 +180,12 @@ class DeviceUpload implements OpenUpload {
       uploads.inc({ channel: this.channel, result: 'not-encrypted' });
     } else {
       await Promise.all([deps.tokens.recordUse(partial.caseNumber, partial.tokenId, file.size), deps.usage.add(partial.caseNumber, file.size)]);
-      await store.put(this.storedNs, Readable.from([]), { name: asName, size: file.size, sha256: file.sha256, storedName: file.storedName }, { name: nameKey(asName) });
+      await store.put(
+        this.storedNs,
+        Readable.from([]),
+        { name: asName, size: file.size, sha256: file.sha256, storedName: file.storedName },
+        { name: nameKey(asName) },
+      );
       uploads.inc({ channel: this.channel, result: 'stored' });
       uploadBytes.inc({ channel: this.channel }, file.size);
     }
@@ -172,10 +195,40 @@ class DeviceUpload implements OpenUpload {
       const signature = deps.sign ? await deps.sign(receipt) : undefined;
       await deps.events?.({ event: 'upload.completed', case: partial.caseNumber, receipt: { ...receipt, ...(signature ? { signature } : {}) }, time });
     } else {
-      await deps.events?.({ event: 'upload.rejected', case: partial.caseNumber, name: asName, channel: this.channel, tokenLabel: partial.tokenLabel, reason: file.reason, message: file.advice, time });
+      await deps.events?.({
+        event: 'upload.rejected',
+        case: partial.caseNumber,
+        name: asName,
+        channel: this.channel,
+        tokenLabel: partial.tokenLabel,
+        reason: file.reason,
+        message: file.advice,
+        time,
+      });
     }
-    deps.logger.info({ event: file.kept ? 'upload_stored' : 'upload_refused', caseNumber: partial.caseNumber, fileId: partial.id, tokenId: partial.tokenId, channel: this.channel, size: file.size, parts: parts.length, verdict: file.verdict, reason: file.reason }, file.kept ? 'upload stored' : 'upload not kept');
-    return { storedName: file.storedName, size: file.size, sha256: file.sha256, verdict: file.verdict, reason: file.reason, kept: file.kept, advice: file.advice };
+    deps.logger.info(
+      {
+        event: file.kept ? 'upload_stored' : 'upload_refused',
+        caseNumber: partial.caseNumber,
+        fileId: partial.id,
+        tokenId: partial.tokenId,
+        channel: this.channel,
+        size: file.size,
+        parts: parts.length,
+        verdict: file.verdict,
+        reason: file.reason,
+      },
+      file.kept ? 'upload stored' : 'upload not kept',
+    );
+    return {
+      storedName: file.storedName,
+      size: file.size,
+      sha256: file.sha256,
+      verdict: file.verdict,
+      reason: file.reason,
+      kept: file.kept,
+      advice: file.advice,
+    };
   }
 
   private startSegment(): { body: PassThrough; put: Promise<PutResult>; start: number } {
@@ -205,4 +258,3 @@ class DeviceUpload implements OpenUpload {
 function nameKey(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 32);
 }
-

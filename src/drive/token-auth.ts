@@ -24,7 +24,16 @@ export function tokenAuth(tokens: TokenStore, limiter: LoginLimiter, caseDigits:
         return { ok: false, why: 'invalid' };
       }
       const quotaBytes = token.maxBytes !== undefined ? Math.max(0, token.maxBytes - token.bytesUploaded) : undefined;
-      return { ok: true, login: { caseNumber: claimed!, token: { id: token.id, label: token.label }, clientAddress, channels, ...(quotaBytes !== undefined ? { quotaBytes } : {}) } };
+      return {
+        ok: true,
+        login: {
+          caseNumber: claimed!,
+          token: { id: token.id, label: token.label },
+          clientAddress,
+          channels,
+          ...(quotaBytes !== undefined ? { quotaBytes } : {}),
+        },
+      };
     },
   };
 }

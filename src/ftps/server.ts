@@ -36,7 +36,10 @@ const NOT_PLAIN = 'Plain FTP is not offered here: use explicit FTPS (AUTH TLS) o
  * its two command handlers are wrapped once (the module's own registry).
  */
 function refusePlainLogins(): void {
-  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<string, { handler: (this: { secure: boolean; reply(code: number, msg: string): unknown }, ...a: unknown[]) => unknown; wrapped?: boolean }>;
+  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<
+    string,
+    { handler: (this: { secure: boolean; reply(code: number, msg: string): unknown }, ...a: unknown[]) => unknown; wrapped?: boolean }
+  >;
   for (const directive of ['USER', 'PASS']) {
     const command = registry[directive]!;
     if (command.wrapped) continue;
@@ -57,7 +60,10 @@ function refusePlainLogins(): void {
  */
 function upgradeInOneTick(): void {
   type Conn = { secure: boolean; server: { options: { tls: SecureContextOptions | false } }; commandSocket: Socket; reply(code: number): Promise<unknown> };
-  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<string, { handler: (this: Conn, arg: { command: { arg: string | null } }) => unknown; wrapped?: boolean }>;
+  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<
+    string,
+    { handler: (this: Conn, arg: { command: { arg: string | null } }) => unknown; wrapped?: boolean }
+  >;
   const auth = registry.AUTH!;
   if (auth.wrapped) return;
   const original = auth.handler;
@@ -81,7 +87,10 @@ function upgradeInOneTick(): void {
 export async function startFtps(opts: FtpsOptions): Promise<FtpsDoor> {
   refusePlainLogins();
   upgradeInOneTick();
-  const servers = [{ url: `ftp://${opts.host}:${opts.port}` }, ...(opts.implicitPort !== undefined ? [{ url: `ftps://${opts.host}:${opts.implicitPort}` }] : [])];
+  const servers = [
+    { url: `ftp://${opts.host}:${opts.port}` },
+    ...(opts.implicitPort !== undefined ? [{ url: `ftps://${opts.host}:${opts.implicitPort}` }] : []),
+  ];
   const started: InstanceType<typeof ftpSrv.FtpSrv>[] = [];
   for (const { url } of servers) {
     const signalListeners = new Map(SIGNALS.map((sig) => [sig, process.listeners(sig)]));
@@ -115,7 +124,7 @@ export async function startFtps(opts: FtpsOptions): Promise<FtpsDoor> {
     await server.listen();
     started.push(server);
   }
-  const portOf = (i: number) => ((started[i] as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const portOf = (i: number) => (started[i] as unknown as { server: { address(): AddressInfo } }).server.address().port;
   opts.logger.info({ host: opts.host, port: portOf(0), implicitPort: started[1] ? portOf(1) : undefined }, 'FTPS listening');
   return {
     port: portOf(0),

@@ -110,7 +110,10 @@ function uploadStream(upload: OpenUpload, logger: Logger): Writable {
     destroy(err, cb) {
       if (done) return cb(err);
       done = true;
-      upload.suspend().then(() => cb(err), () => cb(err));
+      upload.suspend().then(
+        () => cb(err),
+        () => cb(err),
+      );
     },
   });
   // ftp-srv signals the end of the data with a bare 'close' event when the stream has 'close'

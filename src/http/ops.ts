@@ -26,7 +26,10 @@ export function registerOpsRoutes(app: FastifyInstance, redis: Redis): void {
 
 /** A server with the ops endpoints only, for an SMTP door or a worker run apart. Built apart from listen(). */
 export function buildOps({ logger, redis }: { logger: Logger; redis: Redis }): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger.child({ stage: 'ops' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: logger.child({ stage: 'ops' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   registerOpsRoutes(app, redis);
   return app;
 }

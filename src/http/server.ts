@@ -13,7 +13,10 @@ export interface HttpDeps {
  * listen() so tests use inject().
  */
 export function buildHttp({ logger, redis }: HttpDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger.child({ stage: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: logger.child({ stage: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   registerOpsRoutes(app, redis);
   return app;
 }

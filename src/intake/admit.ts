@@ -58,7 +58,12 @@ export async function admitBuffer(arrival: Arrival, content: Buffer, verdict: Ve
  * The stream's own failures (client gone, disk full) propagate after the partial object is gone;
  * so does a content that differs from the digest the client announced (DIGEST_MISMATCH).
  */
-export async function admitStream(arrival: Arrival, body: Readable | AsyncIterable<Uint8Array>, deps: StreamDeps, expectSha256?: string): Promise<AdmittedFile> {
+export async function admitStream(
+  arrival: Arrival,
+  body: Readable | AsyncIterable<Uint8Array>,
+  deps: StreamDeps,
+  expectSha256?: string,
+): Promise<AdmittedFile> {
   // no stored name yet: a failed or refused upload must not take a name from the case
   const pending = admitted(arrival, '', { size: 0, sha256: '' }, undefined, true);
   const put = await deps.store.put(caseFilesNamespace(arrival.caseNumber), body, fileMeta(pending, arrival, undefined), { name: arrival.fileId });
@@ -71,7 +76,10 @@ export async function admitStream(arrival: Arrival, body: Readable | AsyncIterab
   filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
   if (!keep) {
     await deps.store.delete(put.id);
-    deps.logger.info({ caseNumber: arrival.caseNumber, fileId: arrival.fileId, channel: arrival.channel, reason: verdict.reason }, 'upload refused by the channel policy; nothing kept');
+    deps.logger.info(
+      { caseNumber: arrival.caseNumber, fileId: arrival.fileId, channel: arrival.channel, reason: verdict.reason },
+      'upload refused by the channel policy; nothing kept',
+    );
     return audited(admitted(arrival, '', put, verdict, false), arrival, deps);
   }
   const file = admitted(arrival, await storedNameFor(deps.names, arrival), put, verdict, true);
@@ -86,7 +94,13 @@ export async function admitStream(arrival: Arrival, body: Readable | AsyncIterab
  * them; otherwise one read pass computes them. DIGEST_MISMATCH as for admitStream (the parts stay:
  * the caller decides whether to drop them).
  */
-export async function admitParts(arrival: Arrival, parts: readonly string[], deps: StreamDeps, known?: { size: number; sha256: string }, expectSha256?: string): Promise<AdmittedFile> {
+export async function admitParts(
+  arrival: Arrival,
+  parts: readonly string[],
+  deps: StreamDeps,
+  known?: { size: number; sha256: string },
+  expectSha256?: string,
+): Promise<AdmittedFile> {
   const content = known ?? (await digestParts(deps.store, parts));
   if (expectSha256 !== undefined && expectSha256 !== content.sha256) {
     throw new CasedropError(ErrorCode.DigestMismatch, `the content's SHA-256 is ${content.sha256}, the client said ${expectSha256}`);
@@ -107,7 +121,13 @@ export async function admitParts(arrival: Arrival, parts: readonly string[], dep
 async function audited(file: AdmittedFile, arrival: Arrival, deps: IntakeFileDeps): Promise<AdmittedFile> {
   if (!deps.audit) return file;
   const actor = arrival.token ? `token ${arrival.token.label || arrival.token.id}` : arrival.channel;
-  const described = { id: file.id, originalName: file.originalName, size: file.size, sha256: file.sha256, ...(file.storedName ? { storedName: file.storedName } : {}) };
+  const described = {
+    id: file.id,
+    originalName: file.originalName,
+    size: file.size,
+    sha256: file.sha256,
+    ...(file.storedName ? { storedName: file.storedName } : {}),
+  };
   const event: AuditEvent = file.kept
     ? { type: 'stored', actor, channel: arrival.channel, file: described, eventId: `stored:${file.id}` }
     : { type: 'refused', actor, channel: arrival.channel, file: described, reason: file.reason, eventId: `refused:${file.id}` };
@@ -121,7 +141,13 @@ export async function withdraw(store: ObjectStore, file: Pick<AdmittedFile, 'cas
   await store.delete(verdictRecordId(file.caseNumber, file.fileId));
 }
 
-function admitted(arrival: Arrival, storedName: string, content: { size: number; sha256: string }, verdict: VerifyResult | undefined, kept: boolean): AdmittedFile {
+function admitted(
+  arrival: Arrival,
+  storedName: string,
+  content: { size: number; sha256: string },
+  verdict: VerifyResult | undefined,
+  kept: boolean,
+): AdmittedFile {
   return {
     id: `${caseFilesNamespace(arrival.caseNumber)}/${arrival.fileId}`,
     fileId: arrival.fileId,

@@ -23,5 +23,7 @@ export function checkUploadName(raw: string): { ok: true; name: string } | { ok:
 /** Echoing a refused name back must not echo its control characters. */
 function printable(name: string): string {
   // eslint-disable-next-line no-control-regex
-  return Array.from(name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?')).slice(0, 80).join('');
+  return Array.from(name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?'))
+    .slice(0, 80)
+    .join('');
 }

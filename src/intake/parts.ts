@@ -12,16 +12,18 @@ export type PartStore = ObjectStore & { openRange(id: string): Promise<RangeRead
 
 /** The plaintext of the parts, one after the other, each authenticated as it is read. */
 export function readParts(store: ObjectStore, ids: readonly string[]): Readable {
-  return Readable.from((async function* () {
-    for (const id of ids) {
-      const stream = await store.get(id);
-      try {
-        for await (const chunk of stream) yield chunk as Buffer;
-      } finally {
-        stream.destroy();
+  return Readable.from(
+    (async function* () {
+      for (const id of ids) {
+        const stream = await store.get(id);
+        try {
+          for await (const chunk of stream) yield chunk as Buffer;
+        } finally {
+          stream.destroy();
+        }
       }
-    }
-  })());
+    })(),
+  );
 }
 
 /** Size and SHA-256 of the whole, by one read pass (a hash cannot be carried across requests). */

@@ -13,7 +13,14 @@ import type { Arrival } from './types.js';
 export const verdictRecordId = (caseNumber: string, fileId: string): string => `${caseVerdictsNamespace(caseNumber)}/${fileId}`;
 
 export async function writeVerdictRecord(store: ObjectStore, arrival: Arrival, storedName: string, verdict: VerifyResult): Promise<void> {
-  const meta = { kind: 'verdict', fileId: arrival.fileId, storedName, format: verdict.format, ...(verdict.cipher !== undefined ? { cipher: verdict.cipher } : {}), verdict: { verdict: verdict.verdict, reason: verdict.reason, details: verdict.details } };
+  const meta = {
+    kind: 'verdict',
+    fileId: arrival.fileId,
+    storedName,
+    format: verdict.format,
+    ...(verdict.cipher !== undefined ? { cipher: verdict.cipher } : {}),
+    verdict: { verdict: verdict.verdict, reason: verdict.reason, details: verdict.details },
+  };
   await store.put(caseVerdictsNamespace(arrival.caseNumber), Readable.from([]), meta, { name: arrival.fileId });
 }
 

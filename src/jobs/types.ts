@@ -1,4 +1,3 @@
-
 /**
  * The job contract: what travels between stages, and the records they leave in the store for each
  * other. Job data holds ids only: message bodies, files and keys stay in the encrypted store.

@@ -40,7 +40,10 @@ export function makeKeyRing(keys: readonly MasterKey[]): KeyRing {
  * (or something that might be one) is never echoed.
  */
 export function parseMasterKeys(value: string): KeyRing {
-  const entries = value.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
   const keys = entries.map((entry, i) => parseEntry(entry, i + 1));
   const seen = new Set<string>();
   for (const k of keys) {

@@ -45,7 +45,10 @@ export class ShredKeyStore {
   async get(objectId: string): Promise<ShredKey> {
     const found = await this.read(objectId);
     if (!found) {
-      throw new CasedropError(ErrorCode.KeyDestroyed, `object ${objectId} cannot be decrypted: its key is not in the key store (the file was purged or deleted by retention, and cannot be recovered)`);
+      throw new CasedropError(
+        ErrorCode.KeyDestroyed,
+        `object ${objectId} cannot be decrypted: its key is not in the key store (the file was purged or deleted by retention, and cannot be recovered)`,
+      );
     }
     return found;
   }

@@ -41,7 +41,9 @@ export function redisBatches(redis: Redis, prefix: string, intervalMs: number, n
   const key = (kind: BatchKind, subject: string) => redisKey.batch(prefix, kind, subject);
   return {
     async join(kind, subject, member) {
-      const until = Number(await redis.eval(JOIN, 2, key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member));
+      const until = Number(
+        await redis.eval(JOIN, 2, key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member),
+      );
       return { kind, subject, until };
     },
     async due(slot) {

@@ -44,7 +44,10 @@ export function originalMessageId(outcome: Pick<Outcome, 'messageId'>): string |
 /** The address a sender reply goes to: the envelope sender, which is where RFC 3464/3834 send them. */
 export function senderAddress(outcome: Pick<Outcome, 'mailFrom'>): string {
   // case kept: only the domain part is case-insensitive
-  return outcome.mailFrom.trim().replace(/^<(.*)>$/, '$1').trim();
+  return outcome.mailFrom
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim();
 }
 
 /** Headers every automatic mail carries; In-Reply-To/References thread it under the original. */

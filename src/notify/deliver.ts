@@ -29,7 +29,9 @@ export function smtpDeliverer(relayUrl: string): Deliverer {
   return {
     async deliver(_name, raw, envelope) {
       try {
-        const info = (await transport.sendMail({ raw, envelope: { from: envelope.from === false ? '' : envelope.from, to: envelope.to } })) as { response?: string };
+        const info = (await transport.sendMail({ raw, envelope: { from: envelope.from === false ? '' : envelope.from, to: envelope.to } })) as {
+          response?: string;
+        };
         return info.response ?? 'sent';
       } catch (err) {
         if (isPermanent(err)) throw new UnrecoverableError(`relay refused the mail: ${(err as Error).message}`);

@@ -80,7 +80,11 @@ function originalSummary(outcome: Outcome): string[] {
 function explanation(outcome: Outcome, config: ComposeConfig): string[] {
   const n = outcome.caseNumber;
   if (outcome.kind === 'case-closed') {
-    return [`Case ${n} is closed, so nothing from your message was kept.`, 'Ask your support engineer to reopen the case, or send the files to the case you are working on now.', ''];
+    return [
+      `Case ${n} is closed, so nothing from your message was kept.`,
+      'Ask your support engineer to reopen the case, or send the files to the case you are working on now.',
+      '',
+    ];
   }
   if (outcome.kind === 'no-attachment' || outcome.refused.length === 0) {
     return [
@@ -92,7 +96,11 @@ function explanation(outcome: Outcome, config: ComposeConfig): string[] {
     ];
   }
   const stored = capList(outcome.stored);
-  return [...refusedSection(outcome, config.replyMaxListed), ...uploadSection(outcome, config), ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : [])];
+  return [
+    ...refusedSection(outcome, config.replyMaxListed),
+    ...uploadSection(outcome, config),
+    ...(outcome.stored.length > 0 ? [`Stored in case ${n}:`, ...storedLines(stored.shown), ...restLine(stored.rest, 'stored files'), ''] : []),
+  ];
 }
 
 /** The way forward mail cannot give: the upload drive takes any file of any size. */

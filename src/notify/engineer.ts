@@ -6,7 +6,6 @@ import { fileCount, humanSize, listedRefused, plainReason, refusedCount, safeNam
 import { capList, restLine } from './bounds.js';
 import { senderLines } from './sender-lines.js';
 
-
 /**
  * The notice to the engineer who owns the case: who sent what, each file's verdict, and the
  * commands that fetch the files. Auto-Submitted: auto-generated, and sent with a null envelope
@@ -56,12 +55,15 @@ export function engineerText(outcome: Outcome, senderReply: string | undefined, 
 
 function storedList(outcome: Outcome): string[] {
   const { shown, rest } = capList(outcome.stored, 25);
-  return [...shown.flatMap((f) => [
-    `  - ${safeName(f.storedName)}  accepted: ${f.format}${f.cipher ? ` ${f.cipher}` : ''}, ${humanSize(f.size)}`,
-    `    SHA-256 ${f.sha256}`,
-    // pastes as is: the name quoted as one shell word, and the output file (required) named after it
-    `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)} -o ${shellWord(f.storedName)}`,
-  ]), ...restLine(rest, 'stored files')];
+  return [
+    ...shown.flatMap((f) => [
+      `  - ${safeName(f.storedName)}  accepted: ${f.format}${f.cipher ? ` ${f.cipher}` : ''}, ${humanSize(f.size)}`,
+      `    SHA-256 ${f.sha256}`,
+      // pastes as is: the name quoted as one shell word, and the output file (required) named after it
+      `    casedrop case get ${outcome.caseNumber} ${shellWord(f.storedName)} -o ${shellWord(f.storedName)}`,
+    ]),
+    ...restLine(rest, 'stored files'),
+  ];
 }
 
 function refusedList(outcome: Outcome, maxListed: number | undefined): string[] {

@@ -56,14 +56,30 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
 
   const caps = redisCaps(redis, config.redisPrefix);
   const batches = redisBatches(redis, config.redisPrefix, config.digestIntervalSeconds * 1000);
-  const notifyDeps: NotifyDeps = { config, store: o.store, registry: o.registry, contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits), caps, batches, outbound: outboundQueue, webhook: webhookQueue, logger: log };
+  const notifyDeps: NotifyDeps = {
+    config,
+    store: o.store,
+    registry: o.registry,
+    contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits),
+    caps,
+    batches,
+    outbound: outboundQueue,
+    webhook: webhookQueue,
+    logger: log,
+  };
   const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
   // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker
-  const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, config.workerConcurrency, (job) => processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }));
-  const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, config.workerConcurrency, (job) => processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }));
-  const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) => runWebhook(job, config, o.store, webhookTimeoutMs, jobLogger(log, job)));
+  const notify = worker<NotifyJobData>(QueueName.notify, config, redis, log, config.workerConcurrency, (job) =>
+    processNotify(job.data.outcomeId, { ...notifyDeps, logger: jobLogger(log, job) }),
+  );
+  const outbound = worker<OutboundJobData>(QueueName.outbound, config, redis, log, config.workerConcurrency, (job) =>
+    processOutbound(job.id ?? '', job.data, { ...outboundDeps, logger: jobLogger(log, job) }),
+  );
+  const webhook = worker<WebhookJobData>(QueueName.webhook, config, redis, log, 16, (job) =>
+    runWebhook(job, config, o.store, webhookTimeoutMs, jobLogger(log, job)),
+  );
 
   return {
     notify,
@@ -112,9 +128,8 @@ async function runWebhook(job: Job<WebhookJobData>, config: Config, store: Objec
   const url = config.webhookUrls[job.data.urlIndex];
   const secret = config.webhookSecret;
   if (url === undefined || secret === undefined) throw new UnrecoverableError(`webhook ${job.data.urlIndex} is no longer configured`);
-  const payload = 'uploadEventId' in job.data
-    ? await readUploadEvent(store, job.data.uploadEventId)
-    : webhookPayload(await readOutcome(store, outcomeId(job.data.spoolId)));
+  const payload =
+    'uploadEventId' in job.data ? await readUploadEvent(store, job.data.uploadEventId) : webhookPayload(await readOutcome(store, outcomeId(job.data.spoolId)));
   const status = await postWebhook(payload, { url, secret, deliveryId: job.id ?? '', timeoutMs });
   repliesSent.inc({ kind: 'webhook', result: 'sent' });
   // the index, not the URL: a URL may carry credentials

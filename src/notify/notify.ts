@@ -47,7 +47,10 @@ export async function processNotify(outcomeId: string, deps: NotifyDeps): Promis
   const owner = (await deps.registry.get(outcome.caseNumber))?.owner;
   // decided before any job is added, so every job carries the whole plan (the cap answer is kept per outcome)
   const notice = owner ? await noticeCap(outcome, deps) : undefined;
-  const planned = [...('send' in decision ? [outboundJobId.sender(outcome.spoolId)] : []), ...(notice === 'allowed' ? [outboundJobId.engineer(outcome.spoolId)] : [])];
+  const planned = [
+    ...('send' in decision ? [outboundJobId.sender(outcome.spoolId)] : []),
+    ...(notice === 'allowed' ? [outboundJobId.engineer(outcome.spoolId)] : []),
+  ];
   const senderReply = await queueSenderReply(outcome, decision, planned, deps, log);
   await queueEngineerNotice(outcome, owner, notice, senderReply, planned, deps, log);
   await queueWebhooks(outcome, deps);
@@ -70,13 +73,16 @@ async function decide(outcome: Outcome, deps: NotifyDeps, log: Logger): Promise<
   const answer = await deps.caps.check('reply', outcome.spoolId, replyCaps(outcome, deps.config));
   if (answer === 'allowed') return decision;
   replyCapHits.inc({ cap: answer });
-  log.info({ cap: answer, sender: outcome.mailFrom, event: 'reply_digested' }, 'reply cap reached: the reply joins the sender\'s digest');
+  log.info({ cap: answer, sender: outcome.mailFrom, event: 'reply_digested' }, "reply cap reached: the reply joins the sender's digest");
   return { digest: answer, kind: decision.send };
 }
 
 async function queueSenderReply(outcome: Outcome, decision: Plan, planned: string[], deps: NotifyDeps, log: Logger): Promise<string> {
   if ('untrusted' in decision) {
-    log.info({ reason: 'unauthenticated', how: decision.untrusted, kind: outcome.kind, sender: outcome.mailFrom, event: 'reply_untrusted' }, 'sender not authenticated: no reply');
+    log.info(
+      { reason: 'unauthenticated', how: decision.untrusted, kind: outcome.kind, sender: outcome.mailFrom, event: 'reply_untrusted' },
+      'sender not authenticated: no reply',
+    );
     sendersUntrusted.inc({ kind: outcome.kind === 'stored' ? 'receipt' : 'dsn' });
     repliesSent.inc({ kind: outcome.kind === 'stored' ? 'receipt' : 'dsn', result: 'suppressed' });
     return `none: the sender is not authenticated (${decision.untrusted}), so nothing was sent to it${outcome.refused.length > 0 ? '; the refused files are listed here only' : ''}`;
@@ -97,13 +103,25 @@ async function queueSenderReply(outcome: Outcome, decision: Plan, planned: strin
   return decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
 }
 
-async function queueEngineerNotice(outcome: Outcome, owner: string | undefined, notice: string | undefined, senderReply: string, planned: string[], deps: NotifyDeps, log: Logger): Promise<void> {
+async function queueEngineerNotice(
+  outcome: Outcome,
+  owner: string | undefined,
+  notice: string | undefined,
+  senderReply: string,
+  planned: string[],
+  deps: NotifyDeps,
+  log: Logger,
+): Promise<void> {
   if (!owner || notice === undefined) {
     log.warn('case has no owner: no engineer notice');
     return;
   }
   if (notice === 'allowed') {
-    await deps.outbound.add('engineer', { spoolId: outcome.spoolId, kind: 'engineer', senderReply, planned }, { jobId: outboundJobId.engineer(outcome.spoolId) });
+    await deps.outbound.add(
+      'engineer',
+      { spoolId: outcome.spoolId, kind: 'engineer', senderReply, planned },
+      { jobId: outboundJobId.engineer(outcome.spoolId) },
+    );
     return;
   }
   replyCapHits.inc({ cap: notice });

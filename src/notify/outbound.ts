@@ -117,7 +117,10 @@ async function digestAllowed(data: OutboundJobData, jobId: string, sender: strin
   if (answer === 'allowed') return true;
   replyCapHits.inc({ cap: answer });
   repliesSent.inc({ kind: 'digest', result: 'suppressed' });
-  deps.logger.warn({ cap: answer, sender, event: 'digest_withheld' }, 'digest not sent: its domain (or all senders) had too many mails this hour; the engineer notices list the refusals');
+  deps.logger.warn(
+    { cap: answer, sender, event: 'digest_withheld' },
+    'digest not sent: its domain (or all senders) had too many mails this hour; the engineer notices list the refusals',
+  );
   return false;
 }
 

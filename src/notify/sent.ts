@@ -14,7 +14,12 @@ export function alreadySent(store: ObjectStore, outboundJobId: string): Promise<
 }
 
 export async function markSent(store: ObjectStore, outboundJobId: string, result: string): Promise<void> {
-  await store.put(repliesNamespace, Readable.from([]), { kind: 'reply-sent', job: outboundJobId, result, at: new Date().toISOString() }, { name: outboundJobId });
+  await store.put(
+    repliesNamespace,
+    Readable.from([]),
+    { kind: 'reply-sent', job: outboundJobId, result, at: new Date().toISOString() },
+    { name: outboundJobId },
+  );
 }
 
 export function isSettled(store: ObjectStore, spoolId: string): Promise<boolean> {

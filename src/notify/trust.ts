@@ -29,7 +29,11 @@ export type CapConfig = Pick<Config, 'replyRatePerHour' | 'replyRatePerDomainPer
 
 /** The address without its +tag, lower case: plus-addresses share one allowance. */
 export function senderKey(mailFrom: string): string {
-  const a = mailFrom.trim().replace(/^<(.*)>$/, '$1').trim().toLowerCase();
+  const a = mailFrom
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim()
+    .toLowerCase();
   const at = a.lastIndexOf('@');
   return at <= 0 ? a : withoutTag(a.slice(0, at)) + a.slice(at);
 }

@@ -33,9 +33,22 @@ export interface WebhookPayload {
 
 export function webhookPayload(outcome: Outcome): WebhookPayload {
   const stored: WebhookFile[] = outcome.stored.map((f) => ({
-    name: f.storedName, size: f.size, sha256: f.sha256, verdict: 'accepted', format: f.format, originalName: f.originalName, ...(f.cipher ? { cipher: f.cipher } : {}),
+    name: f.storedName,
+    size: f.size,
+    sha256: f.sha256,
+    verdict: 'accepted',
+    format: f.format,
+    originalName: f.originalName,
+    ...(f.cipher ? { cipher: f.cipher } : {}),
   }));
-  const refused: WebhookFile[] = outcome.refused.map((r) => ({ name: r.originalName, size: r.size, sha256: null, verdict: 'refused', format: r.format, reason: r.reason }));
+  const refused: WebhookFile[] = outcome.refused.map((r) => ({
+    name: r.originalName,
+    size: r.size,
+    sha256: null,
+    verdict: 'refused',
+    format: r.format,
+    reason: r.reason,
+  }));
   return {
     event: 'message.processed',
     case: outcome.caseNumber,
@@ -73,7 +86,12 @@ export async function postWebhook(payload: WebhookPayload | { event: string }, o
   const t = Math.floor((o.now ?? Date.now)() / 1000);
   const res = await fetch(o.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'casedrop', 'x-casedrop-signature': signature(o.secret, body, t), 'x-casedrop-delivery': o.deliveryId },
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'casedrop',
+      'x-casedrop-signature': signature(o.secret, body, t),
+      'x-casedrop-delivery': o.deliveryId,
+    },
     body,
     redirect: 'manual',
     signal: AbortSignal.timeout(o.timeoutMs),

@@ -51,7 +51,12 @@ async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedM
   const stream = await deps.store.get(spoolObjectId(spoolId));
   const c = deps.config;
   try {
-    return await parseMessage(stream, { maxDepth: c.forwardDepth, maxParts: c.maxMimeParts, maxNameChars: c.maxNameChars, maxHeaderChars: c.maxHeaderValueChars });
+    return await parseMessage(stream, {
+      maxDepth: c.forwardDepth,
+      maxParts: c.maxMimeParts,
+      maxNameChars: c.maxNameChars,
+      maxHeaderChars: c.maxHeaderValueChars,
+    });
   } catch (err) {
     if (err instanceof CasedropError) throw err;
     if (err instanceof TooManyParts) {

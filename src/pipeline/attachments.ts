@@ -14,11 +14,7 @@ export interface PartInfo {
 
 export type PartClass = 'attachment' | 'tnef' | 'smime-opaque' | 'forwarded-message' | 'ignored';
 
-const SIGNATURE_TYPES = new Set([
-  'application/pkcs7-signature',
-  'application/x-pkcs7-signature',
-  'application/pgp-signature',
-]);
+const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature', 'application/pgp-signature']);
 const TNEF_TYPES = new Set(['application/ms-tnef', 'application/vnd.ms-tnef']);
 // opaque-signed or S/MIME-encrypted: the whole MIME tree, files included, is inside the PKCS#7
 const OPAQUE_SMIME_TYPES = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);

@@ -4,7 +4,9 @@ import { verify } from '../verify/index.js';
 import type { IntakeKey, VerifyInput, VerifyResult } from '../verify/types.js';
 
 /** Reads casedrop's published OpenPGP key pair (when configured) once, at start. */
-export async function loadIntakeKey(config: Pick<Config, 'pgpPublicKeyFile' | 'pgpPrivateKeyFile' | 'pgpPrivateKeyPassphrase'>): Promise<IntakeKey | undefined> {
+export async function loadIntakeKey(
+  config: Pick<Config, 'pgpPublicKeyFile' | 'pgpPrivateKeyFile' | 'pgpPrivateKeyPassphrase'>,
+): Promise<IntakeKey | undefined> {
   if (!config.pgpPublicKeyFile) return undefined;
   const publicKeyArmored = await readFile(config.pgpPublicKeyFile, 'utf8');
   const privateKeyArmored = config.pgpPrivateKeyFile ? await readFile(config.pgpPrivateKeyFile, 'utf8') : undefined;

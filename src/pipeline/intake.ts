@@ -102,7 +102,18 @@ async function checkSenderOf(meta: SpoolMeta, deps: IntakeDeps): Promise<SenderA
   const auth = await checkSpooled(deps.store, spoolObjectId(meta.spoolId), env, deps.senderChecks);
   const how = senderTrust(auth, meta.mailFrom);
   senderChecks.inc({ via: how.trusted ? how.how.split(' ')[0]!.toLowerCase() : 'none', temperror: String(hasTemporaryFailure(auth)) });
-  deps.logger.info({ spoolId: meta.spoolId, event: 'sender_checked', authenticated: how.trusted, spf: auth.spf.result, dkim: auth.dkim.map((s) => `${s.result}:${s.domain}`), dmarc: auth.dmarc.result, arc: auth.arc.result }, 'sender checked');
+  deps.logger.info(
+    {
+      spoolId: meta.spoolId,
+      event: 'sender_checked',
+      authenticated: how.trusted,
+      spf: auth.spf.result,
+      dkim: auth.dkim.map((s) => `${s.result}:${s.domain}`),
+      dmarc: auth.dmarc.result,
+      arc: auth.arc.result,
+    },
+    'sender checked',
+  );
   return auth;
 }
 
@@ -115,7 +126,12 @@ function inBandFailure(spoolId: string, deps: IntakeDeps): (err: unknown) => Pro
 }
 
 async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore): Promise<void> {
-  await store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind }, { name });
+  await store.put(
+    'outcomes',
+    Readable.from([Buffer.from(JSON.stringify(outcome))]),
+    { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind },
+    { name },
+  );
 }
 
 /**
@@ -211,7 +227,14 @@ async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger, au
   const { message, judged, extra } = analysis;
   // counted here: the parse thread has its own metrics registry, which nobody scrapes
   for (const j of judged) filesProcessed.inc({ verdict: j.verdict.verdict, reason: j.verdict.reason });
-  const outcome: Outcome = { ...baseOutcome(meta), ...checked, from: message.from, subject: message.subject ?? meta.subject, messageId: message.messageId ?? meta.messageId, originalHeaders: message.headers };
+  const outcome: Outcome = {
+    ...baseOutcome(meta),
+    ...checked,
+    from: message.from,
+    subject: message.subject ?? meta.subject,
+    messageId: message.messageId ?? meta.messageId,
+    originalHeaders: message.headers,
+  };
   outcome.stored = await storeAccepted(judged, meta, outcome, deps);
   outcome.refused = judged.filter((j) => j.verdict.verdict === 'reject').map(refusal);
   if (extra.count > 0) outcome.refused.push(messageRefusal('too-many-files', { count: extra.count, size: extra.size, limit: judged.length }));
@@ -237,9 +260,24 @@ function refusal(j: Judged): RefusedFile {
 async function storeAccepted(judged: Judged[], meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): Promise<StoredFile[]> {
   const stored: StoredFile[] = [];
   for (const j of judged.filter((x) => x.verdict.verdict === 'accept')) {
-    const arrival: Arrival = { caseNumber: meta.caseNumber, channel: 'email', fileId: attachmentName(meta.spoolId, j.part.partPath), originalName: j.part.filename, receivedAt: meta.receivedAt, extra: mailFacts(j, meta, outcome) };
+    const arrival: Arrival = {
+      caseNumber: meta.caseNumber,
+      channel: 'email',
+      fileId: attachmentName(meta.spoolId, j.part.partPath),
+      originalName: j.part.filename,
+      receivedAt: meta.receivedAt,
+      extra: mailFacts(j, meta, outcome),
+    };
     const file = await admitBuffer(arrival, j.part.content, j.verdict, deps);
-    stored.push({ id: file.id, originalName: file.originalName, storedName: file.storedName, size: file.size, sha256: file.sha256, format: file.format, ...(file.cipher !== undefined ? { cipher: file.cipher } : {}) });
+    stored.push({
+      id: file.id,
+      originalName: file.originalName,
+      storedName: file.storedName,
+      size: file.size,
+      sha256: file.sha256,
+      format: file.format,
+      ...(file.cipher !== undefined ? { cipher: file.cipher } : {}),
+    });
   }
   return stored;
 }
@@ -253,7 +291,9 @@ function mailFacts(j: Judged, meta: SpoolMeta, outcome: Outcome): Record<string,
     from: outcome.from,
     messageId: outcome.messageId,
     spoolId: meta.spoolId,
-    ...(outcome.auth ? { authentication: describeAuth(outcome.auth), authenticationResults: outcome.auth.header, clientAddress: outcome.auth.clientAddress } : {}),
+    ...(outcome.auth
+      ? { authentication: describeAuth(outcome.auth), authenticationResults: outcome.auth.header, clientAddress: outcome.auth.clientAddress }
+      : {}),
   };
 }
 
@@ -261,7 +301,17 @@ async function storeNote(body: string, meta: SpoolMeta, outcome: Outcome, deps: 
   const { text, truncated } = boundText(body.trim(), deps.config.noteMaxBytes);
   if (text === '') return undefined;
   const namespace = caseNotesNamespace(meta.caseNumber);
-  const noteMeta = { kind: 'note', spoolId: meta.spoolId, sender: meta.mailFrom, from: outcome.from, subject: outcome.subject, messageId: outcome.messageId, receivedAt: meta.receivedAt, truncated, channel: 'email' };
+  const noteMeta = {
+    kind: 'note',
+    spoolId: meta.spoolId,
+    sender: meta.mailFrom,
+    from: outcome.from,
+    subject: outcome.subject,
+    messageId: outcome.messageId,
+    receivedAt: meta.receivedAt,
+    truncated,
+    channel: 'email',
+  };
   const result = await deps.store.put(namespace, Readable.from([Buffer.from(text, 'utf8')]), noteMeta, { name: meta.spoolId });
   return result.id;
 }
@@ -273,13 +323,19 @@ async function auditFiles(meta: SpoolMeta, outcome: Outcome, deps: IntakeDeps): 
   const actor = meta.mailFrom || '<>';
   const events: AuditEvent[] = [
     ...outcome.stored.map((f) => ({
-      type: 'stored' as const, actor, channel: 'email',
+      type: 'stored' as const,
+      actor,
+      channel: 'email',
       file: { id: f.id, storedName: f.storedName, originalName: f.originalName, size: f.size, sha256: f.sha256 },
       eventId: `stored:${f.id}`,
     })),
     ...outcome.refused.map((r, i) => ({
-      type: 'refused' as const, actor, channel: 'email',
-      file: { originalName: r.originalName, size: r.size }, reason: r.reason, details: { spoolId: meta.spoolId },
+      type: 'refused' as const,
+      actor,
+      channel: 'email',
+      file: { originalName: r.originalName, size: r.size },
+      reason: r.reason,
+      details: { spoolId: meta.spoolId },
       eventId: `refused:${meta.spoolId}:${i}`,
     })),
   ];

@@ -79,7 +79,12 @@ export const DEFAULT_MAX_DEPTH = 3;
 export const DEFAULT_MAX_PARTS = 1000;
 
 export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
-  const limits: Limits = { maxParts: options.maxParts ?? DEFAULT_MAX_PARTS, maxNameChars: options.maxNameChars ?? 255, maxHeaderChars: options.maxHeaderChars ?? 4096, parts: 0 };
+  const limits: Limits = {
+    maxParts: options.maxParts ?? DEFAULT_MAX_PARTS,
+    maxNameChars: options.maxNameChars ?? 255,
+    maxHeaderChars: options.maxHeaderChars ?? 4096,
+    parts: 0,
+  };
   const top = await parseLevel(source, limits);
   const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
@@ -112,7 +117,14 @@ function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel
   return new Promise((resolve, reject) => {
     // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter.
     // maxChildNodes is mailsplit's own bound on the nodes of one level (nested multiparts included).
-    const options = { checksumAlgo: false, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024, maxChildNodes: limits.maxParts };
+    const options = {
+      checksumAlgo: false,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      maxHtmlLengthToParse: 2 * 1024 * 1024,
+      maxChildNodes: limits.maxParts,
+    };
     const parser = new MailParser(options as ConstructorParameters<typeof MailParser>[0]);
     const level: OneLevel = { headers: '', text: '', parts: [] };
     let partNo = 0;
@@ -169,7 +181,12 @@ function rawPart(data: AttachmentStream, content: Buffer, index: number, maxName
   const disposition = (data.headers.get('content-disposition') as { value?: string } | undefined)?.value?.toLowerCase();
   const partId = (data as AttachmentStream & { partId?: string | null }).partId ?? String(index);
   // a name of tens of thousands of characters (RFC 2231 continuations) is cut here, once, before any rule reads it
-  const filename = data.filename === undefined ? undefined : Array.from(data.filename.slice(0, 2 * maxNameChars)).slice(0, maxNameChars).join('');
+  const filename =
+    data.filename === undefined
+      ? undefined
+      : Array.from(data.filename.slice(0, 2 * maxNameChars))
+          .slice(0, maxNameChars)
+          .join('');
   return { partId, filename, contentType: data.contentType, disposition, cid: data.cid, content };
 }
 

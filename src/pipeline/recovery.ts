@@ -63,7 +63,10 @@ export async function recover(deps: RecoveryDeps): Promise<RecoveryCounts> {
   });
   counts.ms = Date.now() - started;
   const requeued = counts.spool.requeued + counts.outcomes.requeued;
-  deps.logger[requeued > 0 ? 'warn' : 'info']({ event: 'recovery_scan', ...counts }, requeued > 0 ? 'recovery re-queued what Redis did not know' : 'recovery scan: Redis knows every spool object and unsettled outcome');
+  deps.logger[requeued > 0 ? 'warn' : 'info'](
+    { event: 'recovery_scan', ...counts },
+    requeued > 0 ? 'recovery re-queued what Redis did not know' : 'recovery scan: Redis knows every spool object and unsettled outcome',
+  );
   return counts;
 }
 

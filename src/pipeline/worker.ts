@@ -50,7 +50,12 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   // parse threads exist in the built service (dist/); tests that run src/ parse in this thread
   const pool = config.parseThreads > 0 && parseThreadsAvailable() ? startParsePool(config, log) : undefined;
   const deps: IntakeDeps = {
-    config, store: options.store, registry: options.registry, verify: options.verify, notify, logger: log,
+    config,
+    store: options.store,
+    registry: options.registry,
+    verify: options.verify,
+    notify,
+    logger: log,
     names: redisNameRegistry(redis, config.redisPrefix),
     budget: new MemoryBudget(config.workerMemoryBytes),
     checkpoint: testCrashHook(config),

@@ -16,7 +16,9 @@ export function removalNote(r: PendingRemoval): string {
     'Its key was destroyed: no copy of it (live, archived, or in a backup of the data directory) can be decrypted again.',
   ];
   if (f.format === 1) {
-    lines.push('Caution: this file was stored before per-file keys (format 1); copies of the data directory made before it was migrated (casedrop keys rewrap) can still be read with the master key until those backups expire.');
+    lines.push(
+      'Caution: this file was stored before per-file keys (format 1); copies of the data directory made before it was migrated (casedrop keys rewrap) can still be read with the master key until those backups expire.',
+    );
   }
   return lines.join('\n');
 }

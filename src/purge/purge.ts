@@ -34,14 +34,29 @@ export async function purgeFiles(req: PurgeRequest, deps: RemovalDeps): Promise<
   const targets = req.files === 'all' ? files : pick(files, req.files, resumed, req.caseNumber);
   const removed: PendingRemoval[] = [];
   for (const file of targets) {
-    const r: PendingRemoval = { kind: 'purge', caseNumber: req.caseNumber, file, requestedBy: req.requestedBy, operator: req.operator, reason: req.reason, requestedAt: req.now.toISOString() };
+    const r: PendingRemoval = {
+      kind: 'purge',
+      caseNumber: req.caseNumber,
+      file,
+      requestedBy: req.requestedBy,
+      operator: req.operator,
+      reason: req.reason,
+      requestedAt: req.now.toISOString(),
+    };
     await removeFile(r, deps);
     removed.push(r);
   }
   const notes = req.files === 'all' ? await shredMessageTexts(req.caseNumber, deps) : 0;
   if (notes > 0) {
     const details = { requestedBy: req.requestedBy, notes };
-    await deps.audit.append(req.caseNumber, { type: 'purged', actor: req.operator, channel: 'cli', file: { storedName: '(message texts)' }, reason: req.reason, details });
+    await deps.audit.append(req.caseNumber, {
+      type: 'purged',
+      actor: req.operator,
+      channel: 'cli',
+      file: { storedName: '(message texts)' },
+      reason: req.reason,
+      details,
+    });
   }
   if (req.files === 'all') {
     const n = req.caseNumber;
@@ -59,7 +74,10 @@ function pick(files: CaseFile[], names: readonly string[], resumed: PendingRemov
     else if (!resumed.some((r) => r.file.storedName === name)) missing.push(name);
   }
   if (missing.length > 0) {
-    throw new CasedropError(ErrorCode.FileNotFound, `case ${caseNumber} has no file ${missing.map((m) => `"${m}"`).join(', ')}; nothing was purged (see casedrop case files ${caseNumber}; earlier purges are in casedrop case audit ${caseNumber})`);
+    throw new CasedropError(
+      ErrorCode.FileNotFound,
+      `case ${caseNumber} has no file ${missing.map((m) => `"${m}"`).join(', ')}; nothing was purged (see casedrop case files ${caseNumber}; earlier purges are in casedrop case audit ${caseNumber})`,
+    );
   }
   return picked;
 }

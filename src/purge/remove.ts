@@ -125,7 +125,16 @@ async function tombstoneOutcome(r: PendingRemoval, deps: RemovalDeps): Promise<v
   outcome.stored = outcome.stored.map((f) => {
     if (f.id !== r.file.id || f.removedAt) return f;
     changed = true;
-    return { id: f.id, storedName: f.storedName, originalName: '', size: f.size, sha256: f.sha256, format: 'removed', removedAt: r.requestedAt, removal: r.kind };
+    return {
+      id: f.id,
+      storedName: f.storedName,
+      originalName: '',
+      size: f.size,
+      sha256: f.sha256,
+      format: 'removed',
+      removedAt: r.requestedAt,
+      removal: r.kind,
+    };
   });
   if (!changed) return;
   const info = await deps.live.head(id);

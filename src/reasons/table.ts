@@ -72,7 +72,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'weak-zipcrypto': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'A zip with traditional PKWARE encryption (ZipCrypto, made by zip -e/-P and by 7z without -mem=AES256): a known-plaintext attack recovers the keys in minutes whatever the password.',
+    explanation:
+      'A zip with traditional PKWARE encryption (ZipCrypto, made by zip -e/-P and by 7z without -mem=AES256): a known-plaintext attack recovers the keys in minutes whatever the password.',
     advice: `Make the zip with AES instead: ${AES_ZIP}`,
     reply: 'uses the old ZipCrypto encryption, which can be broken in minutes',
     status: '5.7.0',
@@ -80,7 +81,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'partial-encryption': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'Some files in the archive are encrypted and some are not (typically files added to an existing archive without a password): the plain ones are readable by anyone.',
+    explanation:
+      'Some files in the archive are encrypted and some are not (typically files added to an existing archive without a password): the plain ones are readable by anyone.',
     advice: `Create the archive again in one go, every file with the password: ${AES_ZIP}`,
     reply: 'is only partly encrypted: some entries or the file names can be read without the password',
     status: '5.7.0',
@@ -104,7 +106,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   corrupt: {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'A recognisable container that is truncated or inconsistent, so its encryption cannot be shown (a cut download, a damaged attachment, or a tampered file).',
+    explanation:
+      'A recognisable container that is truncated or inconsistent, so its encryption cannot be shown (a cut download, a damaged attachment, or a tampered file).',
     advice: `Create the archive again and attach it whole: ${AES_ZIP}, then check it with casedrop verify logs.zip`,
     reply: 'is damaged and could not be read',
     status: '5.6.0',
@@ -120,7 +123,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'zip-strong-encryption': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'A zip with PKWARE Strong Encryption (PKZIP/SecureZIP, flag bit 6): refused because 7-Zip and Info-ZIP, which engineers use, cannot open it, and its central directory may itself be encrypted so the entries cannot be checked.',
+    explanation:
+      'A zip with PKWARE Strong Encryption (PKZIP/SecureZIP, flag bit 6): refused because 7-Zip and Info-ZIP, which engineers use, cannot open it, and its central directory may itself be encrypted so the entries cannot be checked.',
     advice: `Choose WinZip-compatible AES encryption in PKZIP/SecureZIP, or make the zip with: ${AES_ZIP}`,
     reply: "uses PKWARE Strong Encryption, which the engineers' tools cannot open",
     status: '5.7.0',
@@ -128,7 +132,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'unsupported-format': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'An archive format casedrop does not take, encrypted or not: RAR (its encryption needs the proprietary rar tool to make and check) and Office/OLE compound files (password-protected documents included).',
+    explanation:
+      'An archive format casedrop does not take, encrypted or not: RAR (its encryption needs the proprietary rar tool to make and check) and Office/OLE compound files (password-protected documents included).',
     advice: `Repack the files into an AES zip: ${AES_ZIP} (7-Zip also unpacks RAR: 7z x file.rar).`,
     reply: 'is in an archive format casedrop does not take',
     status: '5.7.0',
@@ -136,7 +141,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'pgp-unknown-key': {
     verdict: 'reject',
     scope: 'file',
-    explanation: "OpenPGP encrypted only to public keys that are not casedrop's intake key (or to an anonymous recipient): nobody at casedrop can decrypt it. Refused even when no intake key is configured, since casedrop then publishes no key at all.",
+    explanation:
+      "OpenPGP encrypted only to public keys that are not casedrop's intake key (or to an anonymous recipient): nobody at casedrop can decrypt it. Refused even when no intake key is configured, since casedrop then publishes no key at all.",
     advice: `We cannot decrypt it: encrypt with a passphrase instead (${GPG}) and tell your support engineer the passphrase by phone, or encrypt to casedrop's published intake key if your support contact gave you one.`,
     reply: 'is encrypted to a key casedrop does not hold, so nobody here can decrypt it',
     status: '5.7.0',
@@ -144,7 +150,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'unaccounted-bytes': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'Bytes that no structure of the format accounts for: data before the archive, after its end, or between its parts (a file glued to an archive, a self-extractor stub, a hidden second archive). Anyone can read them without the password; the refusal says at which offsets.',
+    explanation:
+      'Bytes that no structure of the format accounts for: data before the archive, after its end, or between its parts (a file glued to an archive, a self-extractor stub, a hidden second archive). Anyone can read them without the password; the refusal says at which offsets.',
     advice: `Send the archive exactly as the tool made it, without adding anything: ${AES_ZIP}`,
     reply: 'carries data outside its encrypted archive that anyone could read',
     status: '5.7.0',
@@ -152,7 +159,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'plaintext-metadata': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'Readable text where the format allows free text (an archive or file comment, an armor header line, an unknown zip extra field, a 7z comment or filler) that is longer than a short label (64 printable ASCII characters on one line) or is not text: such places are readable without the password, and data can hide there.',
+    explanation:
+      'Readable text where the format allows free text (an archive or file comment, an armor header line, an unknown zip extra field, a 7z comment or filler) that is longer than a short label (64 printable ASCII characters on one line) or is not text: such places are readable without the password, and data can hide there.',
     advice: `Remove the comment (no zip -z, no gpg --comment) or create the archive again without one: ${AES_ZIP}`,
     reply: 'carries readable text outside the encryption (a comment or header longer than a short label)',
     status: '5.7.0',
@@ -160,7 +168,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'not-ciphertext': {
     verdict: 'reject',
     scope: 'file',
-    explanation: 'A part of the file that the format says is encrypted does not look like ciphertext (text, repeated bytes or far-from-random byte frequencies): it was stored without encryption behind an encryption label, or the file was altered. The refusal names the part and the offset.',
+    explanation:
+      'A part of the file that the format says is encrypted does not look like ciphertext (text, repeated bytes or far-from-random byte frequencies): it was stored without encryption behind an encryption label, or the file was altered. The refusal names the part and the offset.',
     advice: `Encrypt the files again with the tool itself, not by editing an archive: ${AES_ZIP} (or ${GPG}).`,
     reply: 'is labelled encrypted, but part of it is readable data, not ciphertext',
     status: '5.7.0',
@@ -168,7 +177,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'weak-kdf': {
     verdict: 'reject',
     scope: 'file',
-    explanation: "The password is turned into the key with too little work: a 7z with fewer than 2^19 SHA-256 rounds (7-Zip's default), an OpenPGP passphrase with the simple or salted S2K, an iterated S2K hashing fewer than 1,048,576 bytes, or Argon2 with less than 64 MiB. Each guess at the password then costs an attacker orders of magnitude less.",
+    explanation:
+      "The password is turned into the key with too little work: a 7z with fewer than 2^19 SHA-256 rounds (7-Zip's default), an OpenPGP passphrase with the simple or salted S2K, an iterated S2K hashing fewer than 1,048,576 bytes, or Argon2 with less than 64 MiB. Each guess at the password then costs an attacker orders of magnitude less.",
     advice: `Encrypt again with the tool's defaults: ${GPG}, or 7z a -t7z -p logs.7z logs/ (or ${AES_ZIP}).`,
     reply: 'derives its key from the password with too little work, so the password can be guessed quickly',
     status: '5.7.0',
@@ -176,7 +186,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   tnef: {
     verdict: 'reject',
     scope: 'message',
-    explanation: "Outlook's winmail.dat (TNEF) wrapper, which hides the real files: unpacking it would need a TNEF library with no well-kept Node option, and it usually wraps plain files anyway.",
+    explanation:
+      "Outlook's winmail.dat (TNEF) wrapper, which hides the real files: unpacking it would need a TNEF library with no well-kept Node option, and it usually wraps plain files anyway.",
     advice:
       'Outlook wrapped the files in winmail.dat (TNEF), which hides them: send again in HTML or plain-text format ' +
       '(File > Options > Mail > Compose messages in: HTML), or attach the archive from a different mail program.',
@@ -186,7 +197,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'smime-opaque': {
     verdict: 'reject',
     scope: 'message',
-    explanation: 'An opaque-signed or S/MIME-encrypted message: the whole MIME tree, files included, is inside the PKCS#7 where casedrop cannot look. Detached signatures are fine.',
+    explanation:
+      'An opaque-signed or S/MIME-encrypted message: the whole MIME tree, files included, is inside the PKCS#7 where casedrop cannot look. Detached signatures are fine.',
     advice:
       'The message is S/MIME opaque-signed or S/MIME-encrypted, which wraps the files where they cannot be read: ' +
       'send it again unsigned or with a detached (clear) signature, with the encrypted archive attached.',
@@ -213,7 +225,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'too-many-files': {
     verdict: 'reject',
     scope: 'message',
-    explanation: 'The message brings more files than `CASEDROP_MAX_FILES_PER_MESSAGE` (100 by default): the first ones are judged and stored, the rest are refused together.',
+    explanation:
+      'The message brings more files than `CASEDROP_MAX_FILES_PER_MESSAGE` (100 by default): the first ones are judged and stored, the rest are refused together.',
     advice: `Put the files into one archive and send that: ${AES_ZIP}`,
     reply: 'are more files than one message may bring',
     status: '5.6.0',
@@ -221,7 +234,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'too-many-parts': {
     verdict: 'reject',
     scope: 'message',
-    explanation: 'The message has more MIME parts than `CASEDROP_MAX_MIME_PARTS` (1000 by default), counted over every forwarded message in it: nothing in it is read.',
+    explanation:
+      'The message has more MIME parts than `CASEDROP_MAX_MIME_PARTS` (1000 by default), counted over every forwarded message in it: nothing in it is read.',
     advice: `Attach the files directly, not inside forwarded messages, packed into one archive: ${AES_ZIP}`,
     reply: 'could not be read: the message has too many MIME parts',
     status: '5.6.0',
@@ -229,7 +243,8 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
   'too-complex': {
     verdict: 'reject',
     scope: 'message',
-    explanation: 'Reading the message exhausted the heap or the time one message may use (`CASEDROP_PARSE_MEMORY_MB`, `CASEDROP_PARSE_TIME_MS`), or it stopped its worker process `CASEDROP_POISON_ATTEMPTS` times: nothing in it is kept.',
+    explanation:
+      'Reading the message exhausted the heap or the time one message may use (`CASEDROP_PARSE_MEMORY_MB`, `CASEDROP_PARSE_TIME_MS`), or it stopped its worker process `CASEDROP_POISON_ATTEMPTS` times: nothing in it is kept.',
     advice: `Send the files in a plain message, attached directly and packed into one archive: ${AES_ZIP}`,
     reply: 'could not be read: the message is too complex to read safely',
     status: '5.6.0',
@@ -242,7 +257,14 @@ export const reasonTable: { readonly [code in ReasonCode]: ReasonInfo } = {
  */
 export function reasonInfo(reason: string): ReasonInfo {
   if (isReasonCode(reason)) return reasonTable[reason];
-  return { verdict: 'reject', scope: 'file', explanation: reason, advice: reasonTable['not-an-archive'].advice, reply: `was refused (${reason})`, status: '5.7.0' };
+  return {
+    verdict: 'reject',
+    scope: 'file',
+    explanation: reason,
+    advice: reasonTable['not-an-archive'].advice,
+    reply: `was refused (${reason})`,
+    status: '5.7.0',
+  };
 }
 
 export function isReasonCode(value: string): value is ReasonCode {

@@ -24,7 +24,12 @@ export async function loadSigningKeys(store: ObjectStore): Promise<SigningKeys> 
   let ids = await store.list(`${RECEIPT_KEYS_NAMESPACE}/`);
   if (ids.length === 0) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    await store.put(RECEIPT_KEYS_NAMESPACE, Readable.from([privateKey.export({ format: 'der', type: 'pkcs8' })]), { kind: 'receipt-key', alg: 'EdDSA' }, { name: newId() });
+    await store.put(
+      RECEIPT_KEYS_NAMESPACE,
+      Readable.from([privateKey.export({ format: 'der', type: 'pkcs8' })]),
+      { kind: 'receipt-key', alg: 'EdDSA' },
+      { name: newId() },
+    );
     ids = await store.list(`${RECEIPT_KEYS_NAMESPACE}/`);
   }
   const keys = await Promise.all(ids.map((id) => readKey(store, id)));

@@ -61,7 +61,10 @@ export class DurableRecords {
       }
     }
     await this.redis.set(this.markerKey(), runId);
-    this.logger.info({ event: 'record_index_rebuilt', counts, redisRunId: runId }, 'durable records indexed in Redis (first start, or Redis was restarted or reset)');
+    this.logger.info(
+      { event: 'record_index_rebuilt', counts, redisRunId: runId },
+      'durable records indexed in Redis (first start, or Redis was restarted or reset)',
+    );
     return true;
   }
 
@@ -82,7 +85,12 @@ export class DurableRecords {
   /** @internal */
   async write<T>(kind: string, record: DurableRecord<T>): Promise<void> {
     // the store first: once the index shows a record, the store already holds it
-    await this.store.put(recordNamespace(kind), Readable.from([Buffer.from(JSON.stringify(record))]), { kind: 'record', recordKind: kind, rev: record.rev }, { name: record.id });
+    await this.store.put(
+      recordNamespace(kind),
+      Readable.from([Buffer.from(JSON.stringify(record))]),
+      { kind: 'record', recordKind: kind, rev: record.rev },
+      { name: record.id },
+    );
     await this.index(kind, record);
   }
 

@@ -10,10 +10,18 @@ import type { DurableRecords } from './durable.js';
 export const INDEX_CHECK_MS = 5_000;
 
 /** Checks now and every `intervalMs`; `onRebuilt` runs after a rebuild (workers re-queue from the spool then). */
-export function watchRecordIndex(records: DurableRecords, logger: Logger, onRebuilt: () => void = () => undefined, intervalMs = INDEX_CHECK_MS): { stop(): Promise<void> } {
+export function watchRecordIndex(
+  records: DurableRecords,
+  logger: Logger,
+  onRebuilt: () => void = () => undefined,
+  intervalMs = INDEX_CHECK_MS,
+): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const check = () => {
-    running = records.ensureIndex().then((rebuilt) => rebuilt && onRebuilt(), (err: unknown) => logger.warn({ err: (err as Error).message }, 'record index check failed (Redis unreachable?); retried'));
+    running = records.ensureIndex().then(
+      (rebuilt) => rebuilt && onRebuilt(),
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'record index check failed (Redis unreachable?); retried'),
+    );
   };
   check();
   const timer = setInterval(check, intervalMs);

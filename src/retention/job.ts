@@ -55,7 +55,11 @@ export function retentionDeps(args: {
  */
 export async function startRetentionWorker(deps: RetentionDeps, config: RetentionConfig, redis: Redis, logger: Logger): Promise<{ close(): Promise<void> }> {
   const queue = createQueue(config, QueueName.retention, redis);
-  await queue.upsertJobScheduler(RETENTION_SCHEDULER_ID, { every: DAY_MS }, { name: 'run', opts: { removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } } });
+  await queue.upsertJobScheduler(
+    RETENTION_SCHEDULER_ID,
+    { every: DAY_MS },
+    { name: 'run', opts: { removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } } },
+  );
   const worker = new Worker(QueueName.retention, (job: Job) => runOnce(deps, logger, job), { connection: redis, prefix: config.redisPrefix, concurrency: 1 });
   worker.on('error', (err) => logger.error({ err: err.message }, 'retention worker error'));
   return {

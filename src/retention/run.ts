@@ -80,7 +80,9 @@ async function archivable(deps: RetentionDeps, caseNumber: string, why: string):
 async function deletable(deps: RetentionDeps, caseNumber: string, why: string): Promise<RetentionAction[]> {
   const files = await caseFiles(deps, caseNumber);
   const isText = (id: string) => !id.slice(id.lastIndexOf('/') + 1).startsWith(removalNoteName(''));
-  const texts = new Set([...(await deps.live.list(`${caseNotesNamespace(caseNumber)}/`)), ...(await deps.archive.list(`${caseNotesNamespace(caseNumber)}/`))].filter(isText));
+  const texts = new Set(
+    [...(await deps.live.list(`${caseNotesNamespace(caseNumber)}/`)), ...(await deps.archive.list(`${caseNotesNamespace(caseNumber)}/`))].filter(isText),
+  );
   return [
     ...files.map((f) => ({ kind: 'delete' as const, case: caseNumber, id: f.id, name: f.storedName, why })),
     ...[...texts].sort().map((id) => ({ kind: 'delete' as const, case: caseNumber, id, name: '(message text)', why })),
@@ -148,7 +150,15 @@ async function deleteObject(a: RetentionAction, deps: RetentionDeps): Promise<vo
   }
   const file = (await caseFiles(deps, a.case ?? '')).find((f) => f.id === a.id);
   if (!file) return; // finished by resumeRemovals, or removed meanwhile
-  const r = { kind: 'retention-delete' as const, caseNumber: a.case ?? '', file, requestedBy: 'retention policy', operator: deps.operator, reason: a.why, requestedAt: deps.now().toISOString() };
+  const r = {
+    kind: 'retention-delete' as const,
+    caseNumber: a.case ?? '',
+    file,
+    requestedBy: 'retention policy',
+    operator: deps.operator,
+    reason: a.why,
+    requestedAt: deps.now().toISOString(),
+  };
   await removeFile(r, deps);
 }
 

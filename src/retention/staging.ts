@@ -65,7 +65,10 @@ export function orphanKeys(stores: { live: EncryptedStore; archive: EncryptedSto
     name: 'orphan-key',
     async list() {
       const items: StagingItem[] = [];
-      for (const [prefix, store] of [['', stores.live], ['archive:', stores.archive]] as const) {
+      for (const [prefix, store] of [
+        ['', stores.live],
+        ['archive:', stores.archive],
+      ] as const) {
         for (const id of (await store.shred?.list()) ?? []) {
           if (await store.exists(id)) continue;
           const at = await store.shred?.writtenAt(id);

@@ -7,7 +7,16 @@ import type { Algorithms, CipherAlgorithm, KexAlgorithm, MacAlgorithm, ServerHos
 
 export function sshAlgorithms(legacy: boolean): Algorithms {
   const modern = {
-    kex: <KexAlgorithm[]>['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group16-sha512', 'diffie-hellman-group18-sha512', 'diffie-hellman-group14-sha256'],
+    kex: <KexAlgorithm[]>[
+      'curve25519-sha256',
+      'curve25519-sha256@libssh.org',
+      'ecdh-sha2-nistp256',
+      'ecdh-sha2-nistp384',
+      'ecdh-sha2-nistp521',
+      'diffie-hellman-group16-sha512',
+      'diffie-hellman-group18-sha512',
+      'diffie-hellman-group14-sha256',
+    ],
     serverHostKey: <ServerHostKeyAlgorithm[]>['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256'],
     cipher: <CipherAlgorithm[]>['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'],
     hmac: <MacAlgorithm[]>['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],

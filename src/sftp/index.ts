@@ -37,16 +37,41 @@ export interface DriveRoleDeps {
 /** Tokens, limits and the intake path every device door (SFTP/SCP, FTPS) shares. */
 export async function deviceDoorDeps({ config, logger, store, registry, redis }: Omit<DriveRoleDeps, 'sweepExpired'>) {
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
-  const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, logger);
+  const limiter = redisLoginLimiter(
+    redis,
+    config.redisPrefix,
+    { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds },
+    logger,
+  );
   const usage = redisCaseUsage(redis, config.redisPrefix);
-  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger, requireEncrypted: config.uploadRequireEncrypted, audit: new AuditLog(store, redis, config.redisPrefix) };
+  const intake = {
+    store,
+    names: redisNameRegistry(redis, config.redisPrefix),
+    verify: await intakeVerifier(config),
+    logger,
+    requireEncrypted: config.uploadRequireEncrypted,
+    audit: new AuditLog(store, redis, config.redisPrefix),
+  };
   const partials = redisPartials(redis, config.redisPrefix);
   const signing = await loadSigningKeys(store);
   const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
   const events = uploadEventSink(config, store, webhooks);
-  const sink: UploadSink = deviceUploadSink({ config, redis, intake, partials, tokens, usage, logger, events, sign: (receipt) => signReceipt(receipt, signing) });
+  const sink: UploadSink = deviceUploadSink({
+    config,
+    redis,
+    intake,
+    partials,
+    tokens,
+    usage,
+    logger,
+    events,
+    sign: (receipt) => signReceipt(receipt, signing),
+  });
   // unfinished uploads expire as HTTPS ones do; the upload role sweeps them when it runs here too
-  const sweep = () => void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));
+  const sweep = () =>
+    void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'),
+    );
   return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep, close: () => webhooks.close() };
 }
 
@@ -64,7 +89,17 @@ export async function startSftp(deps: DriveRoleDeps): Promise<SshDrive> {
   const hostKeys = await loadHostKeys(config.sftpHostKeyDir ?? join(config.dataDir, 'ssh'), logger);
   const timer = deps.sweepExpired === false ? undefined : setInterval(sweep, SWEEP_MS);
   timer?.unref();
-  const drive = await startSshDrive({ host: config.sftpHost, port: config.sftpPort, hostKeys, banner: sshBanner(config.driveRetention), legacyAlgorithms: config.sftpLegacyAlgorithms, maxConnections: config.sftpMaxConnections, auth, sink, logger });
+  const drive = await startSshDrive({
+    host: config.sftpHost,
+    port: config.sftpPort,
+    hostKeys,
+    banner: sshBanner(config.driveRetention),
+    legacyAlgorithms: config.sftpLegacyAlgorithms,
+    maxConnections: config.sftpMaxConnections,
+    auth,
+    sink,
+    logger,
+  });
   return {
     ...drive,
     async stop(grace) {

@@ -13,7 +13,7 @@ export const REFUSE = {
   remove: 'This is an upload-only drive: nothing can be deleted here.',
   mkdir: 'This is an upload-only drive: there are no directories; upload files into / (the case).',
   link: 'This is an upload-only drive: links cannot be made here.',
-  rename: 'Only a file just uploaded under a temporary name (such as WinSCP\'s .filepart) can be renamed.',
+  rename: "Only a file just uploaded under a temporary name (such as WinSCP's .filepart) can be renamed.",
   busy: 'This file is being uploaded on another connection.',
 };
 

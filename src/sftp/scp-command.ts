@@ -3,10 +3,7 @@
  * `scp -t [-r] [-p] [-d] [-v] [--] <target>` on the server to send files (sink side); `scp -f`
  * would read them and is refused like every other command.
  */
-export type ExecRequest =
-  | { kind: 'sink'; target: string; recursive: boolean; targetIsDir: boolean }
-  | { kind: 'download' }
-  | { kind: 'other' };
+export type ExecRequest = { kind: 'sink'; target: string; recursive: boolean; targetIsDir: boolean } | { kind: 'download' } | { kind: 'other' };
 
 const MAX_COMMAND = 8192;
 

@@ -24,7 +24,7 @@ export interface SshDrive {
   stop(graceMs: number): Promise<void>;
 }
 
-const NO_SHELL = 'This is casedrop\'s upload drive: no shell and no commands. Upload with sftp or scp.\r\n';
+const NO_SHELL = "This is casedrop's upload drive: no shell and no commands. Upload with sftp or scp.\r\n";
 
 /**
  * The SSH door of the upload drive: password (or keyboard-interactive) login with the case
@@ -35,7 +35,14 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
   const clients = new Set<Connection>();
   const server = new ssh2.Server(
     // keepalives find a dead link within a minute, so its upload's lock is freed for the resume
-    { hostKeys: opts.hostKeys, banner: opts.banner, ident: 'casedrop', algorithms: sshAlgorithms(opts.legacyAlgorithms), keepaliveInterval: 15_000, keepaliveCountMax: 4 },
+    {
+      hostKeys: opts.hostKeys,
+      banner: opts.banner,
+      ident: 'casedrop',
+      algorithms: sshAlgorithms(opts.legacyAlgorithms),
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+    },
     (client, info) => {
       clients.add(client);
       // small SFTP status replies must leave at once: Nagle would hold them and stall the client's window
@@ -43,12 +50,10 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
       const log = opts.logger.child({ channel: 'sftp', client: info.ip });
       let login: DriveLogin | undefined;
       client.on('authentication', (ctx) => {
-        authenticate(ctx, opts.auth, info.ip, log, (who) => (login = who)).catch(
-          (err: unknown) => {
-            log.error({ err }, 'login check failed');
-            ctx.reject(['password']);
-          },
-        );
+        authenticate(ctx, opts.auth, info.ip, log, (who) => (login = who)).catch((err: unknown) => {
+          log.error({ err }, 'login check failed');
+          ctx.reject(['password']);
+        });
       });
       client.on('ready', () => {
         const who = login!;
@@ -71,7 +76,9 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
             }
             if (req.kind !== 'sink') {
               session.info({ command: req.kind }, 'exec refused');
-              stream.stderr.write(req.kind === 'download' ? 'casedrop: This is an upload-only drive: files cannot be downloaded (scp -f).\n' : `casedrop: ${NO_SHELL}`);
+              stream.stderr.write(
+                req.kind === 'download' ? 'casedrop: This is an upload-only drive: files cannot be downloaded (scp -f).\n' : `casedrop: ${NO_SHELL}`,
+              );
               if (req.kind === 'download') stream.write('\x02casedrop: This is an upload-only drive: files cannot be downloaded.\n');
               stream.exit(1);
               stream.end();
@@ -127,7 +134,9 @@ async function authenticate(ctx: AuthContext, auth: AuthPort, ip: string, log: L
   let password: string | undefined;
   if (ctx.method === 'password') password = ctx.password;
   else if (ctx.method === 'keyboard-interactive') {
-    password = await new Promise<string | undefined>((resolve) => ctx.prompt([{ prompt: 'Password (upload token): ', echo: false }], (answers) => resolve(answers[0])));
+    password = await new Promise<string | undefined>((resolve) =>
+      ctx.prompt([{ prompt: 'Password (upload token): ', echo: false }], (answers) => resolve(answers[0])),
+    );
   }
   if (password === undefined) {
     ctx.reject(methods);

@@ -19,7 +19,7 @@ export class StreamReader {
 
   /** A line without its `\n`; undefined at end of stream; throws past `max` bytes. */
   async line(max: number): Promise<string | undefined> {
-    for (let scanned = 0; ; ) {
+    for (let scanned = 0; ;) {
       const nl = this.rest.indexOf(0x0a, scanned);
       if (nl >= 0) {
         const line = this.rest.subarray(0, nl).toString('utf8');

@@ -16,13 +16,17 @@ interface Entry {
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 export function parseAuthUsers(spec: string): Entry[] {
-  const entries = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((item) => {
-    const colon = item.indexOf(':');
-    if (colon <= 0 || colon === item.length - 1) {
-      throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_AUTH_USERS: each entry must be user:password');
-    }
-    return { user: digest(item.slice(0, colon)), password: digest(item.slice(colon + 1)) };
-  });
+  const entries = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((item) => {
+      const colon = item.indexOf(':');
+      if (colon <= 0 || colon === item.length - 1) {
+        throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_AUTH_USERS: each entry must be user:password');
+      }
+      return { user: digest(item.slice(0, colon)), password: digest(item.slice(colon + 1)) };
+    });
   if (entries.length === 0) throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_AUTH_USERS names no user');
   return entries;
 }

@@ -87,7 +87,10 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
 
 function running(server: DoorServer, door: Door, spool: Spool, config: Config, logger: Logger): SmtpDoor {
   const port = (server.server.address() as AddressInfo).port;
-  logger.info({ host: config.smtpHost, port, lmtp: config.smtpLmtp, tls: Boolean(config.smtpTlsCert), auth: Boolean(config.smtpAuthUsers), event: 'smtp_listening' }, 'SMTP door listening');
+  logger.info(
+    { host: config.smtpHost, port, lmtp: config.smtpLmtp, tls: Boolean(config.smtpTlsCert), auth: Boolean(config.smtpAuthUsers), event: 'smtp_listening' },
+    'SMTP door listening',
+  );
   let stopping: Promise<void> | undefined;
   return {
     port,
@@ -136,7 +139,11 @@ async function stop(server: DoorServer, door: Door, spool: Spool, graceMs: numbe
   logger.info({ inFlight: door.transactionsInFlight, event: 'smtp_stopping' }, 'SMTP door stopping: refusing newcomers, finishing transactions in flight');
   const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
   const result = await Promise.race([door.whenIdle().then(() => 'idle' as const), grace]);
-  if (result === 'timeout') logger.warn({ inFlight: door.transactionsInFlight, event: 'smtp_stop_timeout' }, 'transactions still in flight at the end of the grace period; closing them');
+  if (result === 'timeout')
+    logger.warn(
+      { inFlight: door.transactionsInFlight, event: 'smtp_stop_timeout' },
+      'transactions still in flight at the end of the grace period; closing them',
+    );
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const connection of server.connections) connection.send(421, replyText('shuttingDown'));
   await closed;

@@ -85,7 +85,10 @@ export async function receiveMessage(stream: SMTPServerDataStream, session: SMTP
   }
 
   const accepting = decision.caseNumber !== undefined && !decision.caseRefusal;
-  const tap = accepting && deps.senderChecks ? new AuthTap({ clientAddress: session.remoteAddress, heloName: session.hostNameAppearsAs || undefined, mailFrom }, deps.senderChecks) : undefined;
+  const tap =
+    accepting && deps.senderChecks
+      ? new AuthTap({ clientAddress: session.remoteAddress, heloName: session.hostNameAppearsAs || undefined, mailFrom }, deps.senderChecks)
+      : undefined;
   const spooling = accepting ? startSpool(pipe, spoolId, session, decision, deps, tap) : undefined;
   if (!spooling) pipe.stop('refused at the headers');
   const end = await pipe.ended;
@@ -138,7 +141,10 @@ async function conclude(e: Ending): Promise<DataReply> {
   }
   const result = await queue(spoolId, decision.headers?.get('message-id'), end.sha256, deps, log);
   if (result.name === 'queued') {
-    log.info({ event: 'smtp_queued', caseNumber: decision.caseNumber, bytes: end.bytes, automatic: decision.automatic, normalized: end.bareLineEnding }, 'message queued');
+    log.info(
+      { event: 'smtp_queued', caseNumber: decision.caseNumber, bytes: end.bytes, automatic: decision.automatic, normalized: end.bareLineEnding },
+      'message queued',
+    );
   }
   return result;
 }
@@ -149,7 +155,17 @@ async function senderGate(tap: AuthTap, e: Ending): Promise<DataReply | undefine
   const gate = authGate(auth, e.mailFrom, e.decision.automatic);
   if (gate.kind === 'accept') return undefined;
   await e.deps.spool.discard(e.spoolId, e.log);
-  e.log.info({ event: 'smtp_sender_unauthenticated', reply: gate.name, spf: auth.spf.result, dmarc: auth.dmarc.result, dkim: auth.dkim.map((s) => s.result), mailFrom: e.mailFrom }, 'sender not authenticated under the require policy');
+  e.log.info(
+    {
+      event: 'smtp_sender_unauthenticated',
+      reply: gate.name,
+      spf: auth.spf.result,
+      dmarc: auth.dmarc.result,
+      dkim: auth.dkim.map((s) => s.result),
+      mailFrom: e.mailFrom,
+    },
+    'sender not authenticated under the require policy',
+  );
   if (gate.kind === 'discard') return reply('discardedAutomatic', { id: e.spoolId });
   return reply(gate.name, gate.vars);
 }
@@ -159,7 +175,10 @@ function refuseOrDiscard(verdict: Exclude<ContentVerdict, { kind: 'accept' }>, e
     e.log.info({ event: 'smtp_refused', reply: verdict.refusal.name, caseNumber: e.decision.caseNumber }, 'message refused');
     return reply(verdict.refusal.name, verdict.refusal.vars);
   }
-  e.log.info({ event: 'smtp_discarded_automatic', because: verdict.because.name, automatic: e.decision.autoReason, mailFrom: e.mailFrom }, 'automatic message failed a check: accepted and discarded');
+  e.log.info(
+    { event: 'smtp_discarded_automatic', because: verdict.because.name, automatic: e.decision.autoReason, mailFrom: e.mailFrom },
+    'automatic message failed a check: accepted and discarded',
+  );
   return reply('discardedAutomatic', { id: e.spoolId });
 }
 
@@ -172,7 +191,8 @@ async function decide(head: HeadResult, tx: Transaction, mailFrom: string, deps:
   if (head.kind === 'tooBig') return { ...base, headerTooBig: true };
   // a case named by the address was checked against the registry at RCPT
   const fromAddress = caseFromRecipients(tx.recipientCases);
-  if (fromAddress.kind === 'found') return { ...base, headerTooBig: false, caseNumber: fromAddress.caseNumber, caseRefusal: await senderRefusal(fromAddress.caseNumber, mailFrom, deps) };
+  if (fromAddress.kind === 'found')
+    return { ...base, headerTooBig: false, caseNumber: fromAddress.caseNumber, caseRefusal: await senderRefusal(fromAddress.caseNumber, mailFrom, deps) };
   const finding = findCaseNumber(headers.get('subject'), { digits: config.caseDigits, prefixes: config.caseSubjectPrefixes });
   const lookup: CaseLookup | undefined = finding.kind === 'found' ? await lookupCase(deps.registry, finding.caseNumber) : undefined;
   const refusal = caseRefusal(finding, lookup, { example: caseExample({ digits: config.caseDigits, prefixes: config.caseSubjectPrefixes }) });

@@ -39,7 +39,10 @@ export class ProbeGuard {
     const over = count - this.config.smtpProbeTarpitAfter + 1;
     if (over <= 0) return 0;
     smtpProbes.inc({ action: 'tarpit' });
-    log.warn({ event: 'smtp_probe', client: address, count, blocked: count >= this.config.smtpProbeBlockAfter }, 'many unknown case numbers from one address: slowing it down');
+    log.warn(
+      { event: 'smtp_probe', client: address, count, blocked: count >= this.config.smtpProbeBlockAfter },
+      'many unknown case numbers from one address: slowing it down',
+    );
     return Math.min(over * 1000, MAX_DELAY_MS);
   }
 }

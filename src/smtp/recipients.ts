@@ -12,16 +12,17 @@ import { verdict, type CaseFinding } from './subject.js';
  * since a customer who wrote a sub-address meant a case and a silent fallback would file the
  * mail by the Subject instead. Quoted local parts (`"attach"@…`) are not intake addresses.
  */
-export type RecipientVerdict =
-  | { accepted: true; intake: string; caseNumber?: string }
-  | { accepted: false; reason: 'unknown' | 'badSubaddress' };
+export type RecipientVerdict = { accepted: true; intake: string; caseNumber?: string } | { accepted: false; reason: 'unknown' | 'badSubaddress' };
 
 export interface RecipientOptions {
   /** Digits of a case number (config `caseDigits`). */
   digits: number;
 }
 
-interface Parts { local: string; domain: string }
+interface Parts {
+  local: string;
+  domain: string;
+}
 
 function parts(address: string): Parts | undefined {
   const bare = address.trim().replace(/^<(.*)>$/, '$1');

@@ -14,8 +14,9 @@ export function authGate(auth: SenderAuth, mailFrom: string, automatic: boolean)
   if (verdict.kind === 'accept') return { kind: 'accept' };
   if (verdict.kind === 'temporary') return { kind: 'refuse', name: 'authTemporary', vars: {} };
   const domain = domainOf(mailFrom) || auth.heloName || auth.clientAddress;
-  const refusal: { name: ReplyName; vars: Record<string, string> } = verdict.kind === 'spf'
-    ? { name: 'authSpfFailed', vars: { domain, ip: auth.clientAddress } }
-    : { name: 'authMultipleFailed', vars: { how: describeAuth(auth), domain } };
+  const refusal: { name: ReplyName; vars: Record<string, string> } =
+    verdict.kind === 'spf'
+      ? { name: 'authSpfFailed', vars: { domain, ip: auth.clientAddress } }
+      : { name: 'authMultipleFailed', vars: { how: describeAuth(auth), domain } };
   return { kind: automatic ? 'discard' : 'refuse', ...refusal };
 }

@@ -54,7 +54,11 @@ export class DoorConnection extends SMTPConnection {
     if (err?.code !== 552 || !parsed.args) return err;
     const size = String(parsed.args.SIZE);
     smtpReplies.inc({ reason: 'sizeDeclaredTooBig', code: String(replies.sizeDeclaredTooBig.code) });
-    return { code: replies.sizeDeclaredTooBig.code, message: replyText('sizeDeclaredTooBig', { size, limit: String(this._server.options.size), upload: (this._server as DoorServer).uploadUrl }), enhancedCode: null };
+    return {
+      code: replies.sizeDeclaredTooBig.code,
+      message: replyText('sizeDeclaredTooBig', { size, limit: String(this._server.options.size), upload: (this._server as DoorServer).uploadUrl }),
+      enhancedCode: null,
+    };
   }
 }
 

@@ -78,10 +78,17 @@ export class Door {
     this.settle(session.id);
   }
 
-  onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+  onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): void {
     const ok = this.deps.checkCredentials?.(auth.username ?? '', auth.password ?? '') ?? false;
     // the user name is logged, never the password
-    this.state(session).log.info({ user: auth.username, method: auth.method, ok, event: 'smtp_auth' }, ok ? 'relay authenticated' : 'relay authentication failed');
+    this.state(session).log.info(
+      { user: auth.username, method: auth.method, ok, event: 'smtp_auth' },
+      ok ? 'relay authenticated' : 'relay authentication failed',
+    );
     if (!ok) return callback(this.refuse('authFailed'));
     callback(null, { user: auth.username });
   }

@@ -11,10 +11,7 @@ import { exampleCaseNumber } from '../cases/number.js';
  * and invoice numbers); the refusal text shows the form instead. A number of another length is
  * not a case number either, so `Case 6123456789` alone is `none`.
  */
-export type CaseFinding =
-  | { kind: 'found'; caseNumber: string }
-  | { kind: 'none' }
-  | { kind: 'ambiguous'; numbers: string[] };
+export type CaseFinding = { kind: 'found'; caseNumber: string } | { kind: 'none' } | { kind: 'ambiguous'; numbers: string[] };
 
 export interface SubjectOptions {
   digits: number;
@@ -81,9 +78,7 @@ function escapeRegExp(s: string): string {
 
 /** Prefix words, then optional `:`, `#` or `-` with spaces, then digits, then no letter or digit. */
 export function casePattern(prefixes: readonly string[]): RegExp {
-  const words = [...prefixes]
-    .sort((a, b) => b.length - a.length)
-    .map((p) => p.trim().split(/\s+/).map(escapeRegExp).join('\\s+'));
+  const words = [...prefixes].sort((a, b) => b.length - a.length).map((p) => p.trim().split(/\s+/).map(escapeRegExp).join('\\s+'));
   const prefix = `(?:${words.join('|')})`;
   return new RegExp(`(?<![\\p{L}\\p{N}_])${prefix}\\s*(?:[:#-]\\s*)?(?:#\\s*)?(\\p{Nd}+)(?![\\p{L}\\p{N}_])`, 'giu');
 }

@@ -12,7 +12,8 @@ export type TlsMaterial = Pick<SMTPServerOptions, 'key' | 'cert' | 'minVersion'>
 export function loadTls(config: Pick<Config, 'smtpTlsCert' | 'smtpTlsKey' | 'smtpRequireTls'>): TlsMaterial | undefined {
   const { smtpTlsCert: certFile, smtpTlsKey: keyFile } = config;
   if (!certFile && !keyFile) {
-    if (config.smtpRequireTls) throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_REQUIRE_TLS needs CASEDROP_SMTP_TLS_CERT and CASEDROP_SMTP_TLS_KEY');
+    if (config.smtpRequireTls)
+      throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_REQUIRE_TLS needs CASEDROP_SMTP_TLS_CERT and CASEDROP_SMTP_TLS_KEY');
     return undefined;
   }
   if (!certFile || !keyFile) throw new CasedropError(ErrorCode.ConfigInvalid, 'CASEDROP_SMTP_TLS_CERT and CASEDROP_SMTP_TLS_KEY go together');

@@ -45,10 +45,7 @@ export interface ContentFacts {
   uploadUrl?: string;
 }
 
-export type ContentVerdict =
-  | { kind: 'accept' }
-  | { kind: 'refuse'; refusal: Refusal }
-  | { kind: 'discard'; because: Refusal };
+export type ContentVerdict = { kind: 'accept' } | { kind: 'refuse'; refusal: Refusal } | { kind: 'discard'; because: Refusal };
 
 /** After the final dot: the first failed check wins, in the order a customer should fix them. */
 export function contentVerdict(f: ContentFacts): ContentVerdict {

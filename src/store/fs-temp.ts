@@ -10,7 +10,10 @@ const TEMP_SUFFIX = '.part';
 /** Any temp untouched this long is abandoned, whoever wrote it (a live put writes every few seconds). */
 export const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
 
-export const thisHost = hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 64) || 'host';
+export const thisHost =
+  hostname()
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .slice(0, 64) || 'host';
 
 /** Temp names being written by this process, across every store instance it opened. */
 export const tempsInFlight = new Set<string>();

@@ -25,7 +25,13 @@ export async function writeObject(
   const salt = randomBytes(SALT_BYTES);
   const cipher = new ObjectCipher(dataKey, salt, id, CHUNK_LOG2);
   const metaPlain = Buffer.from(metaJson(meta), 'utf8');
-  const header = encodeHeader({ version: wrapping.version, chunkLog2: CHUNK_LOG2, salt, wrap: wrapDataKey(dataKey, wrapping.wrapKey, salt, id), meta: cipher.sealMeta(metaPlain) });
+  const header = encodeHeader({
+    version: wrapping.version,
+    chunkLog2: CHUNK_LOG2,
+    salt,
+    wrap: wrapDataKey(dataKey, wrapping.wrapKey, salt, id),
+    meta: cipher.sealMeta(metaPlain),
+  });
   const out = new Batcher(sink);
   await out.push([header]);
   const { size, sha256 } = await sealContent(body, cipher, out);

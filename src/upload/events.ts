@@ -19,12 +19,23 @@ export type UploadEvent =
 
 export type EventSink = (e: UploadEvent) => Promise<void>;
 
-export function uploadEventSink(config: Pick<Config, 'webhookUrls' | 'webhookSecret'>, store: ObjectStore, queue: Pick<Queue<WebhookJobData>, 'add'>): EventSink {
+export function uploadEventSink(
+  config: Pick<Config, 'webhookUrls' | 'webhookSecret'>,
+  store: ObjectStore,
+  queue: Pick<Queue<WebhookJobData>, 'add'>,
+): EventSink {
   return async (e) => {
     if (config.webhookUrls.length === 0 || config.webhookSecret === undefined) return;
     const eventId = newId();
-    await store.put('upload-events', Readable.from([Buffer.from(JSON.stringify(e))]), { kind: 'upload-event', event: e.event, caseNumber: e.case }, { name: eventId });
-    await Promise.all(config.webhookUrls.map((_u, urlIndex) => queue.add('webhook', { uploadEventId: eventId, urlIndex }, { jobId: webhookJobId(eventId, urlIndex) })));
+    await store.put(
+      'upload-events',
+      Readable.from([Buffer.from(JSON.stringify(e))]),
+      { kind: 'upload-event', event: e.event, caseNumber: e.case },
+      { name: eventId },
+    );
+    await Promise.all(
+      config.webhookUrls.map((_u, urlIndex) => queue.add('webhook', { uploadEventId: eventId, urlIndex }, { jobId: webhookJobId(eventId, urlIndex) })),
+    );
   };
 }
 

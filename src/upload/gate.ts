@@ -50,7 +50,18 @@ export async function gate(req: IncomingMessage, rawName: string, channel: Chann
   if (digest === 'invalid') return no(refusal('bad-digest'));
   const limits = await allowance(caseNumber, token, deps);
   if (length !== undefined && length > limits.allowance) return no(refusal(limits.code, { limit: limits.allowance }));
-  return { ok: true, admission: { caseNumber, token, name: named.name, ...(length !== undefined ? { declaredLength: length } : {}), allowance: limits.allowance, allowanceCode: limits.code, ...(digest !== undefined ? { expectSha256: digest } : {}) } };
+  return {
+    ok: true,
+    admission: {
+      caseNumber,
+      token,
+      name: named.name,
+      ...(length !== undefined ? { declaredLength: length } : {}),
+      allowance: limits.allowance,
+      allowanceCode: limits.code,
+      ...(digest !== undefined ? { expectSha256: digest } : {}),
+    },
+  };
 }
 
 type Login = { ok: true; caseNumber: string; token: UploadToken } | { ok: false; refusal: UploadRefusal };

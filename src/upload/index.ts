@@ -39,12 +39,33 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
   const log = logger.child({ stage: 'upload' });
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const usage = redisCaseUsage(redis, config.redisPrefix);
-  const limiter = redisLoginLimiter(redis, config.redisPrefix, { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds }, log);
+  const limiter = redisLoginLimiter(
+    redis,
+    config.redisPrefix,
+    { perAddress: config.uploadLoginFailuresPerAddress, perCase: config.uploadLoginFailuresPerCase, windowSeconds: config.uploadLoginWindowSeconds },
+    log,
+  );
   const signing = await loadSigningKeys(store);
   const jwks = JSON.stringify(signing.jwks);
-  const intake = { store, names: redisNameRegistry(redis, config.redisPrefix), verify: await intakeVerifier(config), logger: log, requireEncrypted: config.uploadRequireEncrypted, audit: new AuditLog(store, redis, config.redisPrefix) };
+  const intake = {
+    store,
+    names: redisNameRegistry(redis, config.redisPrefix),
+    verify: await intakeVerifier(config),
+    logger: log,
+    requireEncrypted: config.uploadRequireEncrypted,
+    audit: new AuditLog(store, redis, config.redisPrefix),
+  };
   const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
-  const put = { intake, tokens, usage, events: uploadEventSink(config, store, webhooks), partials: redisPartials(redis, config.redisPrefix), partialTtlSeconds: config.uploadPartialTtlSeconds, logger: log, sign: (receipt: Receipt) => signReceipt(receipt, signing) };
+  const put = {
+    intake,
+    tokens,
+    usage,
+    events: uploadEventSink(config, store, webhooks),
+    partials: redisPartials(redis, config.redisPrefix),
+    partialTtlSeconds: config.uploadPartialTtlSeconds,
+    logger: log,
+    sign: (receipt: Receipt) => signReceipt(receipt, signing),
+  };
   const sweep = () => void sweepExpiredUploads(put, log).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'));
   sweep();
   const timer = setInterval(sweep, SWEEP_MS);
@@ -55,16 +76,22 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
     logger: log,
     gate,
     put,
-    extraRoutes: [(req, res) => {
-      if (req.url !== JWKS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-      res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
-      res.end(req.method === 'GET' ? jwks : undefined);
-      return true;
-    }, tusRoute({ gate, put, logger: log })],
+    extraRoutes: [
+      (req, res) => {
+        if (req.url !== JWKS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
+        res.end(req.method === 'GET' ? jwks : undefined);
+        return true;
+      },
+      tusRoute({ gate, put, logger: log }),
+    ],
   });
-  return { ...listener, stop: async (grace) => {
-    clearInterval(timer);
-    await listener.stop(grace);
-    await webhooks.close();
-  } };
+  return {
+    ...listener,
+    stop: async (grace) => {
+      clearInterval(timer);
+      await listener.stop(grace);
+      await webhooks.close();
+    },
+  };
 }

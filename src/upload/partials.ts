@@ -41,7 +41,8 @@ export function redisPartials(redis: Redis, prefix: string): Partials {
   };
   return {
     async save(p) {
-      await redis.multi()
+      await redis
+        .multi()
         .hset(redisKey.upload(prefix, p.id), { ...p, length: String(p.length) })
         .hset(redisKey.uploadByName(prefix, p.caseNumber, p.tokenId), p.name, p.id)
         .zadd(redisKey.uploadsExpiring(prefix), Date.parse(p.expiresAt), p.id)

@@ -68,11 +68,25 @@ export function receiptOf(file: AdmittedFile, time: string): Receipt {
   };
 }
 
-export async function storeUpload(req: IncomingMessage, res: ServerResponse, a: Admission, channel: Channel, clientAddress: string, deps: PutDeps): Promise<void> {
+export async function storeUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  a: Admission,
+  channel: Channel,
+  clientAddress: string,
+  deps: PutDeps,
+): Promise<void> {
   const now = new Date();
   const upload: PartialUpload = {
-    id: newId(), caseNumber: a.caseNumber, tokenId: a.token.id, tokenLabel: a.token.label, name: a.name, length: a.declaredLength ?? -1,
-    createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + deps.partialTtlSeconds * 1000).toISOString(), clientAddress,
+    id: newId(),
+    caseNumber: a.caseNumber,
+    tokenId: a.token.id,
+    tokenLabel: a.token.label,
+    name: a.name,
+    length: a.declaredLength ?? -1,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + deps.partialTtlSeconds * 1000).toISOString(),
+    clientAddress,
     ...(a.expectSha256 !== undefined ? { expectSha256: a.expectSha256 } : {}),
   };
   const log = deps.logger.child({ caseNumber: a.caseNumber, fileId: upload.id, tokenId: a.token.id, clientAddress });
@@ -94,7 +108,15 @@ export async function storeUpload(req: IncomingMessage, res: ServerResponse, a: 
 }
 
 /** The last bytes are in: the parts become a case file, the client gets the receipt. */
-export async function completeUpload(res: ServerResponse, upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<void> {
+export async function completeUpload(
+  res: ServerResponse,
+  upload: PartialUpload,
+  parts: string[],
+  known: { size: number; sha256: string } | undefined,
+  channel: Channel,
+  deps: PutDeps,
+  log: Logger,
+): Promise<void> {
   const answer = await finishUpload(upload, parts, known, channel, deps, log);
   send(res, answer.status, answer.body, answer.headers);
 }
@@ -106,8 +128,23 @@ export interface Answer {
 }
 
 /** The same for every resumable channel (a PATCH on /home/, tus): the answer to the last request. */
-export async function finishUpload(upload: PartialUpload, parts: string[], known: { size: number; sha256: string } | undefined, channel: Channel, deps: PutDeps, log: Logger): Promise<Answer> {
-  const arrival = { caseNumber: upload.caseNumber, channel, fileId: upload.id, originalName: upload.name, receivedAt: upload.createdAt, token: { id: upload.tokenId, label: upload.tokenLabel }, extra: { clientAddress: upload.clientAddress } };
+export async function finishUpload(
+  upload: PartialUpload,
+  parts: string[],
+  known: { size: number; sha256: string } | undefined,
+  channel: Channel,
+  deps: PutDeps,
+  log: Logger,
+): Promise<Answer> {
+  const arrival = {
+    caseNumber: upload.caseNumber,
+    channel,
+    fileId: upload.id,
+    originalName: upload.name,
+    receivedAt: upload.createdAt,
+    token: { id: upload.tokenId, label: upload.tokenLabel },
+    extra: { clientAddress: upload.clientAddress },
+  };
   let file: AdmittedFile;
   try {
     file = await admitParts(arrival, parts, deps.intake, known, upload.expectSha256);
@@ -117,7 +154,16 @@ export async function finishUpload(upload: PartialUpload, parts: string[], known
     const r = failure(err, 'file-too-big', 0);
     uploads.inc({ channel, result: r.code });
     log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'upload not kept');
-    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: r.code, message: r.message, time: new Date().toISOString() });
+    await deps.events?.({
+      event: 'upload.rejected',
+      case: upload.caseNumber,
+      name: upload.name,
+      channel,
+      tokenLabel: upload.tokenLabel,
+      reason: r.code,
+      message: r.message,
+      time: new Date().toISOString(),
+    });
     return { status: r.status, body: { error: r.code, message: r.message }, headers: { ...r.headers } };
   }
   await deps.partials.remove(upload);
@@ -125,7 +171,16 @@ export async function finishUpload(upload: PartialUpload, parts: string[], known
     await dropStaging(deps.intake.store, upload.id);
     uploads.inc({ channel, result: 'not-encrypted' });
     const r = refusal('not-encrypted', { advice: file.advice });
-    await deps.events?.({ event: 'upload.rejected', case: upload.caseNumber, name: upload.name, channel, tokenLabel: upload.tokenLabel, reason: file.reason, message: r.message, time: new Date().toISOString() });
+    await deps.events?.({
+      event: 'upload.rejected',
+      case: upload.caseNumber,
+      name: upload.name,
+      channel,
+      tokenLabel: upload.tokenLabel,
+      reason: file.reason,
+      message: r.message,
+      time: new Date().toISOString(),
+    });
     return { status: r.status, body: { error: r.code, message: r.message, reason: file.reason }, headers: {} };
   }
   await Promise.all([deps.tokens.recordUse(upload.caseNumber, upload.tokenId, file.size), deps.usage.add(upload.caseNumber, file.size)]);

@@ -4,11 +4,14 @@
  */
 export const uploadReplies = {
   'not-found': { status: 404, text: 'Upload a file with PUT /home/<file name> (or tus at /files/).' },
-  'method': { status: 405, text: 'Only PUT (and HEAD/PATCH to resume) is allowed on /home/<file name>.' },
+  method: { status: 405, text: 'Only PUT (and HEAD/PATCH to resume) is allowed on /home/<file name>.' },
   'bad-name': { status: 400, text: '{why}' },
   'bad-digest': { status: 400, text: 'Content-Digest and Repr-Digest must carry sha-256=:<base64 of 32 bytes>:.' },
   'bad-length': { status: 400, text: 'Content-Length must be a number of bytes.' },
-  'auth-required': { status: 401, text: 'Log in with the case number as user name and an upload token as password (curl --user <case>:<token>); the case engineer gives you a token.' },
+  'auth-required': {
+    status: 401,
+    text: 'Log in with the case number as user name and an upload token as password (curl --user <case>:<token>); the case engineer gives you a token.',
+  },
   'auth-failed': { status: 401, text: 'The case number or the upload token is wrong, the token expired or was revoked, or the case is closed.' },
   'channel-not-allowed': { status: 403, text: 'This upload token is not valid for HTTPS uploads.' },
   'file-too-big': { status: 413, text: 'The file is larger than the limit of {limit} bytes per file.' },
@@ -22,7 +25,7 @@ export const uploadReplies = {
   'not-encrypted': { status: 422, text: 'Nothing was kept: this channel takes only encrypted archives. {advice}' },
   'too-many-failures': { status: 429, text: 'Too many failed logins; try again in {retryAfter} seconds.' },
   'disk-full': { status: 507, text: 'The upload server is out of storage; nothing was kept, try again later.' },
-  'internal': { status: 500, text: 'Upload failed on the server; nothing was kept, try again later.' },
+  internal: { status: 500, text: 'Upload failed on the server; nothing was kept, try again later.' },
 } as const satisfies Record<string, { status: number; text: string }>;
 
 export type UploadReplyCode = keyof typeof uploadReplies;

@@ -39,7 +39,12 @@ export async function headUpload(req: IncomingMessage, res: ServerResponse, rawN
     return void res.end();
   }
   const offset = await stagedOffset(deps.put.intake.store, found.upload.id);
-  res.writeHead(200, { 'upload-offset': String(offset), 'upload-length': String(found.upload.length), 'upload-expires': found.upload.expiresAt, 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'upload-offset': String(offset),
+    'upload-length': String(found.upload.length),
+    'upload-expires': found.upload.expiresAt,
+    'cache-control': 'no-store',
+  });
   res.end();
 }
 
@@ -75,7 +80,11 @@ async function append(req: IncomingMessage, res: ServerResponse, upload: Partial
     segment = await appendSegment(deps.put.intake.store, upload.id, offset, metered(req, remaining, cut), { caseNumber: upload.caseNumber });
   } catch (err) {
     // nothing of this request was kept; the upload stays where it was
-    const r = isCasedropError(err, ErrorCode.UploadTooBig) ? refusal('past-the-end', { remaining }) : isDiskFull(err) ? refusal('disk-full') : refusal('internal');
+    const r = isCasedropError(err, ErrorCode.UploadTooBig)
+      ? refusal('past-the-end', { remaining })
+      : isDiskFull(err)
+        ? refusal('disk-full')
+        : refusal('internal');
     log.info({ event: 'upload_failed', code: r.code, err: (err as Error).message }, 'resumed part not kept');
     return refuse(res, r);
   }
@@ -98,11 +107,22 @@ export async function sweepExpiredUploads(put: Pick<PutDeps, 'intake' | 'partial
   let removed = 0;
   for (const upload of await put.partials.expired(now, 100)) {
     const offset = await stagedOffset(put.intake.store, upload.id);
-    await put.events?.({ event: 'upload.expired', case: upload.caseNumber, name: upload.name, tokenLabel: upload.tokenLabel, offset, length: upload.length, time: now.toISOString() });
+    await put.events?.({
+      event: 'upload.expired',
+      case: upload.caseNumber,
+      name: upload.name,
+      tokenLabel: upload.tokenLabel,
+      offset,
+      length: upload.length,
+      time: now.toISOString(),
+    });
     await dropStaging(put.intake.store, upload.id);
     await put.partials.remove(upload);
     uploadsExpired.inc();
-    logger.info({ event: 'upload_expired', caseNumber: upload.caseNumber, fileId: upload.id, tokenId: upload.tokenId, expiresAt: upload.expiresAt }, 'unfinished upload expired and removed');
+    logger.info(
+      { event: 'upload_expired', caseNumber: upload.caseNumber, fileId: upload.id, tokenId: upload.tokenId, expiresAt: upload.expiresAt },
+      'unfinished upload expired and removed',
+    );
     removed++;
   }
   return removed;

@@ -18,7 +18,10 @@ import { headUpload, patchUpload } from './resume.js';
  * No request timeout (a 1 TiB upload takes hours); an idle socket is closed instead.
  */
 export interface UploadServerDeps {
-  config: Pick<Config, 'uploadHost' | 'uploadPort' | 'uploadTlsCert' | 'uploadTlsKey' | 'uploadIdleTimeoutMs' | 'caseDigits' | 'uploadMaxFileBytes' | 'uploadMaxCaseBytes'>;
+  config: Pick<
+    Config,
+    'uploadHost' | 'uploadPort' | 'uploadTlsCert' | 'uploadTlsKey' | 'uploadIdleTimeoutMs' | 'caseDigits' | 'uploadMaxFileBytes' | 'uploadMaxCaseBytes'
+  >;
   gate: GateDeps;
   put: PutDeps;
   logger: Logger;
@@ -39,11 +42,12 @@ export async function startUploadListener(deps: UploadServerDeps): Promise<Uploa
   const { config, logger } = deps;
   const tls = config.uploadTlsCert !== undefined && config.uploadTlsKey !== undefined;
   if (!tls && !isLoopback(config.uploadHost)) {
-    throw new CasedropError(ErrorCode.ConfigInvalid, `CASEDROP_UPLOAD_HOST: ${config.uploadHost} is not a loopback address; without CASEDROP_UPLOAD_TLS_CERT and CASEDROP_UPLOAD_TLS_KEY uploads are served on loopback only`);
+    throw new CasedropError(
+      ErrorCode.ConfigInvalid,
+      `CASEDROP_UPLOAD_HOST: ${config.uploadHost} is not a loopback address; without CASEDROP_UPLOAD_TLS_CERT and CASEDROP_UPLOAD_TLS_KEY uploads are served on loopback only`,
+    );
   }
-  const server = tls
-    ? createHttpsServer({ cert: await readFile(config.uploadTlsCert!), key: await readFile(config.uploadTlsKey!) })
-    : createHttpServer();
+  const server = tls ? createHttpsServer({ cert: await readFile(config.uploadTlsCert!), key: await readFile(config.uploadTlsKey!) }) : createHttpServer();
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
   server.timeout = config.uploadIdleTimeoutMs;
@@ -62,7 +66,11 @@ export async function startUploadListener(deps: UploadServerDeps): Promise<Uploa
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.uploadPort;
   if (tls) logger.info({ host: config.uploadHost, port }, 'upload listener (HTTPS) started');
-  else logger.warn({ host: config.uploadHost, port }, 'UPLOADS ARE PLAIN HTTP: no CASEDROP_UPLOAD_TLS_CERT/KEY, so the upload listener serves loopback only; put TLS in front or configure a certificate before customers use it');
+  else
+    logger.warn(
+      { host: config.uploadHost, port },
+      'UPLOADS ARE PLAIN HTTP: no CASEDROP_UPLOAD_TLS_CERT/KEY, so the upload listener serves loopback only; put TLS in front or configure a certificate before customers use it',
+    );
   return { server, deps, port, tls, stop: (graceMs) => stopServer(server, graceMs) };
 }
 

@@ -23,7 +23,13 @@ export async function stagedOffset(store: ObjectStore, uploadId: string): Promis
   return Number(last.slice(last.lastIndexOf('/') + 1)) + (await store.head(last)).size;
 }
 
-export function appendSegment(store: ObjectStore, uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, meta: Record<string, unknown>): Promise<PutResult> {
+export function appendSegment(
+  store: ObjectStore,
+  uploadId: string,
+  offset: number,
+  body: AsyncIterable<Uint8Array>,
+  meta: Record<string, unknown>,
+): Promise<PutResult> {
   return store.put(uploadSegmentsNamespace(uploadId), body, { kind: 'upload-segment', offset, ...meta }, { name: segmentName(offset) });
 }
 

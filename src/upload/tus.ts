@@ -31,7 +31,10 @@ class EncryptedTusStore extends DataStore {
   /** who is creating an upload, from onUploadCreate to create() (the store only gets the Upload) */
   readonly creating = new Map<string, PartialUpload>();
 
-  constructor(private readonly put: PutDeps, private readonly logger: Logger) {
+  constructor(
+    private readonly put: PutDeps,
+    private readonly logger: Logger,
+  ) {
     super();
   }
 
@@ -51,7 +54,13 @@ class EncryptedTusStore extends DataStore {
 
   override async getUpload(id: string): Promise<Upload> {
     const record = await this.record(id);
-    return new Upload({ id, size: record.length, offset: await stagedOffset(this.put.intake.store, id), metadata: { filename: record.name }, creation_date: record.createdAt });
+    return new Upload({
+      id,
+      size: record.length,
+      offset: await stagedOffset(this.put.intake.store, id),
+      metadata: { filename: record.name },
+      creation_date: record.createdAt,
+    });
   }
 
   override async remove(id: string): Promise<void> {
@@ -135,19 +144,38 @@ export function tusRoute(deps: TusDeps): (req: IncomingMessage, res: ServerRespo
       if (!named.ok) throw { status_code: 400, body: `${named.why} (tus: set metadata "filename")\n` };
       if (upload.size === undefined) throw { status_code: 400, body: 'Upload-Length is required (deferred length is not supported).\n' };
       const allowed = await allowance(login.caseNumber, login.token as never, deps.gate);
-      if (upload.size > allowed.allowance) throw { status_code: 413, body: `The upload is larger than the ${allowed.allowance} bytes allowed (${allowed.code}).\n` };
+      if (upload.size > allowed.allowance)
+        throw { status_code: 413, body: `The upload is larger than the ${allowed.allowance} bytes allowed (${allowed.code}).\n` };
       const now = new Date();
       store.creating.set(upload.id, {
-        id: upload.id, caseNumber: login.caseNumber, tokenId: login.token.id, tokenLabel: login.token.label, name: named.name, length: upload.size,
-        createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + deps.put.partialTtlSeconds * 1000).toISOString(), clientAddress: login.clientAddress,
+        id: upload.id,
+        caseNumber: login.caseNumber,
+        tokenId: login.token.id,
+        tokenLabel: login.token.label,
+        name: named.name,
+        length: upload.size,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + deps.put.partialTtlSeconds * 1000).toISOString(),
+        clientAddress: login.clientAddress,
       });
       return { metadata: { filename: named.name } };
     },
     onUploadFinish: async (_req, upload) => {
       const record = await store.record(upload.id);
-      const answer = await finishUpload(record, await segments(deps.put.intake.store, upload.id), undefined, 'tus', deps.put, deps.logger.child({ fileId: upload.id, caseNumber: record.caseNumber }));
+      const answer = await finishUpload(
+        record,
+        await segments(deps.put.intake.store, upload.id),
+        undefined,
+        'tus',
+        deps.put,
+        deps.logger.child({ fileId: upload.id, caseNumber: record.caseNumber }),
+      );
       // tus clients take any 2xx for the last PATCH; the receipt rides in its body
-      return { status_code: answer.status === 201 ? 200 : answer.status, headers: { ...answer.headers, 'content-type': 'application/json' }, body: JSON.stringify(answer.body) };
+      return {
+        status_code: answer.status === 201 ? 200 : answer.status,
+        headers: { ...answer.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(answer.body),
+      };
     },
     namingFunction: () => newId(),
   });

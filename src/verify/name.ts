@@ -4,10 +4,30 @@ import type { VerifyInput, VerifyResult } from './types.js';
 
 /** What a file name's extension promises; compared with what the content is. */
 const EXTENSION_FORMATS: Record<string, string> = {
-  '.zip': 'zip', '.7z': '7z', '.gpg': 'openpgp', '.pgp': 'openpgp', '.asc': 'openpgp',
-  '.gz': 'gzip', '.tgz': 'gzip', '.bz2': 'bzip2', '.tbz2': 'bzip2', '.xz': 'xz', '.txz': 'xz', '.zst': 'zstd',
-  '.tar': 'tar', '.pdf': 'pdf', '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.gif': 'gif',
-  '.rar': 'rar', '.cab': 'cab', '.txt': 'text', '.log': 'text', '.pcap': 'pcap', '.pcapng': 'pcapng',
+  '.zip': 'zip',
+  '.7z': '7z',
+  '.gpg': 'openpgp',
+  '.pgp': 'openpgp',
+  '.asc': 'openpgp',
+  '.gz': 'gzip',
+  '.tgz': 'gzip',
+  '.bz2': 'bzip2',
+  '.tbz2': 'bzip2',
+  '.xz': 'xz',
+  '.txz': 'xz',
+  '.zst': 'zstd',
+  '.tar': 'tar',
+  '.pdf': 'pdf',
+  '.png': 'png',
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.gif': 'gif',
+  '.rar': 'rar',
+  '.cab': 'cab',
+  '.txt': 'text',
+  '.log': 'text',
+  '.pcap': 'pcap',
+  '.pcapng': 'pcapng',
 };
 const SAME_FAMILY: Record<string, string> = { 'base64-text': 'text' };
 

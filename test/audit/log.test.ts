@@ -26,13 +26,24 @@ const out = mkdtempSync(join(tmpdir(), 'casedrop-audit-'));
 
 async function cli(...args: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const vars = { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_OPERATOR: 'eng.alice' };
-  const code = await main(['node', 'casedrop', ...args], createContext(vars, (l) => void lines.push(l)));
+  const vars = {
+    NODE_ENV: 'test',
+    CASEDROP_REDIS_PREFIX: config.redisPrefix,
+    CASEDROP_DATA_DIR: config.dataDir,
+    CASEDROP_LOG_LEVEL: 'silent',
+    CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+    CASEDROP_OPERATOR: 'eng.alice',
+  };
+  const code = await main(
+    ['node', 'casedrop', ...args],
+    createContext(vars, (l) => void lines.push(l)),
+  );
   return { code, lines };
 }
 
 /** Writes a segment of one entry, as an insider with the master key could. */
-const putEntry = (c: string, e: AuditEntry) => store.put(`audit/${c}`, Readable.from([JSON.stringify({ to: 0, entries: [e] })]), { kind: 'audit', seq: e.seq }, { name: String(e.seq).padStart(12, '0') });
+const putEntry = (c: string, e: AuditEntry) =>
+  store.put(`audit/${c}`, Readable.from([JSON.stringify({ to: 0, entries: [e] })]), { kind: 'audit', seq: e.seq }, { name: String(e.seq).padStart(12, '0') });
 const seqs = async (c: string) => (await log.read(c)).map((e) => e.seq);
 
 beforeAll(async () => {
@@ -75,7 +86,10 @@ describe('audit log', () => {
     const c = '100000002';
     await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' });
     await log.append(c, { type: 'stored', actor: 'a@example.com', eventId: 'stored:x' });
-    await log.appendMany(c, [{ type: 'refused', actor: 'a', eventId: 'r:1' }, { type: 'refused', actor: 'a', eventId: 'r:1' }]);
+    await log.appendMany(c, [
+      { type: 'refused', actor: 'a', eventId: 'r:1' },
+      { type: 'refused', actor: 'a', eventId: 'r:1' },
+    ]);
     expect((await log.read(c)).map((e) => e.eventId)).toEqual(['stored:x', 'r:1']);
   });
 
@@ -121,7 +135,16 @@ describe('audit log', () => {
   it('records stored and refused files at intake, and downloads with who and when', async () => {
     const registry = registryFor(config, redis, store);
     await registry.open(CASE, 'engineer@example.com');
-    const deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit: log };
+    const deps = {
+      config,
+      store,
+      registry,
+      verify: realVerify,
+      names: namesFor(config, redis),
+      notify: { add: async () => undefined },
+      logger: silent,
+      audit: log,
+    };
     const spoolId = await spool(store, sample('rfc2231-name.eml'), { mailFrom: 'customer@example.com' });
     const outcome = (await processIntake(spoolId, deps))!;
     const mixed = (await processIntake(await spool(store, sample('verdicts.eml'), { mailFrom: 'other@example.com' }), deps))!;
@@ -133,7 +156,14 @@ describe('audit log', () => {
     const { code, lines } = await cli('case', 'audit', CASE, '--json');
     expect(code).toBe(0);
     const entries = JSON.parse(lines.join('\n')) as AuditEntry[];
-    expect(entries[0]).toMatchObject({ seq: 1, case: CASE, type: 'stored', actor: 'customer@example.com', channel: 'email', file: { storedName: stored.storedName, size: stored.size, sha256: stored.sha256 } });
+    expect(entries[0]).toMatchObject({
+      seq: 1,
+      case: CASE,
+      type: 'stored',
+      actor: 'customer@example.com',
+      channel: 'email',
+      file: { storedName: stored.storedName, size: stored.size, sha256: stored.sha256 },
+    });
     const download = entries.find((e) => e.type === 'downloaded');
     expect(download).toMatchObject({ actor: 'eng.alice', channel: 'cli', file: { storedName: stored.storedName, sha256: stored.sha256 } });
     const refused = entries.filter((e) => e.type === 'refused');

@@ -46,8 +46,17 @@ export async function startDnsmasq(txt: TxtRecords): Promise<DnsServer> {
 
 async function startDnsmasqOnce(txt: TxtRecords, port: number): Promise<DnsServer> {
   const args = [
-    '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll', '--pid-file=',
-    '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--local=/test/',
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--pid-file=',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    `--port=${port}`,
+    '--user=root',
+    '--local=/test/',
     // on its command line dnsmasq splits a TXT record's character-strings at commas, quotes kept literally
     ...Object.entries(txt).map(([name, value]) => `--txt-record=${name},${strings(value).join(',')}`),
   ];
@@ -60,7 +69,10 @@ async function startDnsmasqOnce(txt: TxtRecords, port: number): Promise<DnsServe
   // ready once it answers (NXDOMAIN for a name it does not hold is an answer)
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr}`);
-    const answered = await probe.resolveTxt('ready.probe.test').then(() => true, (e: NodeJS.ErrnoException) => e.code === 'ENOTFOUND' || e.code === 'ENODATA');
+    const answered = await probe.resolveTxt('ready.probe.test').then(
+      () => true,
+      (e: NodeJS.ErrnoException) => e.code === 'ENOTFOUND' || e.code === 'ENODATA',
+    );
     if (answered) break;
     if (i > 100) throw new Error(`dnsmasq did not answer: ${stderr}`);
   }

@@ -106,7 +106,14 @@ export async function startSystem(env: Record<string, string>, setup: { contacts
   const queues = { notify: createQueue(config, QueueName.notify, redis), outbound: createQueue(config, QueueName.outbound, redis) };
 
   async function send(o: SendOptions): Promise<SendResult> {
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: running.smtpPort, secure: false, ignoreTLS: true, name: o.helo ?? 'client.test', ...(o.dkim ? { dkim: o.dkim } : {}) });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: running.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+      name: o.helo ?? 'client.test',
+      ...(o.dkim ? { dkim: o.dkim } : {}),
+    });
     try {
       const info = await transport.sendMail({
         envelope: { from: o.from, to: ['attach@localhost'] },
@@ -130,36 +137,55 @@ export async function startSystem(env: Record<string, string>, setup: { contacts
   }
 
   async function outcome(spoolId: string): Promise<Outcome> {
-    await vi.waitFor(async () => {
-      if (!(await store.exists(outcomeId(spoolId)))) throw new Error(`no outcome for ${spoolId} yet`);
-    }, { timeout: 60_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        if (!(await store.exists(outcomeId(spoolId)))) throw new Error(`no outcome for ${spoolId} yet`);
+      },
+      { timeout: 60_000, interval: 50 },
+    );
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get(outcomeId(spoolId))) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Outcome;
   }
 
   async function settled(count: number): Promise<void> {
-    await vi.waitFor(async () => {
-      const n = await queues.notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
-      const o = await queues.outbound.getJobCounts('waiting', 'active');
-      // an outbound job waiting to be retried counts as unfinished; a batch job waits for its slot on purpose
-      const retrying = (await queues.outbound.getJobs(['delayed'])).filter((j) => !j.data.batch).length;
-      const c = (x: number | undefined) => x ?? 0;
-      if (c(n.completed) + c(n.failed) < count || c(n.waiting) + c(n.active) + c(n.delayed) + c(o.waiting) + c(o.active) + retrying > 0) throw new Error(`notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}, retrying ${retrying}`);
-    }, { timeout: 180_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        const n = await queues.notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+        const o = await queues.outbound.getJobCounts('waiting', 'active');
+        // an outbound job waiting to be retried counts as unfinished; a batch job waits for its slot on purpose
+        const retrying = (await queues.outbound.getJobs(['delayed'])).filter((j) => !j.data.batch).length;
+        const c = (x: number | undefined) => x ?? 0;
+        if (c(n.completed) + c(n.failed) < count || c(n.waiting) + c(n.active) + c(n.delayed) + c(o.waiting) + c(o.active) + retrying > 0)
+          throw new Error(`notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}, retrying ${retrying}`);
+      },
+      { timeout: 180_000, interval: 100 },
+    );
   }
 
   async function flushBatches(): Promise<void> {
     // promote until nothing is delayed: a batch job's retry (after a failed send) is delayed too
-    await vi.waitFor(async () => {
-      for (const job of await queues.outbound.getJobs(['delayed'])) await job.promote().catch(() => undefined);
-      const o = await queues.outbound.getJobCounts('waiting', 'active', 'delayed');
-      if ((o.waiting ?? 0) + (o.active ?? 0) + (o.delayed ?? 0) > 0) throw new Error(`outbound ${JSON.stringify(o)}`);
-    }, { timeout: 120_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        for (const job of await queues.outbound.getJobs(['delayed'])) await job.promote().catch(() => undefined);
+        const o = await queues.outbound.getJobCounts('waiting', 'active', 'delayed');
+        if ((o.waiting ?? 0) + (o.active ?? 0) + (o.delayed ?? 0) > 0) throw new Error(`outbound ${JSON.stringify(o)}`);
+      },
+      { timeout: 120_000, interval: 100 },
+    );
   }
 
   return {
-    config, running, sink, store, redis, queues, send, outcome, settled, flushBatches,
+    config,
+    running,
+    sink,
+    store,
+    redis,
+    queues,
+    send,
+    outcome,
+    settled,
+    flushBatches,
     async close() {
       await running.stop();
       await Promise.all(Object.values(queues).map((q) => q.close()));

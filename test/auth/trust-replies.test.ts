@@ -26,43 +26,57 @@ afterEach(async () => {
 const to = (s: System, address: string) => s.sink.mails.filter((m) => m.rcptTo.includes(address));
 
 describe('record policy: replies only to authenticated senders', () => {
-  it('a forged sender (SPF fail, no DKIM) gets no DSN and the notice says unauthenticated; a signed aligned sender gets its DSN', { timeout: 240_000 }, async () => {
-    sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address });
-    const forged = await sys.send({ from: 'victim@victim.test', header: '"Victim Bank support@victim.test" <victim@victim.test>', attachments: [refusedFile('forged.txt')] });
-    const signed = await sys.send({ from: 'ops@customer.test', dkim: signedAsCustomer, attachments: [refusedFile('report.txt'), storedFile('logs.zip')] });
-    if (!forged.ok || !signed.ok) throw new Error('both messages must be accepted under the record policy');
-    const forgedOutcome = await sys.outcome(forged.spoolId);
-    const signedOutcome = await sys.outcome(signed.spoolId);
-    await sys.settled(2);
+  it(
+    'a forged sender (SPF fail, no DKIM) gets no DSN and the notice says unauthenticated; a signed aligned sender gets its DSN',
+    { timeout: 240_000 },
+    async () => {
+      sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address });
+      const forged = await sys.send({
+        from: 'victim@victim.test',
+        header: '"Victim Bank support@victim.test" <victim@victim.test>',
+        attachments: [refusedFile('forged.txt')],
+      });
+      const signed = await sys.send({ from: 'ops@customer.test', dkim: signedAsCustomer, attachments: [refusedFile('report.txt'), storedFile('logs.zip')] });
+      if (!forged.ok || !signed.ok) throw new Error('both messages must be accepted under the record policy');
+      const forgedOutcome = await sys.outcome(forged.spoolId);
+      const signedOutcome = await sys.outcome(signed.spoolId);
+      await sys.settled(2);
 
-    expect(forgedOutcome.auth).toMatchObject({ spf: { result: 'fail', domain: 'victim.test' }, dkim: [], dmarc: { result: 'fail' }, clientAddress: '127.0.0.1', heloName: 'client.test' });
-    expect(forgedOutcome.auth?.header).toMatch(/^Authentication-Results: localhost;[\s\S]*spf=fail/);
-    expect(signedOutcome.auth?.dkim).toEqual([{ domain: 'customer.test', result: 'pass', aligned: true }]);
-    expect(signedOutcome.auth?.dmarc).toMatchObject({ result: 'pass', domain: 'customer.test' });
+      expect(forgedOutcome.auth).toMatchObject({
+        spf: { result: 'fail', domain: 'victim.test' },
+        dkim: [],
+        dmarc: { result: 'fail' },
+        clientAddress: '127.0.0.1',
+        heloName: 'client.test',
+      });
+      expect(forgedOutcome.auth?.header).toMatch(/^Authentication-Results: localhost;[\s\S]*spf=fail/);
+      expect(signedOutcome.auth?.dkim).toEqual([{ domain: 'customer.test', result: 'pass', aligned: true }]);
+      expect(signedOutcome.auth?.dmarc).toMatchObject({ result: 'pass', domain: 'customer.test' });
 
-    expect(to(sys, 'victim@victim.test')).toEqual([]);
-    const dsn = to(sys, 'ops@customer.test');
-    expect(dsn).toHaveLength(1);
-    expect(dsn[0]!.parsed.text).toContain('report.txt');
+      expect(to(sys, 'victim@victim.test')).toEqual([]);
+      const dsn = to(sys, 'ops@customer.test');
+      expect(dsn).toHaveLength(1);
+      expect(dsn[0]!.parsed.text).toContain('report.txt');
 
-    const notices = to(sys, OWNER);
-    expect(notices).toHaveLength(2);
-    const forgedNotice = notices.find((m) => m.parsed.text?.includes(forged.spoolId))!.parsed.text ?? '';
-    expect(forgedNotice).toContain('Authenticated: NO (SPF fail, no DKIM, DMARC fail (victim.test))');
-    expect(forgedNotice).toContain('Client:     127.0.0.1 (HELO client.test)');
-    expect(forgedNotice).toContain('none: the sender is not authenticated');
-    expect(forgedNotice).toContain('forged.txt');
-    expect(forgedNotice).toMatch(/WARNING: the From name claims victim\.test/);
-    const signedNotice = notices.find((m) => m.parsed.text?.includes(signed.spoolId))!.parsed.text ?? '';
-    expect(signedNotice).toContain('Authenticated: yes, DMARC pass (customer.test)');
-    expect(signedNotice).not.toContain('WARNING');
+      const notices = to(sys, OWNER);
+      expect(notices).toHaveLength(2);
+      const forgedNotice = notices.find((m) => m.parsed.text?.includes(forged.spoolId))!.parsed.text ?? '';
+      expect(forgedNotice).toContain('Authenticated: NO (SPF fail, no DKIM, DMARC fail (victim.test))');
+      expect(forgedNotice).toContain('Client:     127.0.0.1 (HELO client.test)');
+      expect(forgedNotice).toContain('none: the sender is not authenticated');
+      expect(forgedNotice).toContain('forged.txt');
+      expect(forgedNotice).toMatch(/WARNING: the From name claims victim\.test/);
+      const signedNotice = notices.find((m) => m.parsed.text?.includes(signed.spoolId))!.parsed.text ?? '';
+      expect(signedNotice).toContain('Authenticated: yes, DMARC pass (customer.test)');
+      expect(signedNotice).not.toContain('WARNING');
 
-    // `casedrop case files` shows how each file's sender was authenticated
-    const out: string[] = [];
-    await listCaseFiles({ out: (l: string) => out.push(l) } as unknown as CliContext, sys.store, CASE);
-    expect(out).toHaveLength(1);
-    expect(out[0]!.split('\t')).toEqual(expect.arrayContaining(['logs.zip', 'ops@customer.test', 'DMARC pass (customer.test)']));
-  });
+      // `casedrop case files` shows how each file's sender was authenticated
+      const out: string[] = [];
+      await listCaseFiles({ out: (l: string) => out.push(l) } as unknown as CliContext, sys.store, CASE);
+      expect(out).toHaveLength(1);
+      expect(out[0]!.split('\t')).toEqual(expect.arrayContaining(['logs.zip', 'ops@customer.test', 'DMARC pass (customer.test)']));
+    },
+  );
 
   it('a known contact of the case gets its reply even unauthenticated, and a case with contacts refuses other senders', { timeout: 240_000 }, async () => {
     sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address }, { contacts: { [OTHER_CASE]: ['@victim.test'] } });
@@ -84,9 +98,15 @@ describe('require policy: the door refuses unauthenticated mail', () => {
     const forged = await sys.send({ from: 'victim@victim.test', attachments: [refusedFile('a.txt')] });
     expect(forged).toMatchObject({ ok: false, code: 550 });
     expect(!forged.ok && forged.response).toMatch(/^550 5\.7\.23 SPF check failed: victim\.test does not allow 127\.0\.0\.1/);
-    const badSignature = await sys.send({ from: 'ops@customer.test', dkim: { ...signedAsCustomer, privateKey: wrongPrivatePem }, attachments: [refusedFile('b.txt')] });
+    const badSignature = await sys.send({
+      from: 'ops@customer.test',
+      dkim: { ...signedAsCustomer, privateKey: wrongPrivatePem },
+      attachments: [refusedFile('b.txt')],
+    });
     expect(badSignature).toMatchObject({ ok: false, code: 550 });
-    expect(!badSignature.ok && badSignature.response).toMatch(/^550 5\.7\.26 sender not authenticated \(SPF fail, DKIM fail \(customer\.test\), DMARC fail \(customer\.test\)\)/);
+    expect(!badSignature.ok && badSignature.response).toMatch(
+      /^550 5\.7\.26 sender not authenticated \(SPF fail, DKIM fail \(customer\.test\), DMARC fail \(customer\.test\)\)/,
+    );
     const signed = await sys.send({ from: 'ops@customer.test', dkim: signedAsCustomer, attachments: [storedFile('logs.zip')] });
     expect(signed.ok).toBe(true);
     if (!signed.ok) throw new Error('unreachable');

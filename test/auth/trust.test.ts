@@ -5,25 +5,42 @@ import { authGate } from '../../src/smtp/sender-auth.js';
 
 /** The pure trust decisions, one fact varied at a time. */
 function auth(over: Partial<SenderAuth> = {}): SenderAuth {
-  return { spf: { result: 'none' }, dkim: [], dmarc: { result: 'none' }, arc: { result: 'none' }, clientAddress: '192.0.2.1', heloName: 'mx.example.com', trustedNetwork: false, header: '', ...over };
+  return {
+    spf: { result: 'none' },
+    dkim: [],
+    dmarc: { result: 'none' },
+    arc: { result: 'none' },
+    clientAddress: '192.0.2.1',
+    heloName: 'mx.example.com',
+    trustedNetwork: false,
+    header: '',
+    ...over,
+  };
 }
 
 describe('senderTrust', () => {
   it('trusts SPF pass for the envelope domain, an aligned passing DKIM signature, or DMARC pass for an aligned From', () => {
     expect(senderTrust(auth({ spf: { result: 'pass', domain: 'example.com' } }), 'a@example.com')).toEqual({ trusted: true, how: 'SPF pass (example.com)' });
     expect(senderTrust(auth({ dkim: [{ domain: 'example.com', result: 'pass', aligned: true }] }), 'a@mail.example.com').how).toBe('DKIM pass (example.com)');
-    expect(senderTrust(auth({ dmarc: { result: 'pass', domain: 'example.com' }, headerFromDomain: 'example.com' }), 'a@example.com').how).toBe('DMARC pass (example.com)');
+    expect(senderTrust(auth({ dmarc: { result: 'pass', domain: 'example.com' }, headerFromDomain: 'example.com' }), 'a@example.com').how).toBe(
+      'DMARC pass (example.com)',
+    );
   });
 
   it('does not trust a pass that vouches for another domain than the envelope sender', () => {
     expect(senderTrust(auth({ spf: { result: 'pass', domain: 'attacker.example' } }), 'victim@example.com').trusted).toBe(false);
     expect(senderTrust(auth({ dkim: [{ domain: 'attacker.example', result: 'pass', aligned: false }] }), 'victim@example.com').trusted).toBe(false);
-    expect(senderTrust(auth({ dmarc: { result: 'pass', domain: 'attacker.example' }, headerFromDomain: 'attacker.example' }), 'victim@example.com').trusted).toBe(false);
+    expect(
+      senderTrust(auth({ dmarc: { result: 'pass', domain: 'attacker.example' }, headerFromDomain: 'attacker.example' }), 'victim@example.com').trusted,
+    ).toBe(false);
     expect(senderTrust(auth({ spf: { result: 'fail', domain: 'example.com' } }), 'victim@example.com')).toEqual({ trusted: false, how: 'SPF fail, no DKIM' });
   });
 
   it('trusts a client in a trusted network, saying so', () => {
-    expect(senderTrust(auth({ trustedNetwork: true, clientAddress: '10.0.0.5' }), 'a@example.com')).toEqual({ trusted: true, how: 'trusted network (10.0.0.5); SPF none, no DKIM' });
+    expect(senderTrust(auth({ trustedNetwork: true, clientAddress: '10.0.0.5' }), 'a@example.com')).toEqual({
+      trusted: true,
+      how: 'trusted network (10.0.0.5); SPF none, no DKIM',
+    });
   });
 
   it('aligns a domain with its subdomains only', () => {
@@ -37,7 +54,11 @@ describe('senderTrust', () => {
 describe('describeAuth', () => {
   it('names the strongest result first', () => {
     expect(describeAuth(auth({ dmarc: { result: 'pass', domain: 'example.com' } }))).toBe('DMARC pass (example.com)');
-    expect(describeAuth(auth({ spf: { result: 'fail' }, dkim: [{ domain: 'example.com', result: 'fail', aligned: true }], dmarc: { result: 'fail', domain: 'example.com' } }))).toBe('SPF fail, DKIM fail (example.com), DMARC fail (example.com)');
+    expect(
+      describeAuth(
+        auth({ spf: { result: 'fail' }, dkim: [{ domain: 'example.com', result: 'fail', aligned: true }], dmarc: { result: 'fail', domain: 'example.com' } }),
+      ),
+    ).toBe('SPF fail, DKIM fail (example.com), DMARC fail (example.com)');
   });
 });
 
@@ -45,16 +66,24 @@ describe('doorAuthVerdict and the require gate', () => {
   it('is temporary on a DNS failure, 5.7.23 for SPF alone, 5.7.26 for more, and accepts the authenticated', () => {
     expect(doorAuthVerdict(auth({ spf: { result: 'temperror' } }), 'a@example.com')).toEqual({ kind: 'temporary' });
     expect(doorAuthVerdict(auth({ spf: { result: 'fail' }, dmarc: { result: 'fail' } }), 'a@example.com')).toEqual({ kind: 'spf' });
-    expect(doorAuthVerdict(auth({ spf: { result: 'fail' }, dkim: [{ domain: 'example.com', result: 'fail', aligned: true }] }), 'a@example.com')).toEqual({ kind: 'multiple' });
+    expect(doorAuthVerdict(auth({ spf: { result: 'fail' }, dkim: [{ domain: 'example.com', result: 'fail', aligned: true }] }), 'a@example.com')).toEqual({
+      kind: 'multiple',
+    });
     expect(doorAuthVerdict(auth(), 'a@example.com')).toEqual({ kind: 'multiple' });
     // a DNS failure does not stop mail another check already vouches for
-    expect(doorAuthVerdict(auth({ spf: { result: 'temperror' }, dkim: [{ domain: 'example.com', result: 'pass', aligned: true }] }), 'a@example.com')).toEqual({ kind: 'accept' });
+    expect(doorAuthVerdict(auth({ spf: { result: 'temperror' }, dkim: [{ domain: 'example.com', result: 'pass', aligned: true }] }), 'a@example.com')).toEqual({
+      kind: 'accept',
+    });
   });
 
   it('discards failing automatic mail instead of refusing it, but asks everyone to retry on a DNS failure', () => {
     expect(authGate(auth({ spf: { result: 'fail' } }), 'a@example.com', true)).toMatchObject({ kind: 'discard', name: 'authSpfFailed' });
     expect(authGate(auth({ spf: { result: 'temperror' } }), 'a@example.com', true)).toMatchObject({ kind: 'refuse', name: 'authTemporary' });
-    expect(authGate(auth({ spf: { result: 'fail' } }), 'a@example.com', false)).toEqual({ kind: 'refuse', name: 'authSpfFailed', vars: { domain: 'example.com', ip: '192.0.2.1' } });
+    expect(authGate(auth({ spf: { result: 'fail' } }), 'a@example.com', false)).toEqual({
+      kind: 'refuse',
+      name: 'authSpfFailed',
+      vars: { domain: 'example.com', ip: '192.0.2.1' },
+    });
   });
 });
 

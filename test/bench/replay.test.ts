@@ -17,7 +17,11 @@ function fakeServer(answer: (line: string, socket: Socket) => string | null): Pr
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 2);
           if (inData) {
-            if (line === '.') { inData = false; const r = answer('.', socket); if (r) socket.write(r); }
+            if (line === '.') {
+              inData = false;
+              const r = answer('.', socket);
+              if (r) socket.write(r);
+            }
             continue;
           }
           if (line.toUpperCase() === 'DATA') inData = true;
@@ -32,7 +36,10 @@ function fakeServer(answer: (line: string, socket: Socket) => string | null): Pr
 
 const item: HostileItem = { id: 't', kind: 'message', envelope: { from: 'a@x.test', to: 'b@x.test' }, expect: { smtp: ['5'], worker: 'none' }, why: 'test' };
 let server: Server | undefined;
-afterEach(() => { server?.close(); server = undefined; });
+afterEach(() => {
+  server?.close();
+  server = undefined;
+});
 
 describe('hostile replay', () => {
   it('passes a message whose final reply has an allowed class and fails one that does not', async () => {
@@ -58,7 +65,10 @@ describe('hostile replay', () => {
     let n = 0;
     const s = await fakeServer((line, socket) => {
       if (!line.startsWith('RCPT')) return '250 ok\r\n';
-      if (++n > 5) { socket.end(); return null; }
+      if (++n > 5) {
+        socket.end();
+        return null;
+      }
       return '250 ok\r\n';
     });
     server = s.server;

@@ -20,7 +20,8 @@ describe('bench figures', () => {
 
   it('reports drain speed as Postfix time over casedrop time and checks the targets', () => {
     const run = (system: string, drainSeconds: number, rss?: Record<string, number>) => ({
-      system, load: 'B',
+      system,
+      load: 'B',
       accepted: { msgsPerSec: 10, mibPerSec: 200 },
       drain: { seconds: drainSeconds, msgsPerSec: 100 / drainSeconds },
       latency: { p50Ms: 5, p99Ms: 9 },
@@ -28,8 +29,12 @@ describe('bench figures', () => {
       memory: { peakPssSumMiB: 100, ...(rss ? { peakRssMiB: rss } : {}) },
     });
     const runs = [
-      run('casedrop', 10, { smtp: 90, worker: 140, redis: 400 }), run('casedrop', 30, { smtp: 95, worker: 160, redis: 10 }), run('casedrop', 20, { smtp: 80, worker: 100, redis: 10 }),
-      run('postfix', 15), run('postfix', 15), run('postfix', 15),
+      run('casedrop', 10, { smtp: 90, worker: 140, redis: 400 }),
+      run('casedrop', 30, { smtp: 95, worker: 160, redis: 10 }),
+      run('casedrop', 20, { smtp: 80, worker: 100, redis: 10 }),
+      run('postfix', 15),
+      run('postfix', 15),
+      run('postfix', 15),
       { system: 'postfix', load: 'B', error: 'smtp-source exited 1' },
     ];
     const s = buildSummary(runs, ['B'])['B']!;

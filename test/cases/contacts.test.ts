@@ -9,7 +9,8 @@ describe('contacts (pure)', () => {
   it('normalises addresses and @domains and refuses anything else', () => {
     expect(normaliseContact(' Ops@Customer.Example ')).toBe('ops@customer.example');
     expect(normaliseContact('@Customer.Example')).toBe('@customer.example');
-    for (const bad of ['customer.example', 'a@', '@', 'a b@c.example', `${'a'.repeat(400)}@c.example`]) expect(() => normaliseContact(bad)).toThrow(/neither an address/);
+    for (const bad of ['customer.example', 'a@', '@', 'a b@c.example', `${'a'.repeat(400)}@c.example`])
+      expect(() => normaliseContact(bad)).toThrow(/neither an address/);
   });
 
   it('matches an address, its plus-addresses, and a whole domain (not its lookalikes)', () => {
@@ -28,7 +29,10 @@ describe('casedrop case contact add|list|remove', () => {
 
   async function run(...args: string[]): Promise<{ code: number; out: string[] }> {
     const out: string[] = [];
-    const code = await main(['node', 'casedrop', ...args], createContext(env, (l) => out.push(l)));
+    const code = await main(
+      ['node', 'casedrop', ...args],
+      createContext(env, (l) => out.push(l)),
+    );
     return { code, out };
   }
 

@@ -91,7 +91,12 @@ describe('DurableCaseRegistry', () => {
     const reg = new DurableCaseRegistry(records, config.caseDigits);
     await reg.open('600000030', 'rev@example.com');
     await reg.close('600000030');
-    await records.index('case', { id: '600000030', rev: 1, updatedAt: '', value: { number: '600000030', state: 'open', owner: 'rev@example.com', createdAt: '' } });
+    await records.index('case', {
+      id: '600000030',
+      rev: 1,
+      updatedAt: '',
+      value: { number: '600000030', state: 'open', owner: 'rev@example.com', createdAt: '' },
+    });
     expect((await reg.get('600000030'))?.state).toBe('closed');
   });
 });

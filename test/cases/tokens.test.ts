@@ -44,7 +44,16 @@ describe('token rules (pure)', () => {
 
   it('refuses expired, wrong-channel and over-quota use', () => {
     const now = new Date('2026-01-02T00:00:00Z');
-    const t = { id: 'a', caseNumber: CASE, label: '', createdAt: '', expiresAt: '2026-01-03T00:00:00Z', channels: ['https' as const], maxBytes: 100, bytesUploaded: 60 };
+    const t = {
+      id: 'a',
+      caseNumber: CASE,
+      label: '',
+      createdAt: '',
+      expiresAt: '2026-01-03T00:00:00Z',
+      channels: ['https' as const],
+      maxBytes: 100,
+      bytesUploaded: 60,
+    };
     expect(tokenAllows(t, 'https', now, 40)).toBeUndefined();
     expect(tokenAllows(t, 'https', now, 41)).toBe('quota');
     expect(tokenAllows(t, 'sftp', now)).toBe('channel');

@@ -10,7 +10,10 @@ describe('casedrop case token', () => {
 
   async function run(...args: string[]): Promise<{ code: number; out: string[] }> {
     const out: string[] = [];
-    const code = await main(['node', 'casedrop', ...args], createContext(env, (l) => out.push(l)));
+    const code = await main(
+      ['node', 'casedrop', ...args],
+      createContext(env, (l) => out.push(l)),
+    );
     return { code, out };
   }
 

@@ -11,7 +11,10 @@ describe('casedrop case', () => {
 
   async function run(...args: string[]): Promise<{ code: number; out: string[] }> {
     const out: string[] = [];
-    const code = await main(['node', 'casedrop', ...args], createContext(env, (l) => out.push(l)));
+    const code = await main(
+      ['node', 'casedrop', ...args],
+      createContext(env, (l) => out.push(l)),
+    );
     return { code, out };
   }
 
@@ -47,7 +50,10 @@ describe('casedrop case', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `redis://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const code = await main(['node', 'casedrop', 'case', 'show', '612345678'], createContext({ ...env, CASEDROP_REDIS_URL: url }, () => undefined));
+      const code = await main(
+        ['node', 'casedrop', 'case', 'show', '612345678'],
+        createContext({ ...env, CASEDROP_REDIS_URL: url }, () => undefined),
+      );
       expect(code).toBe(1);
       expect(connections).toBe(1);
     } finally {

@@ -24,7 +24,10 @@ describe('every CLI line goes through it', () => {
   it('a command printing customer text cannot reach the terminal raw', async () => {
     const out: string[] = [];
     // `verify` needs no Redis: the name it prints is the customer's file name, as given
-    await main(['node', 'casedrop', 'verify', '/nonexistent/\u001b]52;c;x\u0007.zip'], createContext({ CASEDROP_LOG_LEVEL: 'silent' }, (l) => out.push(l)));
+    await main(
+      ['node', 'casedrop', 'verify', '/nonexistent/\u001b]52;c;x\u0007.zip'],
+      createContext({ CASEDROP_LOG_LEVEL: 'silent' }, (l) => out.push(l)),
+    );
     expect(out.join('\n')).toContain('\\u{1b}]52;c;x\\u{7}.zip');
     expect(out.join('\n')).not.toContain('\u001b');
     expect(out.join('\n')).not.toContain('\u0007');

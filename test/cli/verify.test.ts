@@ -39,8 +39,14 @@ describe('casedrop verify', () => {
   it('prints one JSON object per file with --json', async () => {
     const { code, stdout } = await verifyCli('--json', fixture('openpgp/c-rfc2440.gpg'), join(root, 'does-not-exist.zip'));
     expect(code).toBe(1);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { verdict: string; reason: string });
-    expect(lines.map((l) => [l.verdict, l.reason])).toEqual([['reject', 'no-integrity'], ['reject', 'unreadable']]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { verdict: string; reason: string });
+    expect(lines.map((l) => [l.verdict, l.reason])).toEqual([
+      ['reject', 'no-integrity'],
+      ['reject', 'unreadable'],
+    ]);
   });
 
   it('accepts a file encrypted to the published intake key only when --key names it', async () => {

@@ -19,7 +19,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('the dev Redis of scripts/ensure-tools.sh has the eviction policy casedrop requires (persistence it does not need)', () => {
-    const line = readFileSync('scripts/ensure-tools.sh', 'utf8').split('\n').find((l) => l.trim().startsWith('redis-server')) ?? '';
+    const line =
+      readFileSync('scripts/ensure-tools.sh', 'utf8')
+        .split('\n')
+        .find((l) => l.trim().startsWith('redis-server')) ?? '';
     expect(line).toMatch(/--maxmemory-policy noeviction/);
     expect(line).toMatch(/--appendonly no/);
     expect(readFileSync('README.md', 'utf8')).toMatch(/Without persistence \(`--save "" --appendonly no`/);

@@ -32,7 +32,12 @@ let store: ObjectStore;
 
 beforeAll(async () => {
   sink = await startSink();
-  ({ config, cleanup } = testConfig({ CASEDROP_RELAY_URL: sink.url, CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0', CASEDROP_DEDUP_WINDOW_SECONDS: '0', CASEDROP_REPLY_RATE_PER_HOUR: '1000' }));
+  ({ config, cleanup } = testConfig({
+    CASEDROP_RELAY_URL: sink.url,
+    CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
+    CASEDROP_DEDUP_WINDOW_SECONDS: '0',
+    CASEDROP_REPLY_RATE_PER_HOUR: '1000',
+  }));
   const redis = createRedis(config, 'cli');
   store = await openStore(config, createLogger('silent'));
   await caseRegistry(store, redis, config, createLogger('silent')).open(CASE, 'engineer@example.com');
@@ -76,7 +81,11 @@ async function seriesTotals(): Promise<Map<string, number>> {
     for (const v of metric.values) {
       const name = 'metricName' in v && typeof v.metricName === 'string' ? v.metricName : metric.name;
       if (/_(bucket|sum)$/.test(name)) continue;
-      const labels = Object.entries(v.labels).filter(([k]) => k !== 'le').map(([k, x]) => `${k}=${String(x)}`).sort().join(',');
+      const labels = Object.entries(v.labels)
+        .filter(([k]) => k !== 'le')
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .sort()
+        .join(',');
       totals.set(`${name}{${labels}}`, (totals.get(`${name}{${labels}}`) ?? 0) + v.value);
     }
   }
@@ -115,7 +124,10 @@ describe('an SMTP send ends as files in the case, with one answer each', () => {
     const outcome = await outcomeOf(await send('verdicts.eml'));
     expect(outcome.kind).toBe('partial');
     expect(outcome.stored.map((f) => f.originalName).sort()).toEqual(['aes.7z', 'aes.zip']);
-    expect(outcome.refused.map((f) => [f.originalName, f.reason]).sort()).toEqual([['plain.zip', 'unencrypted'], ['zipcrypto.zip', 'weak-zipcrypto']]);
+    expect(outcome.refused.map((f) => [f.originalName, f.reason]).sort()).toEqual([
+      ['plain.zip', 'unencrypted'],
+      ['zipcrypto.zip', 'weak-zipcrypto'],
+    ]);
     expect(await storedNames()).toEqual(expect.arrayContaining(['aes.7z', 'aes.zip']));
     const mails = await sink.waitFor(2);
     const dsn = mails.find((m) => m.rcptTo.includes('customer@example.com'));

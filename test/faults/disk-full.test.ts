@@ -43,8 +43,12 @@ const sevenZip = (() => {
     return '';
   }
 })();
-const skipWhy = failedMount && !failedMount.ok ? `mount -t tmpfs failed (${failedMount.why}); the disk-full test needs root`
-  : sevenZip === '' ? '7-Zip (7zz) not found; apt-get install 7zip' : undefined;
+const skipWhy =
+  failedMount && !failedMount.ok
+    ? `mount -t tmpfs failed (${failedMount.why}); the disk-full test needs root`
+    : sevenZip === ''
+      ? '7-Zip (7zz) not found; apt-get install 7zip'
+      : undefined;
 if (skipWhy) console.warn(`disk-full: SKIPPED: ${skipWhy}`);
 
 let sys: FaultSystem;
@@ -93,13 +97,16 @@ afterAll(async () => {
 describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} MiB tmpfs)`, () => {
   it('answers 250 while the spool fits, then 452 4.3.1; every 250 has its complete spool object, a 452 leaves nothing', async () => {
     writeFiller(join(dataDir, 'filler.bin'), FILLER_BYTES);
-    for (let refusedInARow = 0; refusedInARow < 3 && sent < 20; ) {
+    for (let refusedInARow = 0; refusedInARow < 3 && sent < 20;) {
       const a = await send();
       refusedInARow = a.code === 250 ? 0 : refusedInARow + 1;
     }
     expect(acceptedCount(), tally(ledger)).toBeGreaterThanOrEqual(2);
     expect(refusals().length, tally(ledger)).toBeGreaterThanOrEqual(3);
-    expect(refusals().filter((a) => a.code !== 452 || a.enhanced !== '4.3.1' || a.stage !== 'DATA-END'), tally(ledger)).toEqual([]);
+    expect(
+      refusals().filter((a) => a.code !== 452 || a.enhanced !== '4.3.1' || a.stage !== 'DATA-END'),
+      tally(ledger),
+    ).toEqual([]);
 
     // the worker is not running: the spool holds exactly the 250s, each complete and readable
     const store = storeOf(sys.casedrop.env);
@@ -122,8 +129,12 @@ describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} Mi
       overrides: { ...baseSettings(), CASEDROP_MASTER_KEYS: sys.casedrop.env.CASEDROP_MASTER_KEYS!, CASEDROP_WORKER_CONCURRENCY: '1' },
     });
     const log = worker.processes[0]!.logFile;
-    await waitUntil(() => logLines(log, /intake job failed/).some((l) => /storage full/i.test(l)), { timeoutMs: 30_000, what: 'an intake job to fail with a full disk' })
-      .catch((err: Error) => { throw new Error(`${err.message}\n${logTail(log)}`); });
+    await waitUntil(() => logLines(log, /intake job failed/).some((l) => /storage full/i.test(l)), {
+      timeoutMs: 30_000,
+      what: 'an intake job to fail with a full disk',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${logTail(log)}`);
+    });
     const intake = await queueCounts(sys.redis.port, PREFIX, 'intake');
     expect(intake).toMatchObject({ failed: 0, completed: 0, pending: acceptedCount() });
     // and the door, meanwhile, still answers 452
@@ -139,8 +150,13 @@ describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} Mi
       const a = await send();
       expect([a.code, a.text], tally(ledger)).toEqual([250, expect.stringContaining('queued as')]);
     }
-    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: PREFIX }), { timeoutMs: 90_000, intervalMs: 250, what: 'the queues to drain' })
-      .catch((err: Error) => { throw new Error(`${err.message}\n${logTail(worker!.processes[0]!.logFile)}`); });
+    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: PREFIX }), {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      what: 'the queues to drain',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${logTail(worker!.processes[0]!.logFile)}`);
+    });
     const { accepted, twice } = acceptedByMessage(ledger);
     expect(twice).toEqual([]);
     const problems = await checkAgainstLedger({
@@ -154,8 +170,10 @@ describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} Mi
     const attempts = await attemptsPerJob([...accepted.values()]);
     expect(Math.max(...attempts), 'attempts of the intake jobs').toBeGreaterThanOrEqual(2);
     for (const p of [...sys.casedrop.processes, ...worker!.processes]) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
-    console.log(`disk-full: ${sent} messages (${tally(ledger)}); intake attempts per job ${attempts.join(',')}; ` +
-      `drained ${((performance.now() - freedAt) / 1000).toFixed(1)} s after space returned (${(drainMs / 1000).toFixed(1)} s after the last 250)`);
+    console.log(
+      `disk-full: ${sent} messages (${tally(ledger)}); intake attempts per job ${attempts.join(',')}; ` +
+        `drained ${((performance.now() - freedAt) / 1000).toFixed(1)} s after space returned (${(drainMs / 1000).toFixed(1)} s after the last 250)`,
+    );
   }, 120_000);
 });
 
@@ -169,7 +187,7 @@ async function attemptsPerJob(jobIds: string[]): Promise<number[]> {
   }
 }
 
-describe.skipIf(skipWhy !== undefined)('the worker\'s own writes on a full disk leave no temp file behind (1 MiB tmpfs, in-process)', () => {
+describe.skipIf(skipWhy !== undefined)("the worker's own writes on a full disk leave no temp file behind (1 MiB tmpfs, in-process)", () => {
   beforeAll(() => {
     // a little room left, so a write gets partway before ENOSPC: the case that leaves a partial temp file
     fillUp(join(smallDir, 'filler.bin'), 64 * 1024);
@@ -177,7 +195,10 @@ describe.skipIf(skipWhy !== undefined)('the worker\'s own writes on a full disk 
 
   it('outbox: the mail is refused with ENOSPC (the job retries) and neither a temp file nor a partial mail remains', async () => {
     const outbox = outboxDeliverer(join(smallDir, 'outbox'), join(smallDir, '.outbox-tmp'), pino({ level: 'silent' }));
-    const err = await outbox.deliver('x-sender', randomBytes(256 * 1024), { from: false, to: ['customer@example.com'] }).then(() => undefined, (e: unknown) => e);
+    const err = await outbox.deliver('x-sender', randomBytes(256 * 1024), { from: false, to: ['customer@example.com'] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isDiskFull(err), String(err)).toBe(true);
     expect(leftovers(join(smallDir, '.outbox-tmp'))).toEqual([]);
     expect(leftovers(join(smallDir, 'outbox'))).toEqual([]);
@@ -186,7 +207,10 @@ describe.skipIf(skipWhy !== undefined)('the worker\'s own writes on a full disk 
   it('store: a put fails with STORAGE_FULL and its temp object is removed', async () => {
     const store = storeOf({ CASEDROP_DATA_DIR: smallDir, CASEDROP_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}` });
     await store.init();
-    const err = await store.put('cases/612345678/files', Readable.from([randomBytes(256 * 1024)]), {}, { name: 'x' }).then(() => undefined, (e: unknown) => e);
+    const err = await store.put('cases/612345678/files', Readable.from([randomBytes(256 * 1024)]), {}, { name: 'x' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as { code?: string }).code, String(err)).toBe('STORAGE_FULL');
     expect(leftovers(join(smallDir, 'objects/.tmp'))).toEqual([]);
     expect(await store.list('cases/')).toEqual([]);

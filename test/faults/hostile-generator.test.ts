@@ -43,11 +43,23 @@ interface Sent {
 }
 
 async function send(port: number, raw: Buffer, timeoutMs = REPLY_TIMEOUT_MS): Promise<Sent> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, socketTimeout: timeoutMs, greetingTimeout: timeoutMs } as never);
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    socketTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+  } as never);
   const started = performance.now();
   try {
     const info = await transport.sendMail({ envelope: { from: 'customer@example.com', to: 'attach@localhost' }, raw });
-    return { code: Number(info.response.slice(0, 3)), text: info.response, ms: performance.now() - started, spoolId: /queued as ([0-9A-Z]+)/.exec(info.response)?.[1] };
+    return {
+      code: Number(info.response.slice(0, 3)),
+      text: info.response,
+      ms: performance.now() - started,
+      spoolId: /queued as ([0-9A-Z]+)/.exec(info.response)?.[1],
+    };
   } catch (err) {
     const e = err as { responseCode?: number; response?: string; message: string };
     return { code: e.responseCode ?? 0, text: e.response ?? e.message, ms: performance.now() - started };
@@ -63,7 +75,9 @@ async function normalMessage(n: number): Promise<Buffer> {
     subject: `Case ${CASE}`,
     text: `Normal message ${n}.`,
     attachments: [{ filename: `logs-${n}.zip`, content: readFileSync(join(repoRoot, 'fixtures/archives/zip/aes256.zip')) }],
-  }).compile().build();
+  })
+    .compile()
+    .build();
 }
 
 async function outcomeOf(spoolId: string): Promise<{ kind: string; reasons: string[] } | undefined> {
@@ -83,7 +97,12 @@ const normals: Sent[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'casedrop-hostilegen-'));
   redis = await startRedis(join(dir, 'redis'));
-  casedrop = await startCasedrop(dir, { redisUrl: redis.url, prefix: PREFIX, roles: ['all'], overrides: { CASEDROP_LOG_LEVEL: 'info', CASEDROP_REPLY_RATE_PER_HOUR: '100000' } });
+  casedrop = await startCasedrop(dir, {
+    redisUrl: redis.url,
+    prefix: PREFIX,
+    roles: ['all'],
+    overrides: { CASEDROP_LOG_LEVEL: 'info', CASEDROP_REPLY_RATE_PER_HOUR: '100000' },
+  });
   await runCli(casedrop.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
 
   // a normal message every second while the attacks go in one after the other
@@ -98,10 +117,13 @@ beforeAll(async () => {
   for (const attack of attacks) results.set(attack.name, await send(casedrop.smtpPort, attack.raw));
   sending = false;
   await normalLoop;
-  await waitUntil(async () => {
-    const q = await queueCounts(redis.port, PREFIX, 'intake');
-    return q.pending === 0;
-  }, { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: 500, what: 'every intake job finished' }).catch((err: Error) => console.log(err.message));
+  await waitUntil(
+    async () => {
+      const q = await queueCounts(redis.port, PREFIX, 'intake');
+      return q.pending === 0;
+    },
+    { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: 500, what: 'every intake job finished' },
+  ).catch((err: Error) => console.log(err.message));
 }, 600_000);
 
 afterAll(async () => {
@@ -111,11 +133,25 @@ afterAll(async () => {
   });
   const ms = normals.map((n) => n.ms).sort((a, b) => a - b);
   const peak = casedrop?.processes.map((p) => `${p.role} peak RSS ${Math.round((procStats(p.pid)?.peakRssKiB ?? 0) / 1024)} MiB`);
-  console.log([`hostile generator (scale ${SCALE}):`, ...rows, `normal messages: ${normals.length}, latency median ${Math.round(ms[Math.floor(ms.length / 2)] ?? 0)} ms, max ${Math.round(ms.at(-1) ?? 0)} ms`, ...(peak ?? [])].join('\n  '));
+  console.log(
+    [
+      `hostile generator (scale ${SCALE}):`,
+      ...rows,
+      `normal messages: ${normals.length}, latency median ${Math.round(ms[Math.floor(ms.length / 2)] ?? 0)} ms, max ${Math.round(ms.at(-1) ?? 0)} ms`,
+      ...(peak ?? []),
+    ].join('\n  '),
+  );
   // warnings and errors of the service, for the record (message bodies and keys never reach the log)
   for (const p of casedrop?.processes ?? []) {
-    const warnings = readFileSync(p.logFile, 'utf8').split('\n').filter((l) => /"level":(4|5|6)0/.test(l));
-    console.log(`${p.role}: ${warnings.length} warning/error lines\n${warnings.slice(-15).map((l) => l.slice(0, 400)).join('\n')}`);
+    const warnings = readFileSync(p.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /"level":(4|5|6)0/.test(l));
+    console.log(
+      `${p.role}: ${warnings.length} warning/error lines\n${warnings
+        .slice(-15)
+        .map((l) => l.slice(0, 400))
+        .join('\n')}`,
+    );
   }
   await casedrop?.stop();
   await redis?.stop();

@@ -90,10 +90,11 @@ function archiveFiles(item: HostileItem): string[] {
   const root = join(repoRoot, 'fixtures/archives');
   if (!existsSync(root)) return [];
   const skip = (item.exclude ?? []).map((g) => g.replace('*', ''));
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    return statSync(p).isDirectory() ? walk(p) : skip.some((ext) => n.endsWith(ext)) ? [] : [p];
-  });
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => {
+      const p = join(d, n);
+      return statSync(p).isDirectory() ? walk(p) : skip.some((ext) => n.endsWith(ext)) ? [] : [p];
+    });
   return walk(root);
 }
 
@@ -107,7 +108,9 @@ describe('hostile archives from the verification corpus are accepted at the door
       subject: `Case ${manifest.case}`,
       text: 'Diagnostics attached.',
       attachments: [{ filename: basename(file), content: readFileSync(file) }],
-    }).compile().build();
+    })
+      .compile()
+      .build();
     const r = await replayMessage(casedrop.smtpPort, raw, { ...item, expect: { smtp: ['2', '5'], worker: 'verdict' } });
     if (r.code >= 200 && r.code < 300) accepted++;
     expect(r.problem).toBeUndefined();
@@ -117,10 +120,13 @@ describe('hostile archives from the verification corpus are accepted at the door
 describe('behind the door', () => {
   it('the worker reaches a verdict for every accepted message and dead-letters none', async () => {
     expect(accepted).toBeGreaterThan(0);
-    await waitUntil(async () => {
-      const q = await queueCounts(redis.port, PREFIX, 'intake');
-      return q.pending === 0 && q.completed + q.failed >= accepted;
-    }, { timeoutMs: 240_000, intervalMs: 500, what: `${accepted} intake jobs finished` });
+    await waitUntil(
+      async () => {
+        const q = await queueCounts(redis.port, PREFIX, 'intake');
+        return q.pending === 0 && q.completed + q.failed >= accepted;
+      },
+      { timeoutMs: 240_000, intervalMs: 500, what: `${accepted} intake jobs finished` },
+    );
     const q = await queueCounts(redis.port, PREFIX, 'intake');
     expect(q.failed).toBe(0);
     expect(q.completed).toBeGreaterThanOrEqual(accepted);

@@ -58,17 +58,42 @@ const FORMATS: Record<string, { ext: string; make: Maker }> = {
   // the S2K count only sets the time gpg spends; the lowest count casedrop accepts keeps the run short
   openpgp: {
     ext: 'gpg',
-    make: (input, out, i) => ['gpg', ['--batch', '--quiet', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', PW, '--s2k-count', '1048576', ...(i % 2 ? ['-a'] : []), '-c', '-o', out, input], { GNUPGHOME: gnupg }],
+    make: (input, out, i) => [
+      'gpg',
+      [
+        '--batch',
+        '--quiet',
+        '--yes',
+        '--no-tty',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        PW,
+        '--s2k-count',
+        '1048576',
+        ...(i % 2 ? ['-a'] : []),
+        '-c',
+        '-o',
+        out,
+        input,
+      ],
+      { GNUPGHOME: gnupg },
+    ],
   },
-  'openssl-enc': { ext: 'enc', make: (input, out, i) => ['openssl', ['enc', '-aes-256-cbc', '-pbkdf2', '-pass', `pass:${PW}`, ...(i % 2 ? ['-a'] : []), '-in', input, '-out', out]] },
+  'openssl-enc': {
+    ext: 'enc',
+    make: (input, out, i) => ['openssl', ['enc', '-aes-256-cbc', '-pbkdf2', '-pass', `pass:${PW}`, ...(i % 2 ? ['-a'] : []), '-in', input, '-out', out]],
+  },
 };
 
 /** Runs `task(i)` for i < count, `limit` at a time. */
 async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 describe('no false refusals on freshly made encrypted files', () => {

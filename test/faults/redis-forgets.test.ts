@@ -55,7 +55,10 @@ async function crashRedis(r: PrivateRedis, redisDir: string, mode: Mode): Promis
 }
 
 function cli(env: Record<string, string | undefined>, args: string[]): Promise<string> {
-  return execFileP(process.execPath, [CLI, ...args], { env, cwd: repoRoot, timeout: 30_000 }).then((r) => r.stdout, (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`);
+  return execFileP(process.execPath, [CLI, ...args], { env, cwd: repoRoot, timeout: 30_000 }).then(
+    (r) => r.stdout,
+    (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+  );
 }
 
 /** Every mail the workers wrote, by outbox file name, from their logs: a name twice is a reply sent twice. */
@@ -128,12 +131,21 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
   await cd.start('worker');
   await cli(cd.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
 
-  const entries: Entry[] = Array.from({ length: messages }, (_, n) => ({ n, caseNumber: CASE, messageId: messageIdOf(`forget-${mode}-${SEED}`, n), bodySent: false }));
+  const entries: Entry[] = Array.from({ length: messages }, (_, n) => ({
+    n,
+    caseNumber: CASE,
+    messageId: messageIdOf(`forget-${mode}-${SEED}`, n),
+    bodySent: false,
+  }));
   const answered = () => entries.filter((e) => e.fate !== undefined).length;
   let done = false;
   const faults = (async () => {
     for (let k = 1; k <= crashes; k++) {
-      await waitUntil(() => done || answered() >= (messages * k) / (crashes + 1), { timeoutMs: 300_000, intervalMs: 20, what: `${k}/${crashes + 1} of the messages answered` });
+      await waitUntil(() => done || answered() >= (messages * k) / (crashes + 1), {
+        timeoutMs: 300_000,
+        intervalMs: 20,
+        what: `${k}/${crashes + 1} of the messages answered`,
+      });
       if (done) return;
       redis = await crashRedis(redis!, redisDir, mode);
     }
@@ -142,7 +154,14 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
   await sendAll({ port: cd.smtpPort, entries, sessions: 8, maxPerSession: 8, rng: makeRng(SEED) }).finally(() => (done = true));
   await faults;
   const sentAt = Date.now();
-  const converged = await waitUntil(() => settled(cd!.dataDir, redis!.port, prefix), { timeoutMs: 150_000, intervalMs: 500, what: 'queues drained, spool empty, every outcome settled' }).then(() => true, (err: Error) => (strict ? Promise.reject(err) : false));
+  const converged = await waitUntil(() => settled(cd!.dataDir, redis!.port, prefix), {
+    timeoutMs: 150_000,
+    intervalMs: 500,
+    what: 'queues drained, spool empty, every outcome settled',
+  }).then(
+    () => true,
+    (err: Error) => (strict ? Promise.reject(err) : false),
+  );
 
   const report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
   const mails = sends(cd.logs);
@@ -153,11 +172,24 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
   const shown = (await cli(cd.env, ['case', 'show', CASE])).split('\t');
   const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis!.port, prefix, q)).failed));
   const figures = {
-    mode, seed: SEED, messages, crashes, replies: tally(entries), converged,
-    ledger: { '250s': queued.length, stored: report.complete, replies: senderMails.length, lost: report.of('lost').length, duplicated: report.of('duplicate').length + sentTwice.length },
+    mode,
+    seed: SEED,
+    messages,
+    crashes,
+    replies: tally(entries),
+    converged,
+    ledger: {
+      '250s': queued.length,
+      stored: report.complete,
+      replies: senderMails.length,
+      lost: report.of('lost').length,
+      duplicated: report.of('duplicate').length + sentTwice.length,
+    },
     requeuedByRecovery: strict ? recovered(cd.logs) : 'n/a',
-    caseState: shown[0] === CASE ? shown[1] : `missing (${shown.join(' ').trim().slice(0, 80)})`, deadLetters: failed,
-    sendSeconds: (sentAt - started) / 1000, settleSeconds: (Date.now() - sentAt) / 1000,
+    caseState: shown[0] === CASE ? shown[1] : `missing (${shown.join(' ').trim().slice(0, 80)})`,
+    deadLetters: failed,
+    sendSeconds: (sentAt - started) / 1000,
+    settleSeconds: (Date.now() - sentAt) / 1000,
   };
   console.log(JSON.stringify(figures));
 

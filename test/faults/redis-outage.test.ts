@@ -55,36 +55,54 @@ async function outage(): Promise<void> {
   await waitUntil(() => accepted() >= MESSAGES / 4, { timeoutMs: 120_000, intervalMs: 20, what: 'a quarter of the messages accepted' });
   await sys.redis.stop();
   times.down = performance.now();
-  await waitUntil(() => performance.now() - times.down >= MIN_DOWN_MS && ledger.filter((a) => a.startedAt > times.down).length >= MIN_DOWN_ATTEMPTS,
-    { timeoutMs: 60_000, intervalMs: 20, what: `${MIN_DOWN_ATTEMPTS} attempts while Redis is down` });
+  await waitUntil(() => performance.now() - times.down >= MIN_DOWN_MS && ledger.filter((a) => a.startedAt > times.down).length >= MIN_DOWN_ATTEMPTS, {
+    timeoutMs: 60_000,
+    intervalMs: 20,
+    what: `${MIN_DOWN_ATTEMPTS} attempts while Redis is down`,
+  });
   times.restarting = performance.now();
   sys.redis = await restartRedis(sys.redisDir, sys.redis.port);
   times.up = performance.now();
 }
 
 function notJson(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((line) => {
-    if (line === '') return false;
-    try {
-      return typeof JSON.parse(line) !== 'object';
-    } catch {
-      return true;
-    }
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (line === '') return false;
+      try {
+        return typeof JSON.parse(line) !== 'object';
+      } catch {
+        return true;
+      }
+    });
 }
 
 describe('Redis stopped and restarted mid-load', () => {
   it('answers only 4xx while Redis is down, recovers on its own, and stores every message exactly once', async () => {
     const started = performance.now();
-    const load = runLoad({ port: sys.casedrop.smtpPort, messages, concurrency: SESSIONS, retryDelayMs: 100, deadlineMs: 180_000, onAttempt: (a) => ledger.push(a) });
+    const load = runLoad({
+      port: sys.casedrop.smtpPort,
+      messages,
+      concurrency: SESSIONS,
+      retryDelayMs: 100,
+      deadlineMs: 180_000,
+      onAttempt: (a) => ledger.push(a),
+    });
     await Promise.all([load, outage()]);
     const loadMs = performance.now() - started;
 
     // while down: attempts begun after Redis exited and answered before it was started again
     const whileDown = ledger.filter((a) => a.startedAt > times.down && a.repliedAt < times.restarting);
     expect(whileDown.length, 'attempts while Redis was down').toBeGreaterThanOrEqual(MIN_DOWN_ATTEMPTS);
-    expect(whileDown.filter((a) => a.code < 400 || a.code >= 500), `replies while Redis was down: ${tally(whileDown)}`).toEqual([]);
-    expect(ledger.filter((a) => a.code >= 500 || a.code === 0), `every reply: ${tally(ledger)}`).toEqual([]);
+    expect(
+      whileDown.filter((a) => a.code < 400 || a.code >= 500),
+      `replies while Redis was down: ${tally(whileDown)}`,
+    ).toEqual([]);
+    expect(
+      ledger.filter((a) => a.code >= 500 || a.code === 0),
+      `every reply: ${tally(ledger)}`,
+    ).toEqual([]);
 
     // every message got exactly one 250, some of them only after the restart
     const { accepted, twice } = acceptedByMessage(ledger);
@@ -93,8 +111,13 @@ describe('Redis stopped and restarted mid-load', () => {
     const firstAfter = ledger.find((a) => a.code === 250 && a.startedAt > times.up);
     expect(firstAfter, 'a 250 after the restart').toBeDefined();
 
-    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: sys.prefix }), { timeoutMs: 180_000, intervalMs: 250, what: 'the queues to drain' })
-      .catch((err: Error) => { throw new Error(`${err.message}\n${sys.casedrop.processes.map((p) => `--- ${p.role}\n${logTail(p.logFile)}`).join('\n')}`); });
+    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: sys.prefix }), {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+      what: 'the queues to drain',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${sys.casedrop.processes.map((p) => `--- ${p.role}\n${logTail(p.logFile)}`).join('\n')}`);
+    });
     const problems = await checkAgainstLedger({
       env: sys.casedrop.env,
       queues: { redisPort: sys.redis.port, prefix: sys.prefix },
@@ -108,8 +131,10 @@ describe('Redis stopped and restarted mid-load', () => {
     for (const p of sys.casedrop.processes) expect(notJson(p.logFile).slice(0, 3), `${p.role} log`).toEqual([]);
 
     const down = whileDown.length;
-    console.log(`redis-outage: ${MESSAGES} messages, ${ledger.length} attempts (${tally(ledger)}); Redis down ${((times.up - times.down) / 1000).toFixed(1)} s, ` +
-      `${down} attempts answered meanwhile; first 250 ${((firstAfter!.repliedAt - times.up) / 1000).toFixed(2)} s after the restart; ` +
-      `load ${(loadMs / 1000).toFixed(1)} s, drain ${(drainMs / 1000).toFixed(1)} s more`);
+    console.log(
+      `redis-outage: ${MESSAGES} messages, ${ledger.length} attempts (${tally(ledger)}); Redis down ${((times.up - times.down) / 1000).toFixed(1)} s, ` +
+        `${down} attempts answered meanwhile; first 250 ${((firstAfter!.repliedAt - times.up) / 1000).toFixed(2)} s after the restart; ` +
+        `load ${(loadMs / 1000).toFixed(1)} s, drain ${(drainMs / 1000).toFixed(1)} s more`,
+    );
   }, 300_000);
 });

@@ -96,9 +96,14 @@ describe('slow and idle clients', () => {
     const idleFor = await Promise.all(idle.map((i) => closedWithin(i.client, SOCKET_TIMEOUT_MS + 2_000)));
     for (const i of idle) expect(i.client.text).toMatch(/\r\n421 .*[Tt]imeout/);
     for (const ms of idleFor) expect(ms).toBeGreaterThanOrEqual(SOCKET_TIMEOUT_MS - 50);
-    await waitUntil(() => trickles.every((t) => t.sent * TRICKLE_MS > 3 * SOCKET_TIMEOUT_MS), { timeoutMs: 10_000, what: 'the lorises to outlast the idle timeout' });
+    await waitUntil(() => trickles.every((t) => t.sent * TRICKLE_MS > 3 * SOCKET_TIMEOUT_MS), {
+      timeoutMs: 10_000,
+      what: 'the lorises to outlast the idle timeout',
+    });
     expect(admitted.filter((l) => l.client.isClosed)).toEqual([]);
-    console.log(`slow-clients: idle connections closed after ${idleFor.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s; lorises alive after ${trickles.map((t) => t.sent).join(', ')} bytes`);
+    console.log(
+      `slow-clients: idle connections closed after ${idleFor.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s; lorises alive after ${trickles.map((t) => t.sent).join(', ')} bytes`,
+    );
   }, 60_000);
 
   it(`in total at most ${MAX_TOTAL} connections from any mix of addresses; the slots are given back when clients leave`, async () => {
@@ -129,11 +134,14 @@ async function clearOut(): Promise<void> {
   }
   await Promise.all(open.map((o) => o.client.closed));
   open.length = 0;
-  await waitUntil(async () => {
-    const probe = await arrive('127.0.0.1');
-    probe.client.destroy();
-    return probe.first.startsWith('220 ');
-  }, { timeoutMs: 10_000, intervalMs: 100, what: 'a free slot after the slow clients left' });
+  await waitUntil(
+    async () => {
+      const probe = await arrive('127.0.0.1');
+      probe.client.destroy();
+      return probe.first.startsWith('220 ');
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: 'a free slot after the slow clients left' },
+  );
 }
 
 describe('a client that goes away in the middle of DATA', () => {
@@ -145,7 +153,12 @@ describe('a client that goes away in the middle of DATA', () => {
     const client = await connectRaw({ port: sys.casedrop.smtpPort });
     open.push({ client });
     expect(await client.nextReply()).toMatch(/^220 /);
-    for (const [line, code] of [['EHLO aborting.faults.test', '250'], [`MAIL FROM:<${SENDER}>`, '250'], [`RCPT TO:<${INTAKE}>`, '250'], ['DATA', '354']]) {
+    for (const [line, code] of [
+      ['EHLO aborting.faults.test', '250'],
+      [`MAIL FROM:<${SENDER}>`, '250'],
+      [`RCPT TO:<${INTAKE}>`, '250'],
+      ['DATA', '354'],
+    ]) {
       await client.write(`${line}\r\n`);
       expect(await client.nextReply(), line).toMatch(new RegExp(`^${code}[ -]`));
     }
@@ -181,14 +194,21 @@ describe('a client that goes away in the middle of DATA', () => {
     expect(leftovers(join(sys.casedrop.dataDir, 'objects/.tmp'))).toEqual([]);
     expect(await queueCounts(sys.redis.port, sys.prefix, 'intake')).toEqual(before);
     // the door saw both as hang-ups, each well into the spool write
-    await waitUntil(() => hangups() >= hangupsBefore + 2, { timeoutMs: 10_000, what: 'both hang-ups in the door\'s log' });
-    const bytesRead = logLines(smtpLog, /"event":"smtp_hangup"/).slice(hangupsBefore).map((l) => (JSON.parse(l) as { bytes: number }).bytes);
+    await waitUntil(() => hangups() >= hangupsBefore + 2, { timeoutMs: 10_000, what: "both hang-ups in the door's log" });
+    const bytesRead = logLines(smtpLog, /"event":"smtp_hangup"/)
+      .slice(hangupsBefore)
+      .map((l) => (JSON.parse(l) as { bytes: number }).bytes);
     expect(Math.min(...bytesRead), 'bytes the door had read of each aborted message').toBeGreaterThan(1024 * 1024);
 
     // and the whole run against the ledger: only the normal client's 250s were ever stored
     await waitUntil(() => drained(props), { timeoutMs: 60_000, intervalMs: 200, what: 'the queues to drain' });
     const { accepted } = acceptedByMessage(ledger);
-    const problems = await checkAgainstLedger({ env: sys.casedrop.env, queues: props, accepted, attachmentSha256: createHash('sha256').update(attachment.content).digest('hex') });
+    const problems = await checkAgainstLedger({
+      env: sys.casedrop.env,
+      queues: props,
+      accepted,
+      attachmentSha256: createHash('sha256').update(attachment.content).digest('hex'),
+    });
     expect(problems).toEqual([]);
     for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
   }, 60_000);

@@ -65,15 +65,19 @@ async function instance(workerEnv: Record<string, string> = {}): Promise<{ cd: R
   return { cd, prefix, worker };
 }
 
-const ledger = (tag: string, n: number): Entry[] => Array.from({ length: n }, (_, i) => ({ n: i, caseNumber: CASE, messageId: messageIdOf(tag, i), bodySent: false }));
+const ledger = (tag: string, n: number): Entry[] =>
+  Array.from({ length: n }, (_, i) => ({ n: i, caseNumber: CASE, messageId: messageIdOf(tag, i), bodySent: false }));
 
 /** Until every intake job has finished (completed or failed) and nothing is pending downstream. */
 async function drain(prefix: string, intakeJobs: number): Promise<number[]> {
-  await vi.waitFor(async () => {
-    const intake = await queueCounts(redis.port, prefix, 'intake');
-    expect(intake.completed + intake.failed, 'intake jobs finished').toBeGreaterThanOrEqual(intakeJobs);
-    for (const q of QUEUES) expect((await queueCounts(redis.port, prefix, q)).pending, `${q} jobs pending`).toBe(0);
-  }, { timeout: 60_000, interval: 100 });
+  await vi.waitFor(
+    async () => {
+      const intake = await queueCounts(redis.port, prefix, 'intake');
+      expect(intake.completed + intake.failed, 'intake jobs finished').toBeGreaterThanOrEqual(intakeJobs);
+      for (const q of QUEUES) expect((await queueCounts(redis.port, prefix, q)).pending, `${q} jobs pending`).toBe(0);
+    },
+    { timeout: 60_000, interval: 100 },
+  );
   return Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, prefix, q)).failed));
 }
 
@@ -84,7 +88,9 @@ function storedNotAcked(dataDir: string): string[] {
   const dir = (...p: string[]) => join(dataDir, 'objects', ...p);
   if (!existsSync(dir('cases', CASE, 'files')) || !existsSync(dir('spool'))) return [];
   const spooled = new Set(readdirSync(dir('spool')).map((n) => n.replace(/\.cdo$/, '')));
-  return readdirSync(dir('cases', CASE, 'files')).map((n) => n.split('-p')[0]!).filter((id) => spooled.has(id));
+  return readdirSync(dir('cases', CASE, 'files'))
+    .map((n) => n.split('-p')[0]!)
+    .filter((id) => spooled.has(id));
 }
 
 /** What the data dir must show once the queues drained: each 250 complete once, nothing else. */

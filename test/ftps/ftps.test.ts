@@ -19,8 +19,32 @@ describe('FTPS door (ftp-srv), driven by curl', () => {
     h = await startHarness();
     const cert = join(h.dir, 'cert.pem');
     const key = join(h.dir, 'key.pem');
-    await exec('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert]);
-    const config = { ...h.config, ftpsEnabled: true, ftpsPort: 0, ftpsImplicitPort: 0, ftpsTlsCert: cert, ftpsTlsKey: key, ftpsPassivePorts: { min: 30200, max: 30299 } };
+    await exec('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    const config = {
+      ...h.config,
+      ftpsEnabled: true,
+      ftpsPort: 0,
+      ftpsImplicitPort: 0,
+      ftpsTlsCert: cert,
+      ftpsTlsKey: key,
+      ftpsPassivePorts: { min: 30200, max: 30299 },
+    };
     ftps = await startFtpsDoor({ config, logger: createLogger('silent'), store: h.store, registry: h.registry, redis: h.redis });
   });
   afterAll(async () => {
@@ -54,7 +78,7 @@ describe('FTPS door (ftp-srv), driven by curl', () => {
     expect(await stored('plain.bin')).toHaveLength(0);
   });
 
-  it('refuses downloads, deletes and a wrong token; lists only this token\'s uploads', async () => {
+  it("refuses downloads, deletes and a wrong token; lists only this token's uploads", async () => {
     const get = await curl(['--ssl-reqd', `ftp://127.0.0.1:${ftps.port}/a.bin`, '-o', join(h.dir, 'back.bin')]);
     expect(get.code).not.toBe(0);
     const del = await curl(['--ssl-reqd', '-Q', 'DELE a.bin', `ftp://127.0.0.1:${ftps.port}/`]);

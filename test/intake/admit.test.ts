@@ -22,14 +22,24 @@ let store: EncryptedStore;
 let deps: StreamDeps;
 
 function arrival(fileId: string, originalName: string): Arrival {
-  return { caseNumber: CASE, channel: 'https', fileId, originalName, receivedAt: new Date().toISOString(), token: { id: 'tok1', label: 'router-7' }, extra: { clientAddress: '192.0.2.7' } };
+  return {
+    caseNumber: CASE,
+    channel: 'https',
+    fileId,
+    originalName,
+    receivedAt: new Date().toISOString(),
+    token: { id: 'tok1', label: 'router-7' },
+    extra: { clientAddress: '192.0.2.7' },
+  };
 }
 
 /** An upload arrives in small pieces, never as one buffer. */
 function trickle(bytes: Buffer, piece = 7001): Readable {
-  return Readable.from((function* () {
-    for (let at = 0; at < bytes.length; at += piece) yield bytes.subarray(at, at + piece);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let at = 0; at < bytes.length; at += piece) yield bytes.subarray(at, at + piece);
+    })(),
+  );
 }
 
 beforeAll(async () => {
@@ -49,11 +59,25 @@ describe('admitStream: a file of any size becomes part of the case', () => {
     // 1.5 MB: the zip's central directory sits in the last of ~25 encrypted chunks
     const zip = gunzipSync(readFileSync(join(ARCHIVES, 'zip/aes256-zip64-many.zip.gz')));
     const file = await admitStream(arrival('up-1', 'many.zip'), trickle(zip), deps);
-    expect(file).toMatchObject({ storedName: 'many.zip', size: zip.length, verdict: 'accept', reason: 'encrypted', channel: 'https', tokenLabel: 'router-7', kept: true });
+    expect(file).toMatchObject({
+      storedName: 'many.zip',
+      size: zip.length,
+      verdict: 'accept',
+      reason: 'encrypted',
+      channel: 'https',
+      tokenLabel: 'router-7',
+      kept: true,
+    });
     expect(file.sha256).toBe(createHash('sha256').update(zip).digest('hex'));
     expect((await readAll(await store.get(file.id))).equals(zip)).toBe(true);
     const view = await fileView(store, await store.head(file.id));
-    expect(view).toMatchObject({ storedName: 'many.zip', channel: 'https', tokenLabel: 'router-7', format: 'zip', verdict: { verdict: 'accept', reason: 'encrypted' } });
+    expect(view).toMatchObject({
+      storedName: 'many.zip',
+      channel: 'https',
+      tokenLabel: 'router-7',
+      format: 'zip',
+      verdict: { verdict: 'accept', reason: 'encrypted' },
+    });
   });
 
   it('keeps an unencrypted upload by default, with its refusal reason recorded for the engineer', async () => {
@@ -81,7 +105,15 @@ describe('admitStream: a file of any size becomes part of the case', () => {
   });
 
   it('shares stored names with mail: an upload never overwrites an emailed file of the same name', async () => {
-    const deps2 = { config: env.config, store, registry: registryFor(env.config, redis, store), verify: realVerify, names: namesFor(env.config, redis), notify: { add: async () => undefined }, logger: silent };
+    const deps2 = {
+      config: env.config,
+      store,
+      registry: registryFor(env.config, redis, store),
+      verify: realVerify,
+      names: namesFor(env.config, redis),
+      notify: { add: async () => undefined },
+      logger: silent,
+    };
     const outcome = await processIntake(await spool(store, sample('rfc2231-name.eml')), deps2);
     const mailed = outcome!.stored[0]!;
     const seven = readFileSync(join(ARCHIVES, '7z', 'aes.7z'));
@@ -99,7 +131,14 @@ describe('range reads of an encrypted object', () => {
     const put = await store.put('rangetest', Readable.from([bytes]), {});
     const reader = await store.openRange(put.id);
     try {
-      for (const [offset, length] of [[0, 10], [65_530, 20], [65_536, 65_536], [131_000, 140_000], [299_990, 100], [400_000, 10]] as const) {
+      for (const [offset, length] of [
+        [0, 10],
+        [65_530, 20],
+        [65_536, 65_536],
+        [131_000, 140_000],
+        [299_990, 100],
+        [400_000, 10],
+      ] as const) {
         expect((await reader.read(offset, length)).equals(bytes.subarray(offset, offset + length))).toBe(true);
       }
     } finally {

@@ -7,7 +7,19 @@ describe('checkUploadName: the email sanitiser decides, an upload is refused ins
     expect(checkUploadName('Re\u0301sume\u0301 logs.zip')).toEqual({ ok: true, name: 'Résumé logs.zip' });
   });
 
-  it.each([['../etc/passwd'], ['a/b.zip'], ['a\\b.zip'], ['bell\u0007.zip'], ['new\nline.zip'], ['.hidden'], ['..'], [''], ['gpj\u202e.exe'], ['x'.repeat(201)], ['é'.repeat(600)]])('refuses %j with the rule', (name) => {
+  it.each([
+    ['../etc/passwd'],
+    ['a/b.zip'],
+    ['a\\b.zip'],
+    ['bell\u0007.zip'],
+    ['new\nline.zip'],
+    ['.hidden'],
+    ['..'],
+    [''],
+    ['gpj\u202e.exe'],
+    ['x'.repeat(201)],
+    ['é'.repeat(600)],
+  ])('refuses %j with the rule', (name) => {
     const result = checkUploadName(name);
     expect(result.ok).toBe(false);
     if (!result.ok) {

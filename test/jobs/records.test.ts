@@ -11,8 +11,26 @@ import { openTestStore } from '../pipeline/helpers.js';
 describe('stored records', () => {
   it('fills the defaults older spool metadata lacks, and keeps every field the door writes', () => {
     const meta = spoolMetaSchema.parse({ spoolId: 'S1', caseNumber: '612345678', receivedAt: '2025-01-14T10:00:00.000Z', mailFrom: '' });
-    expect(meta).toEqual({ spoolId: 'S1', caseNumber: '612345678', receivedAt: '2025-01-14T10:00:00.000Z', mailFrom: '', rcptTo: [], clientAddress: '', sessionId: '', automatic: false });
-    const full = { ...meta, rcptTo: ['attach@localhost'], messageId: '<a@b>', subject: 'Case 612345678', heloName: 'h', clientAddress: '192.0.2.1', sessionId: 'x', automatic: true };
+    expect(meta).toEqual({
+      spoolId: 'S1',
+      caseNumber: '612345678',
+      receivedAt: '2025-01-14T10:00:00.000Z',
+      mailFrom: '',
+      rcptTo: [],
+      clientAddress: '',
+      sessionId: '',
+      automatic: false,
+    });
+    const full = {
+      ...meta,
+      rcptTo: ['attach@localhost'],
+      messageId: '<a@b>',
+      subject: 'Case 612345678',
+      heloName: 'h',
+      clientAddress: '192.0.2.1',
+      sessionId: 'x',
+      automatic: true,
+    };
     expect(spoolMetaSchema.parse(full)).toEqual(full);
   });
 
@@ -22,7 +40,10 @@ describe('stored records', () => {
   });
 
   it('reads back an outcome exactly as the intake worker wrote it', () => {
-    const outcome = makeOutcome({ noteId: 'cases/612345678/notes/S1', refused: [{ originalName: 'a.txt', size: 1, format: 'unknown', reason: 'pgp-unknown-key', advice: 'x' }] });
+    const outcome = makeOutcome({
+      noteId: 'cases/612345678/notes/S1',
+      refused: [{ originalName: 'a.txt', size: 1, format: 'unknown', reason: 'pgp-unknown-key', advice: 'x' }],
+    });
     expect(outcomeSchema.parse(JSON.parse(JSON.stringify(outcome)))).toEqual(outcome);
   });
 

@@ -11,7 +11,10 @@ afterAll(cleanup);
 
 async function run(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
-  const code = await main(['node', 'casedrop', ...args], createContext({ CASEDROP_LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env }, (l) => void out.push(l)));
+  const code = await main(
+    ['node', 'casedrop', ...args],
+    createContext({ CASEDROP_LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env }, (l) => void out.push(l)),
+  );
   return { code, out };
 }
 

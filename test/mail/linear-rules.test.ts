@@ -43,7 +43,11 @@ const attacks: [string, string, (s: string) => unknown][] = [
   ['Subject of case prefixes', 'Case #'.repeat(MB / 6), (s) => findCaseNumber(s, opts)],
   ['Subject of encoded words', '=?utf-8?q?a?= '.repeat(MB / 14), (s) => findCaseNumber(s, opts)],
   ['Auto-Submitted of "("', '('.repeat(MB), (s) => automaticReason({ get: (n) => (n === 'auto-submitted' ? s : undefined) }, 'a@example.com')],
-  ['Precedence of "(" then ")"', `${'('.repeat(MB / 2)}${')'.repeat(MB / 2)}`, (s) => automaticReason({ get: (n) => (n === 'precedence' ? s : undefined) }, 'a@example.com')],
+  [
+    'Precedence of "(" then ")"',
+    `${'('.repeat(MB / 2)}${')'.repeat(MB / 2)}`,
+    (s) => automaticReason({ get: (n) => (n === 'precedence' ? s : undefined) }, 'a@example.com'),
+  ],
   ['comment of quoted pairs', `(${'\\('.repeat(MB / 2)}`, (s) => firstToken(s)],
   ['envelope sender of "<" and spaces', `<${' '.repeat(MB)}`, (s) => robotSender(s)],
   ['file name of one letter', 'a'.repeat(MB), (s) => sanitizeFilename(s)],

@@ -26,7 +26,12 @@ describe('DSN status', () => {
   });
 
   it('keeps customer text out of the delivery-status part: it is ASCII, one field per line', () => {
-    const o = makeOutcome({ kind: 'refused', stored: [], refused: [{ ...REFUSED_TXT, reason: 'bad\r\nStatus: 2.0.0 é' as never }], rcptTo: ['attach@localhost\r\nAction: delivered'] });
+    const o = makeOutcome({
+      kind: 'refused',
+      stored: [],
+      refused: [{ ...REFUSED_TXT, reason: 'bad\r\nStatus: 2.0.0 é' as never }],
+      rcptTo: ['attach@localhost\r\nAction: delivered'],
+    });
     const text = deliveryStatus(o, config);
     expect(text).toMatch(/^[\x20-\x7e\r\n]*$/);
     expect(text.match(/^Status:/gm)).toHaveLength(1);
@@ -34,7 +39,11 @@ describe('DSN status', () => {
   });
 
   it('names the case in every subject', () => {
-    for (const o of [makeOutcome({ kind: 'case-closed', stored: [] }), makeOutcome({ kind: 'no-attachment', stored: [] }), makeOutcome({ kind: 'refused', stored: [], refused: [REFUSED_TXT] })]) {
+    for (const o of [
+      makeOutcome({ kind: 'case-closed', stored: [] }),
+      makeOutcome({ kind: 'no-attachment', stored: [] }),
+      makeOutcome({ kind: 'refused', stored: [], refused: [REFUSED_TXT] }),
+    ]) {
       expect(dsnSubject(o)).toContain(`Case ${CASE}`);
       expect(engineerSubject(o)).toContain(`Case ${CASE}`);
     }
@@ -133,7 +142,12 @@ describe('small pieces', () => {
 
 describe('outgoing header lines (RFC 5322: at most 998 characters)', () => {
   it.each([100, 990, 3000])('with an original Message-ID of %i characters every line of every reply fits', async (length) => {
-    const outcome = makeOutcome({ kind: 'partial', refused: [REFUSED_TXT], messageId: `<${'r'.repeat(length)}@example.com>`, subject: `Case ${CASE} ${'s'.repeat(length)}` });
+    const outcome = makeOutcome({
+      kind: 'partial',
+      refused: [REFUSED_TXT],
+      messageId: `<${'r'.repeat(length)}@example.com>`,
+      subject: `Case ${CASE} ${'s'.repeat(length)}`,
+    });
     for (const mail of [buildDsn(outcome, config), buildReceipt(outcome, config), buildEngineerNotice(outcome, 'eng@example.com', 'receipt', config)]) {
       const raw = (await mail.node.build()).toString('latin1');
       const longest = Math.max(...raw.split('\r\n').map((l) => l.length));

@@ -34,7 +34,15 @@ export function makeOutcome(overrides: Partial<Outcome> = {}): Outcome {
     messageId: `<${spoolId.toLowerCase()}@customer.example.com>`,
     automatic: false,
     stored: [
-      { id: `cases/${CASE}/files/${spoolId}-p2`, originalName: 'logs.7z', storedName: 'logs.7z', size: 104_857, sha256: 'a'.repeat(64), format: '7z', cipher: 'AES-256' },
+      {
+        id: `cases/${CASE}/files/${spoolId}-p2`,
+        originalName: 'logs.7z',
+        storedName: 'logs.7z',
+        size: 104_857,
+        sha256: 'a'.repeat(64),
+        format: '7z',
+        cipher: 'AES-256',
+      },
     ],
     refused: [],
     originalHeaders: [
@@ -50,8 +58,20 @@ export function makeOutcome(overrides: Partial<Outcome> = {}): Outcome {
   };
 }
 
-export const REFUSED_TXT: RefusedFile = { originalName: 'report.txt', size: 3277, format: 'unknown', reason: 'unencrypted', advice: 'Encrypt it before sending: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
-export const REFUSED_ZIPCRYPTO: RefusedFile = { originalName: 'old.zip', size: 2048, format: 'zip', reason: 'weak-zipcrypto', advice: 'Make the zip with AES instead: 7z a -tzip -mem=AES256 -p logs.zip logs/' };
+export const REFUSED_TXT: RefusedFile = {
+  originalName: 'report.txt',
+  size: 3277,
+  format: 'unknown',
+  reason: 'unencrypted',
+  advice: 'Encrypt it before sending: 7z a -tzip -mem=AES256 -p logs.zip logs/',
+};
+export const REFUSED_ZIPCRYPTO: RefusedFile = {
+  originalName: 'old.zip',
+  size: 2048,
+  format: 'zip',
+  reason: 'weak-zipcrypto',
+  advice: 'Make the zip with AES instead: 7z a -tzip -mem=AES256 -p logs.zip logs/',
+};
 
 /** Log lines a test can search, from a real pino logger. */
 export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -95,11 +115,13 @@ export async function startHarness(env: Record<string, string> = {}, opts: { web
   const names = ['notify', 'outbound', 'webhook'] as const;
   const queues = Object.fromEntries(names.map((n) => [n, createQueue(config, QueueName[n], redis)])) as Harness['queues'];
   const eventConnections: Redis[] = [];
-  const events = Object.fromEntries(names.map((n) => {
-    const connection = createRedis(config, 'worker');
-    eventConnections.push(connection);
-    return [n, new QueueEvents(QueueName[n], { connection, prefix: config.redisPrefix })];
-  })) as Record<(typeof names)[number], QueueEvents>;
+  const events = Object.fromEntries(
+    names.map((n) => {
+      const connection = createRedis(config, 'worker');
+      eventConnections.push(connection);
+      return [n, new QueueEvents(QueueName[n], { connection, prefix: config.redisPrefix })];
+    }),
+  ) as Record<(typeof names)[number], QueueEvents>;
   await Promise.all(Object.values(events).map((e) => e.waitUntilReady()));
 
   async function settle(queue: (typeof names)[number], jobId: string): Promise<Job> {
@@ -127,7 +149,15 @@ export async function startHarness(env: Record<string, string> = {}, opts: { web
   }
 
   return {
-    config, redis, store, registry, workers, queues, logLines: lines, notify, settle,
+    config,
+    redis,
+    store,
+    registry,
+    workers,
+    queues,
+    logLines: lines,
+    notify,
+    settle,
     async close() {
       await workers.close();
       await Promise.all(Object.values(events).map(async (e) => e.close()));
@@ -140,5 +170,10 @@ export async function startHarness(env: Record<string, string> = {}, opts: { web
 }
 
 export async function putOutcome(store: ObjectStore, outcome: Outcome): Promise<void> {
-  await store.put('outcomes', Readable.from([Buffer.from(JSON.stringify(outcome))]), { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind }, { name: outcome.spoolId });
+  await store.put(
+    'outcomes',
+    Readable.from([Buffer.from(JSON.stringify(outcome))]),
+    { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind },
+    { name: outcome.spoolId },
+  );
 }

@@ -13,7 +13,11 @@ let h: Harness;
 
 beforeEach(async () => {
   sink = await startSink();
-  h = await startHarness({ CASEDROP_RELAY_URL: sink.url, CASEDROP_INTAKE_ADDRESSES: 'attach@localhost,files@casedrop.example', CASEDROP_REPLY_RATE_PER_HOUR: '2' });
+  h = await startHarness({
+    CASEDROP_RELAY_URL: sink.url,
+    CASEDROP_INTAKE_ADDRESSES: 'attach@localhost,files@casedrop.example',
+    CASEDROP_REPLY_RATE_PER_HOUR: '2',
+  });
 });
 
 afterEach(async () => {

@@ -35,7 +35,10 @@ function part(mail: SunkMail, contentType: string): Attachment {
 /** The delivery-status block: per-message fields, then one group per recipient (RFC 3464 §2.1). */
 function deliveryStatus(mail: SunkMail): Record<string, string[]>[] {
   const text = part(mail, 'message/delivery-status').content.toString('utf8');
-  return text.split(/\r?\n\r?\n/).filter((g) => g.trim() !== '').map((g) => libmime.decodeHeaders(g));
+  return text
+    .split(/\r?\n\r?\n/)
+    .filter((g) => g.trim() !== '')
+    .map((g) => libmime.decodeHeaders(g));
 }
 
 describe('DSN to the sender', () => {
@@ -110,7 +113,15 @@ describe('DSN to the sender', () => {
 
 describe('receipt to the sender', () => {
   it('lists each stored file with size and SHA-256, from the null sender', async () => {
-    const second = { id: 'x', originalName: 'core dump.gpg', storedName: 'core dump.gpg', size: 5_000_000, sha256: 'b'.repeat(64), format: 'openpgp', cipher: 'AES-256' };
+    const second = {
+      id: 'x',
+      originalName: 'core dump.gpg',
+      storedName: 'core dump.gpg',
+      size: 5_000_000,
+      sha256: 'b'.repeat(64),
+      format: 'openpgp',
+      cipher: 'AES-256',
+    };
     const outcome = makeOutcome({ stored: [...makeOutcome().stored, second] });
     await h.notify(outcome);
     const receipt = (await sink.waitFor(2)).find(toSender)!;

@@ -49,12 +49,17 @@ describe('sender addresses never answered', () => {
     expect(senderAddressReason(address, config)).toBe(reason);
   });
 
-  it.each(['customer@example.com', '<Customer@Example.com>', 'attach@otherhost', 'owner@example.com', 'request@example.com', 'daemon@example.com', 'x+attach@localhost'])(
-    '%j is answered',
-    (address) => {
-      expect(senderAddressReason(address, config)).toBeUndefined();
-    },
-  );
+  it.each([
+    'customer@example.com',
+    '<Customer@Example.com>',
+    'attach@otherhost',
+    'owner@example.com',
+    'request@example.com',
+    'daemon@example.com',
+    'x+attach@localhost',
+  ])('%j is answered', (address) => {
+    expect(senderAddressReason(address, config)).toBeUndefined();
+  });
 });
 
 describe('automatic mail, from the header block', () => {
@@ -75,11 +80,18 @@ describe('automatic mail, from the header block', () => {
     expect(decide({ originalHeaders })).toEqual({ suppress: reason });
   });
 
-  it.each([block('Auto-Submitted: no'), block('Auto-Submitted: No (a (nested) comment)'), block('Precedence: first-class'), block('List-Unsubscribe-Post: x'), '', block()])('%j is answered', (originalHeaders) => {
+  it.each([
+    block('Auto-Submitted: no'),
+    block('Auto-Submitted: No (a (nested) comment)'),
+    block('Precedence: first-class'),
+    block('List-Unsubscribe-Post: x'),
+    '',
+    block(),
+  ])('%j is answered', (originalHeaders) => {
     expect(decide({ originalHeaders })).toEqual({ send: 'receipt' });
   });
 
-  it('the door\'s own verdict counts even without headers', () => {
+  it("the door's own verdict counts even without headers", () => {
     expect(decide({ automatic: true, originalHeaders: '' })).toEqual({ suppress: 'automatic' });
   });
 

@@ -37,7 +37,10 @@ describe('replies survive pruning', () => {
     for (const o of outcomes) await h.notify(o);
     // and, below it, every outbound job again (a Redis that lost the notify job's completion)
     for (const o of outcomes) {
-      for (const [kind, jobId] of [['receipt', outboundJobId.sender(o.spoolId)], ['engineer', outboundJobId.engineer(o.spoolId)]] as const) {
+      for (const [kind, jobId] of [
+        ['receipt', outboundJobId.sender(o.spoolId)],
+        ['engineer', outboundJobId.engineer(o.spoolId)],
+      ] as const) {
         await h.queues.outbound.add(kind, { spoolId: o.spoolId, kind, senderReply: 'receipt' }, { jobId });
         expect((await h.settle('outbound', jobId)).finishedOn, jobId).toBeDefined();
       }

@@ -101,7 +101,12 @@ describe('webhooks', () => {
       });
     }
     for (const n of [0, 1]) await h.settle('webhook', `${outcome.spoolId}-webhook-${n}`);
-    expect(h.logLines.filter((l) => l.msg === 'webhook delivered').map((l) => l.webhook).sort()).toEqual([0, 1]);
+    expect(
+      h.logLines
+        .filter((l) => l.msg === 'webhook delivered')
+        .map((l) => l.webhook)
+        .sort(),
+    ).toEqual([0, 1]);
     // a URL may carry credentials: the log names the webhook by index only
     expect(JSON.stringify(h.logLines)).not.toContain('127.0.0.1');
   });
@@ -144,7 +149,13 @@ describe('webhooks', () => {
     h = await startHarness({ CASEDROP_WEBHOOK_URLS: r.url });
     const outcome = makeOutcome();
     await h.notify(outcome);
-    expect(await h.queues.webhook.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
+    expect(await h.queues.webhook.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      completed: 0,
+      failed: 0,
+    });
     expect(h.logLines.some((l) => l.level === 50 && String(l.msg).includes('without CASEDROP_WEBHOOK_SECRET'))).toBe(true);
     expect(r.hits).toEqual([]);
   });

@@ -26,7 +26,16 @@ async function run(...args: string[]): Promise<string[]> {
 
 beforeAll(async () => {
   const { config } = env;
-  ctx = createContext({ NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '' }, (l) => lines.push(l));
+  ctx = createContext(
+    {
+      NODE_ENV: 'test',
+      CASEDROP_REDIS_PREFIX: config.redisPrefix,
+      CASEDROP_DATA_DIR: config.dataDir,
+      CASEDROP_LOG_LEVEL: 'silent',
+      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+    },
+    (l) => lines.push(l),
+  );
   const redis = createRedis(config, 'worker');
   const store = await openTestStore(config);
   const registry = registryFor(config, redis, store);

@@ -48,7 +48,7 @@ describe('sanitizeFilename: safe in a shell and on any file system (issue 10)', 
   it.each([
     ['$(reboot).7z', 'reboot_.7z'],
     ['`id`.zip', 'id_.zip'],
-    ["a'b\"c;d&e|f.zip", 'a_b_c_d_e_f.zip'],
+    ['a\'b"c;d&e|f.zip', 'a_b_c_d_e_f.zip'],
     ['-rf.zip', 'rf.zip'],
     ['--help', 'help'],
     ['.bashrc', 'bashrc'],

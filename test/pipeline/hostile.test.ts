@@ -15,8 +15,14 @@ import { CASE, namesFor, realVerify, openTestStore, registryFor, silent, spool }
  * character.
  */
 const DIR = join(import.meta.dirname, '../../fixtures/hostile');
-interface Item { kind: string; file: string; expect: { worker: string } }
-const items = (JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { items: Item[] }).items.filter((i) => i.kind === 'message' && i.expect.worker !== 'none');
+interface Item {
+  kind: string;
+  file: string;
+  expect: { worker: string };
+}
+const items = (JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { items: Item[] }).items.filter(
+  (i) => i.kind === 'message' && i.expect.worker !== 'none',
+);
 const env = testConfig();
 let redis: Redis;
 let deps: IntakeDeps;
@@ -26,7 +32,15 @@ beforeAll(async () => {
   const store = await openTestStore(env.config);
   const registry = registryFor(env.config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
-  deps = { config: env.config, store, registry, verify: realVerify, names: namesFor(env.config, redis), notify: { add: async () => undefined }, logger: silent };
+  deps = {
+    config: env.config,
+    store,
+    registry,
+    verify: realVerify,
+    names: namesFor(env.config, redis),
+    notify: { add: async () => undefined },
+    logger: silent,
+  };
 });
 afterAll(async () => {
   redis.disconnect();
@@ -34,15 +48,19 @@ afterAll(async () => {
 });
 
 describe('hostile messages reach an outcome', () => {
-  it.each(items.map((i) => [i.file, i] as const))('%s', async (_file, item) => {
-    const raw = readFileSync(join(DIR, item.file));
-    const spoolId = await spool(deps.store, item.file.endsWith('.gz') ? gunzipSync(raw) : raw);
-    const outcome = await processIntake(spoolId, deps);
-    expect(['stored', 'partial', 'refused', 'no-attachment']).toContain(outcome?.kind);
-    for (const f of outcome?.stored ?? []) {
-      expect(f.storedName).toBe(sanitizeFilename(f.storedName));
-      // eslint-disable-next-line no-control-regex -- asserts that no control character is left
-      expect(f.storedName).not.toMatch(/[/\\\u0000-\u001f]/);
-    }
-  }, 30_000);
+  it.each(items.map((i) => [i.file, i] as const))(
+    '%s',
+    async (_file, item) => {
+      const raw = readFileSync(join(DIR, item.file));
+      const spoolId = await spool(deps.store, item.file.endsWith('.gz') ? gunzipSync(raw) : raw);
+      const outcome = await processIntake(spoolId, deps);
+      expect(['stored', 'partial', 'refused', 'no-attachment']).toContain(outcome?.kind);
+      for (const f of outcome?.stored ?? []) {
+        expect(f.storedName).toBe(sanitizeFilename(f.storedName));
+        // eslint-disable-next-line no-control-regex -- asserts that no control character is left
+        expect(f.storedName).not.toMatch(/[/\\\u0000-\u001f]/);
+      }
+    },
+    30_000,
+  );
 });

@@ -41,11 +41,23 @@ describe('processIntake', () => {
     const outcome = await processIntake(spoolId, deps);
     expect(outcome?.kind).toBe('partial');
     expect(outcome?.stored.map((f) => f.originalName)).toEqual(['aes.7z', 'aes.zip']);
-    expect(outcome?.refused.map((f) => [f.originalName, f.reason])).toEqual([['zipcrypto.zip', 'weak-zipcrypto'], ['plain.zip', 'unencrypted']]);
+    expect(outcome?.refused.map((f) => [f.originalName, f.reason])).toEqual([
+      ['zipcrypto.zip', 'weak-zipcrypto'],
+      ['plain.zip', 'unencrypted'],
+    ]);
     expect(outcome?.refused.every((f) => f.advice.length > 0)).toBe(true);
     const heads = await Promise.all((await files()).map((f) => store.head(f)));
     const info = heads.find((h) => h.meta.originalName === 'aes.7z')!;
-    expect(info.meta).toMatchObject({ originalName: 'aes.7z', storedName: 'aes.7z', format: '7z', cipher: 'AES-256', sender: 'customer@example.com', spoolId, channel: 'email', verdict: { reason: 'encrypted' } });
+    expect(info.meta).toMatchObject({
+      originalName: 'aes.7z',
+      storedName: 'aes.7z',
+      format: '7z',
+      cipher: 'AES-256',
+      sender: 'customer@example.com',
+      spoolId,
+      channel: 'email',
+      verdict: { reason: 'encrypted' },
+    });
     expect(info.meta.sha256).toBe(info.sha256);
     expect(typeof info.meta.messageId).toBe('string');
     expect(typeof info.meta.receivedAt).toBe('string');
@@ -111,10 +123,21 @@ describe('processIntake', () => {
   });
 
   it('stores the files of a forwarded message and of signed messages; inline cid images are not files', async () => {
-    for (const [name, expected] of [['forwarded.eml', ['forwarded.7z', 'direct.zip']], ['smime-signed.eml', ['signed.7z']], ['pgp-signed.eml', ['signed.7z']], ['inline-cid-image.eml', ['logs.7z']]] as const) {
+    for (const [name, expected] of [
+      ['forwarded.eml', ['forwarded.7z', 'direct.zip']],
+      ['smime-signed.eml', ['signed.7z']],
+      ['pgp-signed.eml', ['signed.7z']],
+      ['inline-cid-image.eml', ['logs.7z']],
+    ] as const) {
       const outcome = await processIntake(await spool(store, sample(name)), deps);
-      expect(outcome?.stored.map((f) => f.originalName), name).toEqual(expected);
-      expect([...(outcome?.stored ?? []), ...(outcome?.refused ?? [])].map((f) => f.originalName), name).not.toContain('logo.png');
+      expect(
+        outcome?.stored.map((f) => f.originalName),
+        name,
+      ).toEqual(expected);
+      expect(
+        [...(outcome?.stored ?? []), ...(outcome?.refused ?? [])].map((f) => f.originalName),
+        name,
+      ).not.toContain('logo.png');
     }
   });
 
@@ -158,8 +181,21 @@ describe('processIntake', () => {
 
   it('a store failure is temporary: the job throws a retryable error and leaves the spool object', async () => {
     const spoolId = await spool(store, sample('simple-7z.eml'));
-    const failing: ObjectStore = { ...store, put: () => Promise.reject(new Error('disk went away')), exists: (id) => store.exists(id), head: (id) => store.head(id), get: (id) => store.get(id), list: (p) => store.list(p), delete: (id) => store.delete(id), names: (n) => store.names(n), quarantine: (id) => store.quarantine(id) };
-    const err: unknown = await processIntake(spoolId, { ...deps, store: failing }).then(() => undefined, (e: unknown) => e);
+    const failing: ObjectStore = {
+      ...store,
+      put: () => Promise.reject(new Error('disk went away')),
+      exists: (id) => store.exists(id),
+      head: (id) => store.head(id),
+      get: (id) => store.get(id),
+      list: (p) => store.list(p),
+      delete: (id) => store.delete(id),
+      names: (n) => store.names(n),
+      quarantine: (id) => store.quarantine(id),
+    };
+    const err: unknown = await processIntake(spoolId, { ...deps, store: failing }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).not.toBe('UnrecoverableError');
     expect(await store.exists(`spool/${spoolId}`)).toBe(true);

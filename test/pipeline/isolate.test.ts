@@ -20,7 +20,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function setUp(overrides: Record<string, string>): Promise<{ config: Config; pool: ReturnType<typeof StartParsePool>; spoolOf: (raw: Buffer) => Promise<string> }> {
+async function setUp(
+  overrides: Record<string, string>,
+): Promise<{ config: Config; pool: ReturnType<typeof StartParsePool>; spoolOf: (raw: Buffer) => Promise<string> }> {
   const { config, cleanup } = testConfig(overrides);
   const store = await openTestStore(config);
   const pool = startParsePool(config, silent);
@@ -43,13 +45,23 @@ describe('parse threads', () => {
     const analysis = await pool.analyse(await spoolOf(sample('verdicts.eml')));
     expect(analysis.kind).toBe('parsed');
     if (analysis.kind !== 'parsed') return;
-    expect(analysis.judged.map((j) => [j.part.filename, j.verdict.reason])).toEqual([['aes.7z', 'encrypted'], ['aes.zip', 'encrypted'], ['zipcrypto.zip', 'weak-zipcrypto'], ['plain.zip', 'unencrypted']]);
+    expect(analysis.judged.map((j) => [j.part.filename, j.verdict.reason])).toEqual([
+      ['aes.7z', 'encrypted'],
+      ['aes.zip', 'encrypted'],
+      ['zipcrypto.zip', 'weak-zipcrypto'],
+      ['plain.zip', 'unencrypted'],
+    ]);
     expect(Buffer.isBuffer(analysis.judged[0]!.part.content)).toBe(true);
   });
 
   // near its heap limit V8 collects again and again rather than failing at once: the time budget ends that
   it('a message that exhausts the thread heap is too-complex, and the next message is read by a fresh thread', async () => {
-    const { pool, spoolOf } = await setUp({ CASEDROP_PARSE_MEMORY_MB: '24', CASEDROP_PARSE_TIME_MS: '5000', CASEDROP_PARSE_THREADS: '1', CASEDROP_MAX_MIME_PARTS: '100000' });
+    const { pool, spoolOf } = await setUp({
+      CASEDROP_PARSE_MEMORY_MB: '24',
+      CASEDROP_PARSE_TIME_MS: '5000',
+      CASEDROP_PARSE_THREADS: '1',
+      CASEDROP_MAX_MIME_PARTS: '100000',
+    });
     expect(await pool.analyse(await spoolOf(attacks.get('forwarded messages of many tiny parts')!))).toEqual({ kind: 'refused', reason: 'too-complex' });
     expect((await pool.analyse(await spoolOf(sample('verdicts.eml')))).kind).toBe('parsed');
   }, 60_000);

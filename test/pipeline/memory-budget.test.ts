@@ -13,10 +13,12 @@ describe('MemoryBudget', () => {
     const budget = new MemoryBudget(100);
     let peak = 0;
     const gates = [gate(), gate(), gate(), gate()];
-    const runs = gates.map((g) => budget.run(40, async () => {
-      peak = Math.max(peak, budget.inUse);
-      await g.opened;
-    }));
+    const runs = gates.map((g) =>
+      budget.run(40, async () => {
+        peak = Math.max(peak, budget.inUse);
+        await g.opened;
+      }),
+    );
     await new Promise((r) => setImmediate(r));
     expect(budget.inUse).toBe(80);
     for (const g of gates) g.open();

@@ -24,7 +24,16 @@ const store = await openStore(config, logger);
 const registry = caseRegistry(store, redis, config, logger);
 await registry.open('612345678', 'engineer@example.com');
 const spoolId = 'MEMORYTEST';
-const meta = { spoolId, caseNumber: '612345678', receivedAt: new Date().toISOString(), mailFrom: 'customer@example.com', rcptTo: ['attach@localhost'], clientAddress: '127.0.0.1', sessionId: 's', automatic: false };
+const meta = {
+  spoolId,
+  caseNumber: '612345678',
+  receivedAt: new Date().toISOString(),
+  mailFrom: 'customer@example.com',
+  rcptTo: ['attach@localhost'],
+  clientAddress: '127.0.0.1',
+  sessionId: 's',
+  automatic: false,
+};
 await store.put('spool', createReadStream(eml), meta, { name: spoolId });
 const notify = { add: async () => undefined };
 
@@ -50,18 +59,29 @@ const sample = () => {
 };
 const sampler = setInterval(sample, 1);
 // parsed in a parse thread, as the service does: its heap and the attachment bytes it moves back count too
-const outcome = await processIntake(spoolId, { config, store, registry, verify, notify, logger, names: redisNameRegistry(redis, config.redisPrefix), analyse: pool.analyse });
+const outcome = await processIntake(spoolId, {
+  config,
+  store,
+  registry,
+  verify,
+  notify,
+  logger,
+  names: redisNameRegistry(redis, config.redisPrefix),
+  analyse: pool.analyse,
+});
 await pool.close();
 clearInterval(sampler);
 sample();
-process.stdout.write(`${JSON.stringify({
-  messageBytes: statSync(eml).size,
-  baselineRss: baseline,
-  peakRss: peak,
-  peakAboveBaseline: peak - baseline,
-  livePeakAboveBaseline: livePeak - liveBaseline,
-  maxRss: process.resourceUsage().maxRSS * 1024,
-  kind: outcome.kind,
-  stored: outcome.stored.map((f) => f.size),
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    messageBytes: statSync(eml).size,
+    baselineRss: baseline,
+    peakRss: peak,
+    peakAboveBaseline: peak - baseline,
+    livePeakAboveBaseline: livePeak - liveBaseline,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    kind: outcome.kind,
+    stored: outcome.stored.map((f) => f.size),
+  })}\n`,
+);
 redis.disconnect();

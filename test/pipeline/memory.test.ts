@@ -47,10 +47,27 @@ describe('memory', () => {
     const { config, cleanup } = testConfig();
     try {
       const out = execFileSync(process.execPath, ['--expose-gc', join(import.meta.dirname, 'memory-child.mjs'), join(tmp, 'big.eml')], {
-        env: { ...process.env, BUILD_DIR: build, NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent' },
+        env: {
+          ...process.env,
+          BUILD_DIR: build,
+          NODE_ENV: 'test',
+          CASEDROP_DATA_DIR: config.dataDir,
+          CASEDROP_REDIS_PREFIX: config.redisPrefix,
+          CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+          CASEDROP_LOG_LEVEL: 'silent',
+        },
       }).toString();
-      const figures = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { messageBytes: number; peakAboveBaseline: number; livePeakAboveBaseline: number; maxRss: number; kind: string; stored: number[] };
-      console.log(`20 MB message: ${(figures.messageBytes / 2 ** 20).toFixed(1)} MiB on the wire; peak RSS above baseline ${(figures.peakAboveBaseline / 2 ** 20).toFixed(1)} MiB (${(figures.peakAboveBaseline / figures.messageBytes).toFixed(2)}×); live heap + Buffers peak above baseline ${(figures.livePeakAboveBaseline / 2 ** 20).toFixed(1)} MiB (${(figures.livePeakAboveBaseline / figures.messageBytes).toFixed(2)}×); max RSS of the process ${(figures.maxRss / 2 ** 20).toFixed(1)} MiB`);
+      const figures = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+        messageBytes: number;
+        peakAboveBaseline: number;
+        livePeakAboveBaseline: number;
+        maxRss: number;
+        kind: string;
+        stored: number[];
+      };
+      console.log(
+        `20 MB message: ${(figures.messageBytes / 2 ** 20).toFixed(1)} MiB on the wire; peak RSS above baseline ${(figures.peakAboveBaseline / 2 ** 20).toFixed(1)} MiB (${(figures.peakAboveBaseline / figures.messageBytes).toFixed(2)}×); live heap + Buffers peak above baseline ${(figures.livePeakAboveBaseline / 2 ** 20).toFixed(1)} MiB (${(figures.livePeakAboveBaseline / figures.messageBytes).toFixed(2)}×); max RSS of the process ${(figures.maxRss / 2 ** 20).toFixed(1)} MiB`,
+      );
       expect(figures.messageBytes).toBeGreaterThan(19 * 2 ** 20);
       expect(figures.messageBytes).toBeLessThanOrEqual(WIRE_BYTES);
       expect(figures.kind).toBe('stored');

@@ -14,7 +14,7 @@ describe('parseMessage bounds', () => {
     await expect(parseMessage(attack('many files'), { maxParts: 400 })).rejects.toBeInstanceOf(TooManyParts);
   });
 
-  it('refuses multiparts nested deeper than the part bound allows, through mailsplit\'s own node limit', async () => {
+  it("refuses multiparts nested deeper than the part bound allows, through mailsplit's own node limit", async () => {
     await expect(parseMessage(attack('deeply nested multiparts'), { maxParts: 1000 })).rejects.toBeInstanceOf(TooManyParts);
   });
 

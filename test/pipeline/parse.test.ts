@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/pipeline/parse.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/mail');
-interface Sample { file: string; attachments: string[]; ignored: string[]; note: string }
+interface Sample {
+  file: string;
+  attachments: string[];
+  ignored: string[];
+  note: string;
+}
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { samples: Sample[] };
 
 describe('parseMessage on the committed samples', () => {

@@ -58,7 +58,10 @@ describe('a damaged spool object', () => {
     await queue.add('message', { spoolId: bad }, { jobId: bad });
 
     worker = startIntakeWorker({ config: env.config, logger: silent, store, registry: registryFor(env.config, redis, store), verify: realVerify });
-    await vi.waitFor(async () => expect(await queue.getJobCounts('completed', 'failed')).toEqual({ completed: 2, failed: 1 }), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(async () => expect(await queue.getJobCounts('completed', 'failed')).toEqual({ completed: 2, failed: 1 }), {
+      timeout: 30_000,
+      interval: 100,
+    });
 
     const failed = await queue.getJob(bad);
     expect(failed?.failedReason).toMatch(new RegExp(`^spool/${bad}: OBJECT_CORRUPT \\(quarantined as quarantine/spool\\.${bad}\\.\\d+\\)$`));
@@ -69,8 +72,19 @@ describe('a damaged spool object', () => {
     expect(await quarantined()).toBe(before + 1);
 
     const out: string[] = [];
-    const vars = { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: env.config.redisPrefix, CASEDROP_DATA_DIR: env.config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: env.config.masterKeys ?? '' };
-    expect(await main(['node', 'casedrop', 'jobs', 'failed'], createContext(vars, (l) => out.push(l)))).toBe(0);
+    const vars = {
+      NODE_ENV: 'test',
+      CASEDROP_REDIS_PREFIX: env.config.redisPrefix,
+      CASEDROP_DATA_DIR: env.config.dataDir,
+      CASEDROP_LOG_LEVEL: 'silent',
+      CASEDROP_MASTER_KEYS: env.config.masterKeys ?? '',
+    };
+    expect(
+      await main(
+        ['node', 'casedrop', 'jobs', 'failed'],
+        createContext(vars, (l) => out.push(l)),
+      ),
+    ).toBe(0);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(new RegExp(`^intake\\t${bad}\\t1\\t.+\\tspool/${bad}: OBJECT_CORRUPT \\(quarantined as quarantine/spool\\.${bad}\\.\\d+\\)$`));
   });

@@ -32,7 +32,17 @@ afterEach(async () => {
 
 const HOUR = 3_600_000;
 const later = () => Date.now() + HOUR;
-const deps = (over: Partial<RecoveryDeps> = {}): RecoveryDeps => ({ store, redis, prefix: env.config.redisPrefix, intake, notify, logger: silent, minAgeMs: HOUR / 2, now: later, ...over });
+const deps = (over: Partial<RecoveryDeps> = {}): RecoveryDeps => ({
+  store,
+  redis,
+  prefix: env.config.redisPrefix,
+  intake,
+  notify,
+  logger: silent,
+  minAgeMs: HOUR / 2,
+  now: later,
+  ...over,
+});
 const outcome = (spoolId: string) => store.put('outcomes', Readable.from([Buffer.from('{}')]), {}, { name: spoolId });
 
 describe('recovery: the spool is the truth, Redis an index', () => {
@@ -76,8 +86,19 @@ describe('recovery: the spool is the truth, Redis an index', () => {
   it('runs on demand as casedrop spool recover', async () => {
     const forgotten = await spool(store, sample('simple-7z.eml'));
     const out: string[] = [];
-    const cliEnv = { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: env.config.redisPrefix, CASEDROP_DATA_DIR: env.config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: env.config.masterKeys ?? '' };
-    expect(await main(['node', 'casedrop', 'spool', 'recover', '--min-age', '0'], createContext(cliEnv, (l) => out.push(l)))).toBe(0);
+    const cliEnv = {
+      NODE_ENV: 'test',
+      CASEDROP_REDIS_PREFIX: env.config.redisPrefix,
+      CASEDROP_DATA_DIR: env.config.dataDir,
+      CASEDROP_LOG_LEVEL: 'silent',
+      CASEDROP_MASTER_KEYS: env.config.masterKeys ?? '',
+    };
+    expect(
+      await main(
+        ['node', 'casedrop', 'spool', 'recover', '--min-age', '0'],
+        createContext(cliEnv, (l) => out.push(l)),
+      ),
+    ).toBe(0);
     expect(out[0]).toMatch(/^spool: 1 seen, 1 re-queued, 0 abandoned by their door removed; outcomes: 0 seen, 0 re-queued for replies/);
     expect(await intake.getJob(forgotten)).toBeDefined();
   });

@@ -28,7 +28,10 @@ beforeAll(() => {
 afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], { env: { ...process.env, ...vars, BUILD_DIR: build }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {
+    env: { ...process.env, ...vars, BUILD_DIR: build },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
 }
@@ -40,7 +43,15 @@ describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])(
     const store = await openTestStore(config);
     const queue = intakeQueue(config, redis);
     const notify = notifyQueue(config, redis);
-    const vars = { NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent', CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' };
+    const vars = {
+      NODE_ENV: 'test',
+      CASEDROP_DATA_DIR: config.dataDir,
+      CASEDROP_REDIS_PREFIX: config.redisPrefix,
+      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+      CASEDROP_LOG_LEVEL: 'silent',
+      CASEDROP_WORKER_LOCK_MS: '1000',
+      CASEDROP_WORKER_STALLED_CHECK_MS: '500',
+    };
     let second: ChildProcess | undefined;
     try {
       await registryFor(config, redis, store).open(CASE, 'engineer@example.com');

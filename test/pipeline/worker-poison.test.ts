@@ -27,7 +27,10 @@ beforeAll(() => {
 afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], { env: { ...process.env, ...vars, BUILD_DIR: build }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {
+    env: { ...process.env, ...vars, BUILD_DIR: build },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
@@ -39,7 +42,14 @@ describe('a message that kills its worker', () => {
     const store = await openTestStore(config);
     const queue = intakeQueue(config, redis);
     const notify = notifyQueue(config, redis);
-    const vars = { ...settings, NODE_ENV: 'test', CASEDROP_DATA_DIR: config.dataDir, CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_LOG_LEVEL: 'silent' };
+    const vars = {
+      ...settings,
+      NODE_ENV: 'test',
+      CASEDROP_DATA_DIR: config.dataDir,
+      CASEDROP_REDIS_PREFIX: config.redisPrefix,
+      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+      CASEDROP_LOG_LEVEL: 'silent',
+    };
     let survivor: ChildProcess | undefined;
     try {
       await registryFor(config, redis, store).open(CASE, 'engineer@example.com');

@@ -47,8 +47,17 @@ async function eventually<T>(probe: () => Promise<T>, want: T): Promise<void> {
 
 async function cli(...args: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
-  const vars = { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '' };
-  const code = await main(['node', 'casedrop', ...args], createContext(vars, (l) => out.push(l)));
+  const vars = {
+    NODE_ENV: 'test',
+    CASEDROP_REDIS_PREFIX: config.redisPrefix,
+    CASEDROP_DATA_DIR: config.dataDir,
+    CASEDROP_LOG_LEVEL: 'silent',
+    CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+  };
+  const code = await main(
+    ['node', 'casedrop', ...args],
+    createContext(vars, (l) => out.push(l)),
+  );
   return { code, out };
 }
 

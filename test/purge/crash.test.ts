@@ -27,7 +27,16 @@ describe.each(steps)('purge killed %s', (step) => {
       const registry = registryFor(config, redis, store);
       await registry.open(CASE, 'engineer@example.com');
       const audit = new AuditLog(store, redis, config.redisPrefix);
-      const deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit };
+      const deps = {
+        config,
+        store,
+        registry,
+        verify: realVerify,
+        names: namesFor(config, redis),
+        notify: { add: async () => undefined },
+        logger: silent,
+        audit,
+      };
       const gone = (await processIntake(await spool(store, sample('rfc2231-name.eml')), deps))!.stored[0]!;
       const kept = (await processIntake(await spool(store, sample('simple-7z.eml')), deps))!.stored[0]!;
       const args = ['case', 'purge', CASE, gone.storedName, '--requested-by', 'jane@example.com', '--reason', 'mistake'];

@@ -30,7 +30,16 @@ beforeAll(async () => {
   store = await openStore(config, silent);
   const registry = registryFor(config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
-  const deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit: new AuditLog(store, redis, config.redisPrefix) };
+  const deps = {
+    config,
+    store,
+    registry,
+    verify: realVerify,
+    names: namesFor(config, redis),
+    notify: { add: async () => undefined },
+    logger: silent,
+    audit: new AuditLog(store, redis, config.redisPrefix),
+  };
   a = (await processIntake(await spool(store, sample('rfc2231-name.eml')), deps))!;
   b = (await processIntake(await spool(store, sample('simple-7z.eml')), deps))!;
   expect(a.stored).toHaveLength(1);
@@ -67,11 +76,32 @@ describe('casedrop case purge', () => {
     expect(await redisDump()).toContain(fileA.storedName);
     cpSync(config.dataDir, copy, { recursive: true });
 
-    const typo = await cli(vars, 'case', 'purge', CASE, fileA.storedName, 'no-such.zip', '--requested-by', 'Jane Customer <jane@example.com>', '--reason', 'sent by mistake');
+    const typo = await cli(
+      vars,
+      'case',
+      'purge',
+      CASE,
+      fileA.storedName,
+      'no-such.zip',
+      '--requested-by',
+      'Jane Customer <jane@example.com>',
+      '--reason',
+      'sent by mistake',
+    );
     expect(typo.code).toBe(1);
     expect(await store.exists(fileA.id)).toBe(true); // a typo purges nothing
 
-    const purged = await cli(vars, 'case', 'purge', CASE, fileA.storedName, '--requested-by', 'Jane Customer <jane@example.com>', '--reason', 'sent by mistake');
+    const purged = await cli(
+      vars,
+      'case',
+      'purge',
+      CASE,
+      fileA.storedName,
+      '--requested-by',
+      'Jane Customer <jane@example.com>',
+      '--reason',
+      'sent by mistake',
+    );
     expect(purged).toEqual({ code: 0, lines: [`purged\t${fileA.storedName}\t${fileA.size}\t${fileA.sha256}`] });
 
     // 1. the live store
@@ -96,7 +126,11 @@ describe('casedrop case purge', () => {
 
     // the other file reads, live and from the copy
     expect((await cli(vars, 'case', 'get', CASE, fileB.storedName, '-o', join(out, 'b'))).code).toBe(0);
-    expect(createHash('sha256').update(readFileSync(join(out, 'b'))).digest('hex')).toBe(fileB.sha256);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(out, 'b')))
+        .digest('hex'),
+    ).toBe(fileB.sha256);
     await expect(fromCopy.head(fileB.id)).resolves.toMatchObject({ sha256: fileB.sha256 });
   });
 
@@ -114,7 +148,12 @@ describe('casedrop case purge', () => {
     const { lines } = await cli(cliEnv(config), 'case', 'audit', CASE, '--json');
     const purged = (JSON.parse(lines.join('\n')) as AuditEntry[]).filter((e) => e.type === 'purged');
     expect(purged).toHaveLength(1);
-    expect(purged[0]).toMatchObject({ actor: 'op.bob', reason: 'sent by mistake', details: { requestedBy: 'Jane Customer <jane@example.com>' }, file: { storedName: fileA.storedName, size: fileA.size, sha256: fileA.sha256 } });
+    expect(purged[0]).toMatchObject({
+      actor: 'op.bob',
+      reason: 'sent by mistake',
+      details: { requestedBy: 'Jane Customer <jane@example.com>' },
+      file: { storedName: fileA.storedName, size: fileA.size, sha256: fileA.sha256 },
+    });
     expect((await cli(cliEnv(config), 'case', 'audit', CASE, '--verify')).code).toBe(0);
 
     const tomb = (await readOutcome(store, a.spoolId)).stored[0]!;

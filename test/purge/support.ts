@@ -7,12 +7,23 @@ import { main } from '../../src/cli/main.js';
 
 /** The CLI in this process (stdout lines captured) and as a real child process that can die. */
 export function cliEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
-  return { NODE_ENV: 'test', CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent', CASEDROP_MASTER_KEYS: config.masterKeys ?? '', CASEDROP_OPERATOR: 'op.bob', ...extra };
+  return {
+    NODE_ENV: 'test',
+    CASEDROP_REDIS_PREFIX: config.redisPrefix,
+    CASEDROP_DATA_DIR: config.dataDir,
+    CASEDROP_LOG_LEVEL: 'silent',
+    CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+    CASEDROP_OPERATOR: 'op.bob',
+    ...extra,
+  };
 }
 
 export async function cli(vars: Record<string, string>, ...args: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const code = await main(['node', 'casedrop', ...args], createContext(vars, (l) => void lines.push(l)));
+  const code = await main(
+    ['node', 'casedrop', ...args],
+    createContext(vars, (l) => void lines.push(l)),
+  );
   return { code, lines };
 }
 

@@ -20,7 +20,17 @@ describe('the reason table', () => {
 
   it('accepts for "encrypted", refuses for the issue\'s codes, and every file refusal names a command', () => {
     expect(reasonTable.encrypted.verdict).toBe('accept');
-    for (const code of ['unencrypted', 'weak-zipcrypto', 'partial-encryption', 'weak-cipher', 'no-integrity', 'corrupt', 'not-an-archive', 'zip-strong-encryption', 'unsupported-format'] as const) {
+    for (const code of [
+      'unencrypted',
+      'weak-zipcrypto',
+      'partial-encryption',
+      'weak-cipher',
+      'no-integrity',
+      'corrupt',
+      'not-an-archive',
+      'zip-strong-encryption',
+      'unsupported-format',
+    ] as const) {
       expect(reasonTable[code].verdict, code).toBe('reject');
     }
     for (const code of REASON_CODES) {

@@ -17,7 +17,19 @@ const data = randomBytes(200_000);
 async function cli(...args: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
   const cfg = env.config;
-  const code = await main(['node', 'casedrop', ...args], createContext({ NODE_ENV: 'test', CASEDROP_DATA_DIR: cfg.dataDir, CASEDROP_MASTER_KEYS: cfg.masterKeys ?? '', CASEDROP_REDIS_PREFIX: cfg.redisPrefix, CASEDROP_LOG_LEVEL: 'silent' }, (l) => out.push(l)));
+  const code = await main(
+    ['node', 'casedrop', ...args],
+    createContext(
+      {
+        NODE_ENV: 'test',
+        CASEDROP_DATA_DIR: cfg.dataDir,
+        CASEDROP_MASTER_KEYS: cfg.masterKeys ?? '',
+        CASEDROP_REDIS_PREFIX: cfg.redisPrefix,
+        CASEDROP_LOG_LEVEL: 'silent',
+      },
+      (l) => out.push(l),
+    ),
+  );
   return { code, out };
 }
 

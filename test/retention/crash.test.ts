@@ -25,8 +25,20 @@ async function setUp() {
   const live = await openStore(config, silent);
   const audit = new AuditLog(live, redis, config.redisPrefix);
   await caseRegistry(live, redis, config, silent).open(CASE, 'engineer@example.com');
-  const deps = { config, store: live, registry: caseRegistry(live, redis, config, silent), verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit };
-  const files = [(await processIntake(await spool(live, sample('simple-7z.eml')), deps))!.stored[0]!, (await processIntake(await spool(live, sample('rfc2231-name.eml')), deps))!.stored[0]!];
+  const deps = {
+    config,
+    store: live,
+    registry: caseRegistry(live, redis, config, silent),
+    verify: realVerify,
+    names: namesFor(config, redis),
+    notify: { add: async () => undefined },
+    logger: silent,
+    audit,
+  };
+  const files = [
+    (await processIntake(await spool(live, sample('simple-7z.eml')), deps))!.stored[0]!,
+    (await processIntake(await spool(live, sample('rfc2231-name.eml')), deps))!.stored[0]!,
+  ];
   const longAgo = () => new Date(Date.now() - 20 * 31 * 86_400_000);
   await caseRegistry(live, redis, config, silent, longAgo).close(CASE);
   return { ...env, redis, live, audit, files };

@@ -19,7 +19,16 @@ it('workers schedule one daily retention job, and a run of it archives what is d
   const live = await openStore(config, silent);
   const registry = caseRegistry(live, redis, config, silent);
   await registry.open(CASE, 'engineer@example.com');
-  const deps = { config, store: live, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit: new AuditLog(live, redis, config.redisPrefix) };
+  const deps = {
+    config,
+    store: live,
+    registry,
+    verify: realVerify,
+    names: namesFor(config, redis),
+    notify: { add: async () => undefined },
+    logger: silent,
+    audit: new AuditLog(live, redis, config.redisPrefix),
+  };
   const file = (await processIntake(await spool(live, sample('simple-7z.eml')), deps))!.stored[0]!;
   await caseRegistry(live, redis, config, silent, () => new Date(Date.now() - 19 * 31 * 86_400_000)).close(CASE);
 

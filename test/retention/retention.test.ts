@@ -38,16 +38,27 @@ let joblessSpool = '';
 const removedPartials: string[] = [];
 const partials: StagingSource = {
   name: 'partial-upload',
-  list: async () => [
-    { source: 'partial-upload', id: 'upload-old', createdAt: new Date(NOW.getTime() - 5 * DAY).toISOString(), caseNumber: CASES.closed17 },
-    { source: 'partial-upload', id: 'upload-new', createdAt: new Date(NOW.getTime() - 3 * DAY).toISOString() },
-  ].filter((i: StagingItem) => !removedPartials.includes(i.id)),
+  list: async () =>
+    [
+      { source: 'partial-upload', id: 'upload-old', createdAt: new Date(NOW.getTime() - 5 * DAY).toISOString(), caseNumber: CASES.closed17 },
+      { source: 'partial-upload', id: 'upload-new', createdAt: new Date(NOW.getTime() - 3 * DAY).toISOString() },
+    ].filter((i: StagingItem) => !removedPartials.includes(i.id)),
   remove: async (item) => void removedPartials.push(item.id),
 };
 
 const registryAt = (now: () => Date) => caseRegistry(live, redis, config, silent, now);
 const depsFor = (overrides: Partial<typeof config> = {}) =>
-  retentionDeps({ config: { ...config, ...overrides }, live, archive, registry: registryAt(() => NOW), redis, logger: silent, operator: 'op.carol', now: () => NOW, extraStaging: [partials] });
+  retentionDeps({
+    config: { ...config, ...overrides },
+    live,
+    archive,
+    registry: registryAt(() => NOW),
+    redis,
+    logger: silent,
+    operator: 'op.carol',
+    now: () => NOW,
+    extraStaging: [partials],
+  });
 
 beforeAll(async () => {
   redis = createRedis(config, 'worker');
@@ -57,7 +68,16 @@ beforeAll(async () => {
   for (const n of Object.values(CASES)) {
     const registry = registryAt(() => new Date());
     await registry.open(n, 'engineer@example.com');
-    const deps = { config, store: live, registry, verify: realVerify, names: namesFor(config, redis), notify: { add: async () => undefined }, logger: silent, audit };
+    const deps = {
+      config,
+      store: live,
+      registry,
+      verify: realVerify,
+      names: namesFor(config, redis),
+      notify: { add: async () => undefined },
+      logger: silent,
+      audit,
+    };
     const outcome = (await processIntake(await spool(live, sample('simple-7z.eml'), { caseNumber: n }), deps))!;
     stored.set(n, outcome.stored[0]!);
   }
@@ -84,7 +104,13 @@ beforeAll(async () => {
 async function deadLetter(spoolId: string): Promise<void> {
   const queue = createQueue(config, QueueName.intake, redis);
   await queue.add('intake', { spoolId }, { jobId: spoolId, attempts: 1 });
-  const worker = new Worker(QueueName.intake, async () => { throw new UnrecoverableError('poison (test)'); }, { connection: createRedis(config, 'worker'), prefix: config.redisPrefix });
+  const worker = new Worker(
+    QueueName.intake,
+    async () => {
+      throw new UnrecoverableError('poison (test)');
+    },
+    { connection: createRedis(config, 'worker'), prefix: config.redisPrefix },
+  );
   await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toBe('failed'), { timeout: 20_000, interval: 100 });
   await worker.close();
   await queue.close();
@@ -104,7 +130,11 @@ describe('retention', () => {
     const b = stored.get(CASES.closed19)!;
     expect(dry).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^archive\\t${CASES.closed19}\\t${b.storedName.replace('.', '\\.')}\\tclosed \\d{4}-\\d\\d-\\d\\d, kept 18 months \\(until \\d{4}-\\d\\d-\\d\\d\\)$`)),
+        expect.stringMatching(
+          new RegExp(
+            `^archive\\t${CASES.closed19}\\t${b.storedName.replace('.', '\\.')}\\tclosed \\d{4}-\\d\\d-\\d\\d, kept 18 months \\(until \\d{4}-\\d\\d-\\d\\d\\)$`,
+          ),
+        ),
         expect.stringMatching(new RegExp(`^archive\\t${CASES.closed19}\\t\\(note\\)\\t`)),
         expect.stringMatching(new RegExp(`^held\\t${CASES.held}\\t\\(whole case\\)\\t.*on legal hold .* by legal: litigation 2026-17$`)),
         `staging\t${CASES.closed17}\tspool\t5 days old, staging keeps 4 days`,
@@ -143,9 +173,13 @@ describe('retention', () => {
     expect((await cli(vars, 'case', 'get', CASES.closed19, b.storedName, '-o', target)).code).toBe(0);
     expect(createHash('sha256').update(readFileSync(target)).digest('hex')).toBe(b.sha256);
     // without the archive's master key the archive does not open
-    await expect(openArchive({ ...config, archiveMasterKeys: undefined }, silent).then((a) => a.get(b.id))).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
+    await expect(openArchive({ ...config, archiveMasterKeys: undefined }, silent).then((a) => a.get(b.id))).rejects.toMatchObject({
+      code: ErrorCode.KeyUnknown,
+    });
     const entries = await new AuditLog(live, redis, config.redisPrefix).read(CASES.closed19);
-    expect(entries.filter((e) => e.type === 'archived')).toEqual([expect.objectContaining({ actor: 'op.carol', channel: 'retention', file: expect.objectContaining({ sha256: b.sha256 }) })]);
+    expect(entries.filter((e) => e.type === 'archived')).toEqual([
+      expect.objectContaining({ actor: 'op.carol', channel: 'retention', file: expect.objectContaining({ sha256: b.sha256 }) }),
+    ]);
     expect(entries.filter((e) => e.type === 'downloaded')).toHaveLength(1);
     // the message text went to the archive too, and still prints
     expect(await live.list(`cases/${CASES.closed19}/notes/`)).toEqual([]);
@@ -160,7 +194,9 @@ describe('retention', () => {
     const dry = (await runRetention(deps, { dryRun: true })).map(formatAction);
     const real = (await runRetention(deps, { dryRun: false })).map(formatAction);
     expect(real).toEqual(dry);
-    expect(real).toContain(`delete\t${CASES.deleted}\t${f.storedName}\t${real.find((l) => l.startsWith(`delete\t${CASES.deleted}\t${f.storedName}`))!.split('\t')[3]}`);
+    expect(real).toContain(
+      `delete\t${CASES.deleted}\t${f.storedName}\t${real.find((l) => l.startsWith(`delete\t${CASES.deleted}\t${f.storedName}`))!.split('\t')[3]}`,
+    );
     // the archived case is due under this policy too: its archived file goes as well
     expect(real.some((l) => l.startsWith(`delete\t${CASES.closed19}\t`))).toBe(true);
     expect(await live.exists(f.id)).toBe(false);
@@ -172,7 +208,9 @@ describe('retention', () => {
     expect(notes).toContain('Requested by: retention policy');
     expect(notes).toContain('Executed by: op.carol');
     const entries = await new AuditLog(live, redis, config.redisPrefix).read(CASES.deleted);
-    expect(entries.filter((e) => e.type === 'retention-deleted')).toEqual([expect.objectContaining({ actor: 'op.carol', file: expect.objectContaining({ sha256: f.sha256 }) })]);
+    expect(entries.filter((e) => e.type === 'retention-deleted')).toEqual([
+      expect.objectContaining({ actor: 'op.carol', file: expect.objectContaining({ sha256: f.sha256 }) }),
+    ]);
     expect((await new AuditLog(live, redis, config.redisPrefix).verify(CASES.deleted)).problems).toEqual([]);
   });
 

@@ -51,7 +51,14 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
   const { secret } = await tokens.create(CASE, { label: 'router-1', expiresInSeconds: 3600 });
   const dir = mkdtempSync(join(tmpdir(), 'casedrop-sftp-client-'));
   const h: Harness = {
-    config, store, redis, registry, tokens, token: secret, dir, logLines,
+    config,
+    store,
+    redis,
+    registry,
+    tokens,
+    token: secret,
+    dir,
+    logLines,
     drive: await startSftp({ config, logger, store, registry, redis }),
     async restart() {
       await h.drive.stop(0);
@@ -70,15 +77,28 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
 /** The case's files as the engineer's list shows them (stored name, channel, token label, verdict). */
 export async function caseFiles(h: Harness): Promise<Array<Record<string, unknown> & { sha256: string; size: number }>> {
   const ids = await h.store.list(`${caseFilesNamespace(CASE)}/`);
-  return Promise.all(ids.map(async (id) => {
-    const info = await h.store.head(id);
-    // an upload's case file is a manifest of its parts, carrying the whole file's size and SHA-256
-    const view = await fileView(h.store, info);
-    return { ...view, sha256: String(view.sha256 ?? info.sha256), size: Number(view.size ?? info.size) };
-  }));
+  return Promise.all(
+    ids.map(async (id) => {
+      const info = await h.store.head(id);
+      // an upload's case file is a manifest of its parts, carrying the whole file's size and SHA-256
+      const view = await fileView(h.store, info);
+      return { ...view, sha256: String(view.sha256 ?? info.sha256), size: Number(view.size ?? info.size) };
+    }),
+  );
 }
 
-export const SSH_OPTS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=no', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive'];
+export const SSH_OPTS = [
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'BatchMode=no',
+  '-o',
+  'PubkeyAuthentication=no',
+  '-o',
+  'PreferredAuthentications=password,keyboard-interactive',
+];
 
 export interface Run {
   code: number | null;
@@ -87,10 +107,19 @@ export interface Run {
 }
 
 /** A real OpenSSH client (sftp, scp), with the token given through sshpass as a device would type it. */
-export function run(cmd: string, args: string[], opts: { password?: string; input?: string; cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { password?: string; input?: string; cwd?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     // its own process group, so a test can kill sshpass, the client and its ssh at once (a dropped link)
-    const child = spawn('sshpass', ['-e', cmd, ...args], { env: { ...process.env, SSHPASS: opts.password ?? '' }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn('sshpass', ['-e', cmd, ...args], {
+      env: { ...process.env, SSHPASS: opts.password ?? '' },
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -102,8 +131,17 @@ export function run(cmd: string, args: string[], opts: { password?: string; inpu
   });
 }
 
-export function sftpBatch(h: Harness, batch: string, opts: { password?: string; user?: string; args?: string[]; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
-  return run('sftp', [...SSH_OPTS, ...(opts.args ?? []), '-P', String(h.drive.port), '-b', '-', `${opts.user ?? CASE}@127.0.0.1`], { password: opts.password ?? h.token, input: batch, cwd: h.dir, onSpawn: opts.onSpawn });
+export function sftpBatch(
+  h: Harness,
+  batch: string,
+  opts: { password?: string; user?: string; args?: string[]; onSpawn?: (pid: number) => void } = {},
+): Promise<Run> {
+  return run('sftp', [...SSH_OPTS, ...(opts.args ?? []), '-P', String(h.drive.port), '-b', '-', `${opts.user ?? CASE}@127.0.0.1`], {
+    password: opts.password ?? h.token,
+    input: batch,
+    cwd: h.dir,
+    onSpawn: opts.onSpawn,
+  });
 }
 
 export function scp(h: Harness, args: string[], opts: { password?: string } = {}): Promise<Run> {

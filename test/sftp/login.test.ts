@@ -42,7 +42,7 @@ describe('brute force', () => {
   });
   afterAll(() => h.close());
 
-  it('after the HTTPS door\'s failed-login limit even the right token is refused, with a log line', async () => {
+  it("after the HTTPS door's failed-login limit even the right token is refused, with a log line", async () => {
     for (let i = 0; i < 3; i++) await sftpBatch(h, 'pwd\n', { password: `cdu_${'y'.repeat(32)}` });
     expect(loggedIn(await sftpBatch(h, 'pwd\n'))).toBe(false);
     expect(h.logLines.join('')).toContain('"event":"upload_login_blocked"');
@@ -81,7 +81,13 @@ describe('host keys and algorithms', () => {
     expect(refused.stderr).toMatch(/no matching (key exchange method|host key type) found/);
     await h.drive.stop(0);
     const { startSftp } = await import('../../src/sftp/index.js');
-    h.drive = await startSftp({ config: { ...h.config, sftpLegacyAlgorithms: true }, logger: (await import('../../src/log.js')).createLogger('silent'), store: h.store, registry: h.registry, redis: h.redis });
+    h.drive = await startSftp({
+      config: { ...h.config, sftpLegacyAlgorithms: true },
+      logger: (await import('../../src/log.js')).createLogger('silent'),
+      store: h.store,
+      registry: h.registry,
+      redis: h.redis,
+    });
     const accepted = await fingerprint(legacy);
     expect(accepted.key).toMatch(/^ssh-rsa /);
     expect(accepted.stderr).toContain('kex: algorithm: diffie-hellman-group14-sha1');

@@ -14,14 +14,20 @@ export async function cutAndResume(h: Harness, sizeBytes: number, cutAfterBytes:
   const sha256 = await writeRandom(path, sizeBytes);
   let pid = 0;
   const first = sftpBatch(h, `put ${name}\n`, { args: ['-l', String(limitKbits)], onSpawn: (p) => (pid = p) });
-  await vi.waitFor(() => {
-    if (tempBytes(h) < cutAfterBytes) throw new Error('not far enough yet');
-  }, { timeout: 600_000, interval: 20 });
+  await vi.waitFor(
+    () => {
+      if (tempBytes(h) < cutAfterBytes) throw new Error('not far enough yet');
+    },
+    { timeout: 600_000, interval: 20 },
+  );
   process.kill(-pid, 'SIGKILL');
   const cut: Run = await first;
-  await vi.waitFor(() => {
-    if (!h.logLines.some((l) => l.includes('kept for resume'))) throw new Error('partial not kept yet');
-  }, { timeout: 60_000 });
+  await vi.waitFor(
+    () => {
+      if (!h.logLines.some((l) => l.includes('kept for resume'))) throw new Error('partial not kept yet');
+    },
+    { timeout: 60_000 },
+  );
   const listing = await sftpBatch(h, 'ls -l\n');
   const resumed = await sftpBatch(h, `reput ${name}\n`);
   const files = (await caseFiles(h)).filter((f) => f.storedName === name);
@@ -39,7 +45,7 @@ function tempBytes(h: Harness): number {
 async function writeRandom(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   const out = createWriteStream(path);
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     const chunk = randomBytes(Math.min(left, 1 << 20));
     hash.update(chunk);
     left -= chunk.length;

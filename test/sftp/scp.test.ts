@@ -45,8 +45,15 @@ describe('SCP: OpenSSH scp over SFTP, and the legacy protocol (scp -O) that devi
     writeFileSync(join(h.dir, 'bundle', 'sub', 'c.pcap'), c);
     const r = await scp(h, ['-O', '-r', 'bundle', at()]);
     expect(r.code, r.stderr).toBe(0);
-    for (const [name, content] of [['a.log', a], ['empty.log', b], ['c.pcap', c]] as const) {
-      expect((await stored(name)).map((f) => f.sha256), name).toEqual([sha(content)]);
+    for (const [name, content] of [
+      ['a.log', a],
+      ['empty.log', b],
+      ['c.pcap', c],
+    ] as const) {
+      expect(
+        (await stored(name)).map((f) => f.sha256),
+        name,
+      ).toEqual([sha(content)]);
     }
   });
 

@@ -33,8 +33,29 @@ describe('SFTP upload-only jail, driven by OpenSSH sftp', () => {
   it('refuses reading, deleting, directories, links and renaming a stored file, each with a sentence', async () => {
     writeFileSync(join(h.dir, 'a.txt'), 'hello');
     await sftpBatch(h, 'put a.txt\n');
-    const r = await sftpBatch(h, ['-get a.txt got.txt', '-rm a.txt', '-mkdir logs', '-ln -s a.txt b.txt', '-rename a.txt c.txt', '-put a.txt logs/a.txt', '-put a.txt ../a.txt', '-cd ..', 'pwd'].join('\n'));
-    for (const refused of ['remote open "/a.txt"', 'remote delete /a.txt', 'remote mkdir "/logs"', 'remote symlink file "a.txt" to "/b.txt"', 'remote rename "/a.txt" to "/c.txt"', 'dest open "/logs/a.txt"', 'dest open "/../a.txt"']) {
+    const r = await sftpBatch(
+      h,
+      [
+        '-get a.txt got.txt',
+        '-rm a.txt',
+        '-mkdir logs',
+        '-ln -s a.txt b.txt',
+        '-rename a.txt c.txt',
+        '-put a.txt logs/a.txt',
+        '-put a.txt ../a.txt',
+        '-cd ..',
+        'pwd',
+      ].join('\n'),
+    );
+    for (const refused of [
+      'remote open "/a.txt"',
+      'remote delete /a.txt',
+      'remote mkdir "/logs"',
+      'remote symlink file "a.txt" to "/b.txt"',
+      'remote rename "/a.txt" to "/c.txt"',
+      'dest open "/logs/a.txt"',
+      'dest open "/../a.txt"',
+    ]) {
       expect(r.stderr).toContain(`${refused}: Permission denied`);
     }
     expect(r.stdout).toContain('Remote working directory: /');
@@ -73,9 +94,15 @@ describe('SFTP upload-only jail, driven by OpenSSH sftp', () => {
     expect(other.stdout).not.toContain('Remote working directory');
   });
 
-  it('lists only this token\'s own uploads', async () => {
+  it("lists only this token's own uploads", async () => {
     // a file of the case that came another way (email) is not this token's
-    await h.store.put(caseFilesNamespace(CASE), (async function* () { yield Buffer.from('secret'); })(), { kind: 'file', storedName: 'from-email.zip', verdict: { verdict: 'accept' } });
+    await h.store.put(
+      caseFilesNamespace(CASE),
+      (async function* () {
+        yield Buffer.from('secret');
+      })(),
+      { kind: 'file', storedName: 'from-email.zip', verdict: { verdict: 'accept' } },
+    );
     const r = await sftpBatch(h, 'ls -1\n');
     expect(r.stdout).toContain('a.txt');
     expect(r.stdout).not.toContain('from-email.zip');

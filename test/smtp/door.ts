@@ -72,14 +72,17 @@ export async function startDoor(options: DoorOptions = {}): Promise<TestDoor> {
   const { config, cleanup } = testConfig({ CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0', CASEDROP_LOG_LEVEL: 'debug', ...options.env });
   const logs: Record<string, unknown>[] = [];
   const logged = new EventEmitter();
-  const logger = createLogger('debug', new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const line = JSON.parse(chunk.toString()) as Record<string, unknown>;
-      logs.push(line);
-      logged.emit('line', line);
-      cb();
-    },
-  }));
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        const line = JSON.parse(chunk.toString()) as Record<string, unknown>;
+        logs.push(line);
+        logged.emit('line', line);
+        cb();
+      },
+    }),
+  );
   const logEvent = (event: string, n = 1) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const seen = logs.filter((l) => l.event === event);
@@ -105,7 +108,15 @@ export async function startDoor(options: DoorOptions = {}): Promise<TestDoor> {
   // the outage tests stop Redis: this handle's reconnect errors are expected there
   queue.on('error', () => undefined);
   return {
-    config, port: door.port, store, redis, registry, queue, door, logs, logEvent,
+    config,
+    port: door.port,
+    store,
+    redis,
+    registry,
+    queue,
+    door,
+    logs,
+    logEvent,
     spoolIds: async () => (await realStore.list('spool/')).map((id) => id.slice('spool/'.length)),
     tempFiles: () => readdirSync(join(config.dataDir, 'objects/.tmp')),
     jobIds: async () => (await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'])).map((j) => j.id!),
@@ -129,7 +140,12 @@ export interface Sent {
 }
 
 /** One message through nodemailer's SMTP transport (pipelining, SIZE, 8BITMIME as it negotiates them). */
-export async function sendWithNodemailer(port: number, raw: Buffer, envelope: { from: string; to: string | string[] }, extra: Record<string, unknown> = {}): Promise<Sent> {
+export async function sendWithNodemailer(
+  port: number,
+  raw: Buffer,
+  envelope: { from: string; to: string | string[] },
+  extra: Record<string, unknown> = {},
+): Promise<Sent> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...extra } as never);
   try {
     const info = await transport.sendMail({ envelope, raw });

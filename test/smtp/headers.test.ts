@@ -5,13 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { HeaderReader, parseHeaders, type ParsedHeaders } from '../../src/smtp/headers.js';
 import { findCaseNumber } from '../../src/smtp/subject.js';
 
-interface Result { out: Buffer; headers?: ParsedHeaders; tooBig?: number; events: number }
+interface Result {
+  out: Buffer;
+  headers?: ParsedHeaders;
+  tooBig?: number;
+  events: number;
+}
 
 async function read(chunks: Buffer[], maxBytes = 1024): Promise<Result> {
   const reader = new HeaderReader(maxBytes);
   const result: Result = { out: Buffer.alloc(0), events: 0 };
-  reader.on('headers', (h: ParsedHeaders) => { result.headers = h; result.events += 1; });
-  reader.on('headersTooBig', (n: number) => { result.tooBig = n; result.events += 1; });
+  reader.on('headers', (h: ParsedHeaders) => {
+    result.headers = h;
+    result.events += 1;
+  });
+  reader.on('headersTooBig', (n: number) => {
+    result.tooBig = n;
+    result.events += 1;
+  });
   const parts: Buffer[] = [];
   await pipeline(Readable.from(chunks), reader, async (source: AsyncIterable<Buffer>) => {
     for await (const c of source) parts.push(c);
@@ -116,7 +127,9 @@ describe('HeaderReader', () => {
     it('says so before the stream ends, without holding the rest of the message', async () => {
       const reader = new HeaderReader(1000);
       let told = false;
-      reader.on('headersTooBig', () => { told = true; });
+      reader.on('headersTooBig', () => {
+        told = true;
+      });
       reader.resume();
       for (let i = 0; i < 20; i++) reader.write(b(`X-${i}: ${'a'.repeat(95)}\r\n`));
       expect(told).toBe(true);
@@ -129,26 +142,33 @@ describe('HeaderReader', () => {
   it('finds the same headers whatever the chunking, and passes bytes through (property)', async () => {
     const text = b(message);
     const whole = await read([text]);
-    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 30 }), async (cuts) => {
-      const points = [...new Set([0, ...cuts, text.length])].sort((x, y) => x - y);
-      const chunks = points.slice(1).map((p, i) => text.subarray(points[i]!, p)).filter((c) => c.length > 0);
-      const r = await read(chunks);
-      expect(r.out).toEqual(text);
-      expect(r.events).toBe(1);
-      expect(r.headers!.raw).toBe(whole.headers!.raw);
-    }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 30 }), async (cuts) => {
+        const points = [...new Set([0, ...cuts, text.length])].sort((x, y) => x - y);
+        const chunks = points
+          .slice(1)
+          .map((p, i) => text.subarray(points[i]!, p))
+          .filter((c) => c.length > 0);
+        const r = await read(chunks);
+        expect(r.out).toEqual(text);
+        expect(r.events).toBe(1);
+        expect(r.headers!.raw).toBe(whole.headers!.raw);
+      }),
+    );
   });
 
   it('decides the size limit the same way whatever the chunking (property)', async () => {
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 10, max: 200 }), fc.integer({ min: 1, max: 50 }), fc.boolean(), async (size, chunkSize, lf) => {
-      const eol = lf ? '\n' : '\r\n';
-      const text = b(`X: ${'a'.repeat(size)}${eol}${eol}body`);
-      const headerBytes = 3 + size + eol.length;
-      const chunks: Buffer[] = [];
-      for (let i = 0; i < text.length; i += chunkSize) chunks.push(text.subarray(i, i + chunkSize));
-      const r = await read(chunks, 100);
-      expect(r.events).toBe(1);
-      expect(r.tooBig !== undefined).toBe(headerBytes > 100);
-    }));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 10, max: 200 }), fc.integer({ min: 1, max: 50 }), fc.boolean(), async (size, chunkSize, lf) => {
+        const eol = lf ? '\n' : '\r\n';
+        const text = b(`X: ${'a'.repeat(size)}${eol}${eol}body`);
+        const headerBytes = 3 + size + eol.length;
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < text.length; i += chunkSize) chunks.push(text.subarray(i, i + chunkSize));
+        const r = await read(chunks, 100);
+        expect(r.events).toBe(1);
+        expect(r.tooBig !== undefined).toBe(headerBytes > 100);
+      }),
+    );
   });
 });

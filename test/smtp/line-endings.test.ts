@@ -23,7 +23,10 @@ function split(data: Buffer, cuts: number[]): Buffer[] {
   const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
   const chunks: Buffer[] = [];
   let start = 0;
-  for (const p of points) { chunks.push(data.subarray(start, p)); start = p; }
+  for (const p of points) {
+    chunks.push(data.subarray(start, p));
+    start = p;
+  }
   chunks.push(data.subarray(start));
   return chunks.filter((c) => c.length > 0);
 }
@@ -59,22 +62,26 @@ describe('LineEndingGuard', () => {
   const cuts = fc.array(fc.nat(), { maxLength: 20 });
 
   it('reject: passes bytes through unchanged and finds bare endings whatever the chunking (property)', async () => {
-    await fc.assert(fc.asyncProperty(data, cuts, async (input, c) => {
-      const { out, guard } = await run('reject', split(input, c));
-      expect(out).toEqual(input);
-      expect(guard.found).toBe(referenceHasBare(input));
-    }));
+    await fc.assert(
+      fc.asyncProperty(data, cuts, async (input, c) => {
+        const { out, guard } = await run('reject', split(input, c));
+        expect(out).toEqual(input);
+        expect(guard.found).toBe(referenceHasBare(input));
+      }),
+    );
   });
 
   it('normalize: output is the whole-input rewrite whatever the chunking, has no bare endings, and is idempotent (property)', async () => {
-    await fc.assert(fc.asyncProperty(data, cuts, cuts, async (input, c1, c2) => {
-      const { out, guard } = await run('normalize', split(input, c1));
-      expect(out).toEqual(referenceNormalize(input));
-      expect(guard.found).toBe(referenceHasBare(input));
-      expect(guard.count).toBe(referenceCount(input));
-      expect(referenceHasBare(out)).toBe(false);
-      expect((await run('normalize', split(out, c2))).out).toEqual(out);
-    }));
+    await fc.assert(
+      fc.asyncProperty(data, cuts, cuts, async (input, c1, c2) => {
+        const { out, guard } = await run('normalize', split(input, c1));
+        expect(out).toEqual(referenceNormalize(input));
+        expect(guard.found).toBe(referenceHasBare(input));
+        expect(guard.count).toBe(referenceCount(input));
+        expect(referenceHasBare(out)).toBe(false);
+        expect((await run('normalize', split(out, c2))).out).toEqual(out);
+      }),
+    );
   });
 
   it('keeps memory constant: 64 MiB through in 64 KiB chunks', async () => {
@@ -82,9 +89,17 @@ describe('LineEndingGuard', () => {
     const before = process.memoryUsage().arrayBuffers;
     let total = 0;
     const guard = new LineEndingGuard('normalize');
-    await pipeline(Readable.from((function* () { for (let i = 0; i < 1024; i++) yield chunk; })()), guard, async (source: AsyncIterable<Buffer>) => {
-      for await (const c of source) total += c.length;
-    });
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 1024; i++) yield chunk;
+        })(),
+      ),
+      guard,
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const c of source) total += c.length;
+      },
+    );
     expect(total).toBe(64 * 1024 * 1024);
     expect(guard.found).toBe(false);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);

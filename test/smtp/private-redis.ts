@@ -20,7 +20,11 @@ export async function privateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let child: LoggedChild | undefined;
   const start = async () => {
-    child = spawnLogged('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { logFile: join(dir, 'redis.log') });
+    child = spawnLogged(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      { logFile: join(dir, 'redis.log') },
+    );
     await waitForPort(port, { timeoutMs: 15_000, child });
   };
   const stop = async () => {

@@ -13,7 +13,9 @@ async function probeMetric(action: string): Promise<number> {
 
 describe('case-number probing', () => {
   it('one mistyped number gets the helpful 550; many in the window are held back, then refused at MAIL with 421 4.7.0 until the window ends', async () => {
-    const h = await startDoor({ env: { CASEDROP_SMTP_PROBE_TARPIT_AFTER: '2', CASEDROP_SMTP_PROBE_BLOCK_AFTER: '3', CASEDROP_SMTP_PROBE_WINDOW_SECONDS: '600' } });
+    const h = await startDoor({
+      env: { CASEDROP_SMTP_PROBE_TARPIT_AFTER: '2', CASEDROP_SMTP_PROBE_BLOCK_AFTER: '3', CASEDROP_SMTP_PROBE_WINDOW_SECONDS: '600' },
+    });
     const tarpitBefore = await probeMetric('tarpit');
     try {
       const first = await sendWithNodemailer(h.port, probe(1), envelope);

@@ -32,13 +32,14 @@ describe('receivedHeader', () => {
     const h = receivedHeader(base);
     expect(h).toBe(
       'Received: from mail.customer.example (mail.customer.example [192.0.2.10])\r\n' +
-      '\tby mx.casedrop.example with ESMTPS id S1a2b3c4d5 for <attach@example.com>;\r\n' +
-      '\tTue, 2 Jan 2024 10:04:05 +0000\r\n',
+        '\tby mx.casedrop.example with ESMTPS id S1a2b3c4d5 for <attach@example.com>;\r\n' +
+        '\tTue, 2 Jan 2024 10:04:05 +0000\r\n',
     );
     checkShape(h);
     expect(unfolded(h)).toEqual({
       key: 'received',
-      value: 'from mail.customer.example (mail.customer.example [192.0.2.10]) by mx.casedrop.example with ESMTPS id S1a2b3c4d5 for <attach@example.com>; Tue, 2 Jan 2024 10:04:05 +0000',
+      value:
+        'from mail.customer.example (mail.customer.example [192.0.2.10]) by mx.casedrop.example with ESMTPS id S1a2b3c4d5 for <attach@example.com>; Tue, 2 Jan 2024 10:04:05 +0000',
     });
   });
 
@@ -63,7 +64,12 @@ describe('receivedHeader', () => {
   });
 
   it('keeps lines under 78 characters, breaking a long clause only between words', () => {
-    const h = receivedHeader({ ...base, heloName: `${'h'.repeat(40)}.example`, clientHostname: `${'r'.repeat(40)}.example`, hostname: `${'m'.repeat(50)}.example` });
+    const h = receivedHeader({
+      ...base,
+      heloName: `${'h'.repeat(40)}.example`,
+      clientHostname: `${'r'.repeat(40)}.example`,
+      hostname: `${'m'.repeat(50)}.example`,
+    });
     checkShape(h);
     for (const line of lines(h)) expect(line.length).toBeLessThanOrEqual(76);
     expect(unfolded(h).value).toContain(`by ${'m'.repeat(50)}.example with ESMTPS`);
@@ -78,16 +84,18 @@ describe('receivedHeader', () => {
   });
 
   it('holds its shape for any HELO, host name and recipient (property)', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 120 }), fc.string({ maxLength: 120 }), fc.string({ maxLength: 120 }), (helo, host, rcpt) => {
-      const h = receivedHeader({ ...base, heloName: helo, clientHostname: host, recipient: rcpt });
-      checkShape(h);
-      for (const line of lines(h)) {
-        // over the limit only when the line is one item, with no space to fold at
-        if (line.length > 76) expect(line.slice(1)).not.toContain(' ');
-      }
-      const value = unfolded(h).value;
-      expect(value).toMatch(/^from \S+ \(.*\) by mx\.casedrop\.example with ESMTPS id S1a2b3c4d5 for <[^<>\s]*>; Tue, 2 Jan 2024 10:04:05 \+0000$/);
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), fc.string({ maxLength: 120 }), fc.string({ maxLength: 120 }), (helo, host, rcpt) => {
+        const h = receivedHeader({ ...base, heloName: helo, clientHostname: host, recipient: rcpt });
+        checkShape(h);
+        for (const line of lines(h)) {
+          // over the limit only when the line is one item, with no space to fold at
+          if (line.length > 76) expect(line.slice(1)).not.toContain(' ');
+        }
+        const value = unfolded(h).value;
+        expect(value).toMatch(/^from \S+ \(.*\) by mx\.casedrop\.example with ESMTPS id S1a2b3c4d5 for <[^<>\s]*>; Tue, 2 Jan 2024 10:04:05 \+0000$/);
+      }),
+    );
   });
 });
 

@@ -66,13 +66,15 @@ describe('classifyRecipient', () => {
   });
 
   it('accepts only what is an intake address or its case sub-address (property)', () => {
-    fc.assert(fc.property(fc.emailAddress(), (address) => {
-      const v = classifyRecipient(address, intake, opts);
-      const lower = address.toLowerCase();
-      const isIntake = intake.includes(lower as (typeof intake)[number]);
-      if (v.accepted) expect(isIntake || /^[a-z]+\+\d{9}@/.test(lower)).toBe(true);
-      else expect(isIntake).toBe(false);
-    }));
+    fc.assert(
+      fc.property(fc.emailAddress(), (address) => {
+        const v = classifyRecipient(address, intake, opts);
+        const lower = address.toLowerCase();
+        const isIntake = intake.includes(lower as (typeof intake)[number]);
+        if (v.accepted) expect(isIntake || /^[a-z]+\+\d{9}@/.test(lower)).toBe(true);
+        else expect(isIntake).toBe(false);
+      }),
+    );
   });
 });
 

@@ -35,7 +35,12 @@ describe.skipIf(unavailable !== undefined)('Postfix relaying into casedrop', () 
     return vi.waitFor(
       () => {
         const queueId = new RegExp(`postfix/cleanup\\[\\d+\\]: ([0-9A-F]+): message-id=<${messageId.replace(/[.]/g, '\\.')}>`).exec(relay.log())?.[1];
-        const line = queueId && relay.log().split('\n').find((l) => l.includes(`${queueId}: to=<`) && /status=(sent|bounced|deferred)/.test(l));
+        const line =
+          queueId &&
+          relay
+            .log()
+            .split('\n')
+            .find((l) => l.includes(`${queueId}: to=<`) && /status=(sent|bounced|deferred)/.test(l));
         if (!line) throw new Error(`Postfix has not delivered ${messageId} yet`);
         return line;
       },
@@ -70,6 +75,8 @@ describe.skipIf(unavailable !== undefined)('Postfix relaying into casedrop', () 
   it('a wrong address is refused at RCPT, before Postfix sends any data', async () => {
     await sendWithNodemailer(relay.port, message('ten-digits.eml'), { from, to: `support@${DOMAIN}` });
     const line = await delivery('8@messages.casedrop.test');
-    expect(line).toMatch(/said: 550 5\.1\.1 <support@casedrop\.test>: no such mailbox here; send files to attach@casedrop\.test \(in reply to RCPT TO command\)/);
+    expect(line).toMatch(
+      /said: 550 5\.1\.1 <support@casedrop\.test>: no such mailbox here; send files to attach@casedrop\.test \(in reply to RCPT TO command\)/,
+    );
   }, 60_000);
 });

@@ -64,8 +64,9 @@ describe('reply table', () => {
 
 describe('replyText', () => {
   it('prefixes the enhanced code exactly once and fills vars', () => {
-    expect(replyText('recipientUnknown', { address: 'bob@example.com', intake: 'attach@example.com' }))
-      .toBe('5.1.1 <bob@example.com>: no such mailbox here; send files to attach@example.com');
+    expect(replyText('recipientUnknown', { address: 'bob@example.com', intake: 'attach@example.com' })).toBe(
+      '5.1.1 <bob@example.com>: no such mailbox here; send files to attach@example.com',
+    );
     expect(replyText('queued', { id: 'Q1' })).toBe('2.0.0 queued as Q1');
     expect(replyText('duplicate', { id: 'Q1' })).toBe('2.0.0 already queued as Q1');
     expect(replyText('localError')).toBe('4.3.0 local error, try again later');
@@ -74,8 +75,9 @@ describe('replyText', () => {
   it('shows the expected Subject form when no case number is found, with a configurable example', () => {
     expect(replyText('noCaseNumber')).toBe('5.6.0 no case number found: put the case number in the Subject, e.g. "Case 612345678"');
     expect(replyText('noCaseNumber', { example: 'SR 61234567' })).toContain('e.g. "SR 61234567"');
-    expect(replyText('ambiguousCaseNumber', { numbers: '612345678, 712345678' }))
-      .toBe('5.6.0 several case numbers found (612345678, 712345678): put exactly one in the Subject, e.g. "Case 612345678"');
+    expect(replyText('ambiguousCaseNumber', { numbers: '612345678, 712345678' })).toBe(
+      '5.6.0 several case numbers found (612345678, 712345678): put exactly one in the Subject, e.g. "Case 612345678"',
+    );
   });
 
   it('keeps a missing var visible instead of throwing', () => {
@@ -99,8 +101,23 @@ describe('replyText', () => {
 });
 
 describe('smtpError', () => {
-  it.each(names)('%s carries its code, and smtp-server\'s line has the enhanced code once', (name) => {
-    const err = smtpError(name, { id: 'X', address: 'a@b', intake: 'attach@b', max: '10', size: '1', limit: '2', numbers: '1, 2', case: '612345678', digits: '9', sender: 'a@b', domain: 'b', ip: '192.0.2.1', how: 'SPF fail, no DKIM', minutes: '10' });
+  it.each(names)("%s carries its code, and smtp-server's line has the enhanced code once", (name) => {
+    const err = smtpError(name, {
+      id: 'X',
+      address: 'a@b',
+      intake: 'attach@b',
+      max: '10',
+      size: '1',
+      limit: '2',
+      numbers: '1, 2',
+      case: '612345678',
+      digits: '9',
+      sender: 'a@b',
+      domain: 'b',
+      ip: '192.0.2.1',
+      how: 'SPF fail, no DKIM',
+      minutes: '10',
+    });
     expect(err).toBeInstanceOf(Error);
     expect(err.responseCode).toBe(replies[name].code);
     expect(err.reply).toBe(name);

@@ -5,7 +5,19 @@ import { openSession, stuffRaw } from '../../bench/lib/smtp-client.mjs';
 import type { SpoolMeta } from '../../src/jobs/types.js';
 import { smtpReplies } from '../../src/metrics.js';
 import { replies, type ReplyName } from '../../src/smtp/replies.js';
-import { item, manifest, message, messagesDir, queuedId, repoRoot, sendWithNodemailer, sendWithSmtplib, sendWithSwaks, startDoor, type TestDoor } from './door.js';
+import {
+  item,
+  manifest,
+  message,
+  messagesDir,
+  queuedId,
+  repoRoot,
+  sendWithNodemailer,
+  sendWithSmtplib,
+  sendWithSwaks,
+  startDoor,
+  type TestDoor,
+} from './door.js';
 
 /**
  * The door's protocol and its refusals, driven by real clients: nodemailer's SMTP transport, a raw
@@ -43,8 +55,18 @@ describe('EHLO and enhanced status codes', () => {
     const s = await openSession({ port: d.port });
     await s.command('EHLO client.test');
     const lines: string[] = [];
-    for (const cmd of ['RCPT TO:<attach@localhost>', 'NOOP', `MAIL FROM:<${from}>`, 'RCPT TO:<nobody@localhost>', 'RCPT TO:<attach+abc@localhost>',
-      `RCPT TO:<attach+${manifest.cases.absent}@localhost>`, `RCPT TO:<attach+${manifest.cases.closed}@localhost>`, 'RCPT TO:<attach@localhost>', 'FOO', 'RSET']) {
+    for (const cmd of [
+      'RCPT TO:<attach@localhost>',
+      'NOOP',
+      `MAIL FROM:<${from}>`,
+      'RCPT TO:<nobody@localhost>',
+      'RCPT TO:<attach+abc@localhost>',
+      `RCPT TO:<attach+${manifest.cases.absent}@localhost>`,
+      `RCPT TO:<attach+${manifest.cases.closed}@localhost>`,
+      'RCPT TO:<attach@localhost>',
+      'FOO',
+      'RSET',
+    ]) {
       lines.push(...(await s.command(cmd)).lines);
     }
     await s.quit();
@@ -100,13 +122,15 @@ describe('clients and transfer modes', () => {
     const s = await openSession({ port: d.port });
     await s.command('EHLO pipelining.test');
     const body = stuffRaw(message('case-subject.eml'));
-    await s.write(Buffer.concat([
-      Buffer.from(`MAIL FROM:<${from}>\r\nRCPT TO:<nobody@localhost>\r\nRCPT TO:<${to}>\r\nDATA\r\n`),
-      body,
-      Buffer.from('.\r\nMAIL FROM:<>\r\nRCPT TO:<attach@localhost>\r\nDATA\r\n'),
-      stuffRaw(message('auto-reply-no-case.eml')),
-      Buffer.from('.\r\nQUIT\r\n'),
-    ]));
+    await s.write(
+      Buffer.concat([
+        Buffer.from(`MAIL FROM:<${from}>\r\nRCPT TO:<nobody@localhost>\r\nRCPT TO:<${to}>\r\nDATA\r\n`),
+        body,
+        Buffer.from('.\r\nMAIL FROM:<>\r\nRCPT TO:<attach@localhost>\r\nDATA\r\n'),
+        stuffRaw(message('auto-reply-no-case.eml')),
+        Buffer.from('.\r\nQUIT\r\n'),
+      ]),
+    );
     const codes: string[] = [];
     for (let i = 0; i < 9; i++) codes.push((await s.reply()).lines[0]!.slice(0, 9));
     s.destroy();
@@ -209,7 +233,9 @@ describe('limits', () => {
       await s.command('EHLO rcpt.test');
       await s.command(`MAIL FROM:<${from}>`);
       expect((await s.command(`RCPT TO:<${to}>`)).code).toBe(250);
-      expect((await s.command(`RCPT TO:<attach+${OPEN}@localhost>`)).lines).toEqual(['452 4.5.3 too many recipients, at most 1 per message; send the rest in another message']);
+      expect((await s.command(`RCPT TO:<attach+${OPEN}@localhost>`)).lines).toEqual([
+        '452 4.5.3 too many recipients, at most 1 per message; send the rest in another message',
+      ]);
       await s.quit();
     } finally {
       await h.close();

@@ -54,7 +54,10 @@ describe('accepted messages', () => {
     const r = await sendWithNodemailer(d.port, raw, { from, to });
     const id = queuedId(r.text)!;
     const stored = Buffer.concat(await (await d.store.get(`spool/${id}`)).toArray());
-    const received = stored.subarray(0, stored.indexOf('\r\n\r\n') + 2).toString().split(/\r\n(?![\t ])/)[0]!;
+    const received = stored
+      .subarray(0, stored.indexOf('\r\n\r\n') + 2)
+      .toString()
+      .split(/\r\n(?![\t ])/)[0]!;
     expect(received).toMatch(/^Received: from /);
     expect(received).toContain(`id ${id}`);
     expect(received).toContain('for <attach@localhost>;');
@@ -95,8 +98,17 @@ describe('nothing is left behind', () => {
     const before = await snapshot(d);
     const big = nodemailer.createTransport({ host: '127.0.0.1', port: d.port, secure: false, ignoreTLS: true });
     const err = await big
-      .sendMail({ from, to, subject: `Case ${manifest.cases.open}`, text: 'logs', attachments: [{ filename: 'big.bin', content: randomBytes(16 * 1024 * 1024) }] })
-      .then(() => undefined, (e: { responseCode?: number; response?: string }) => e);
+      .sendMail({
+        from,
+        to,
+        subject: `Case ${manifest.cases.open}`,
+        text: 'logs',
+        attachments: [{ filename: 'big.bin', content: randomBytes(16 * 1024 * 1024) }],
+      })
+      .then(
+        () => undefined,
+        (e: { responseCode?: number; response?: string }) => e,
+      );
     big.close();
     expect(err?.responseCode).toBe(552);
     expect(err?.response).toMatch(/^552 5\.3\.4 message too big: the limit is 20971520 bytes/);
@@ -109,7 +121,9 @@ describe('nothing is left behind', () => {
     const s = await openSession({ port: d.port });
     await s.command('EHLO size.test');
     const r = await s.command(`MAIL FROM:<${from}> SIZE=${d.config.maxMessageBytes + 1}`);
-    expect(r.lines).toEqual([`552 5.3.4 message too big: ${d.config.maxMessageBytes + 1} bytes declared, the limit is ${d.config.maxMessageBytes} bytes; split the files over several messages, or upload them (any size) with: curl -T <file> --user <case number>:<upload token from support> ${uploadBaseUrl(d.config)}/home/<file>`]);
+    expect(r.lines).toEqual([
+      `552 5.3.4 message too big: ${d.config.maxMessageBytes + 1} bytes declared, the limit is ${d.config.maxMessageBytes} bytes; split the files over several messages, or upload them (any size) with: curl -T <file> --user <case number>:<upload token from support> ${uploadBaseUrl(d.config)}/home/<file>`,
+    ]);
     expect((await s.command(`MAIL FROM:<${from}> SIZE=${d.config.maxMessageBytes}`)).code).toBe(250);
     await s.quit();
   });

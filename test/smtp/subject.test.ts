@@ -35,10 +35,13 @@ describe('findCaseNumber: the forms of the issue', () => {
 });
 
 describe('findCaseNumber: reply and forward prefixes', () => {
-  it.each(['RE:', 'Re:', 'FW:', 'Fwd:', 'FWD:', 'AW:', 'WG:', 'TR:', 'SV:', 'VS:', 'R:', 'RIF:', 'RE[2]:', 'Re: Fwd: AW:', 're:re:RE :'])('%s Case …', (prefix) => {
-    expect(findCaseNumber(`${prefix} Case ${N}`, opts)).toEqual(found());
-    expect(stripReplyPrefixes(`${prefix} Case ${N}`)).toBe(`Case ${N}`);
-  });
+  it.each(['RE:', 'Re:', 'FW:', 'Fwd:', 'FWD:', 'AW:', 'WG:', 'TR:', 'SV:', 'VS:', 'R:', 'RIF:', 'RE[2]:', 'Re: Fwd: AW:', 're:re:RE :'])(
+    '%s Case …',
+    (prefix) => {
+      expect(findCaseNumber(`${prefix} Case ${N}`, opts)).toEqual(found());
+      expect(stripReplyPrefixes(`${prefix} Case ${N}`)).toBe(`Case ${N}`);
+    },
+  );
 
   it('leaves a subject without reply prefixes alone', () => {
     expect(stripReplyPrefixes(`Case: ${N}`)).toBe(`Case: ${N}`);
@@ -106,8 +109,14 @@ describe('findCaseNumber: configuration', () => {
   });
 });
 
-describe('findCaseNumber: MIME encoded-words made by Python\'s email package', () => {
-  interface Entry { name: string; raw: string; decoded: string; ianaLabel: boolean; expect: CaseFinding }
+describe("findCaseNumber: MIME encoded-words made by Python's email package", () => {
+  interface Entry {
+    name: string;
+    raw: string;
+    decoded: string;
+    ianaLabel: boolean;
+    expect: CaseFinding;
+  }
   const { entries } = JSON.parse(readFileSync('fixtures/smtp/subjects.json', 'utf8')) as { entries: Entry[] };
 
   it('has the fixtures', () => {
@@ -138,22 +147,28 @@ describe('findCaseNumber: properties', () => {
   const filler = fc.stringMatching(/^[a-zäöü ,.;()[\]!?—-]{0,30}$/);
 
   it('finds a prefixed number wherever it stands in surrounding words', () => {
-    fc.assert(fc.property(filler, filler, fc.constantFrom('Case ', 'SR#', '[SR ', 'case: ', 'Service Request '), (before, after, form) => {
-      const subject = `${before} ${form}${N} ${after}`;
-      expect(findCaseNumber(subject, opts)).toEqual(found());
-    }));
+    fc.assert(
+      fc.property(filler, filler, fc.constantFrom('Case ', 'SR#', '[SR ', 'case: ', 'Service Request '), (before, after, form) => {
+        const subject = `${before} ${form}${N} ${after}`;
+        expect(findCaseNumber(subject, opts)).toEqual(found());
+      }),
+    );
   });
 
   it('never answers found for a number of the wrong length', () => {
-    fc.assert(fc.property(fc.stringMatching(/^[1-9][0-9]{0,14}$/), filler, (digits, rest) => {
-      fc.pre(digits.length !== 9);
-      expect(findCaseNumber(`Case ${digits} ${rest}`, opts)).toEqual(none);
-    }));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[1-9][0-9]{0,14}$/), filler, (digits, rest) => {
+        fc.pre(digits.length !== 9);
+        expect(findCaseNumber(`Case ${digits} ${rest}`, opts)).toEqual(none);
+      }),
+    );
   });
 
   it('never throws on arbitrary input', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
-      expect(['found', 'none', 'ambiguous']).toContain(findCaseNumber(s, opts).kind);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+        expect(['found', 'none', 'ambiguous']).toContain(findCaseNumber(s, opts).kind);
+      }),
+    );
   });
 });

@@ -26,9 +26,30 @@ describe('STARTTLS, required', () => {
   let d: TestDoor;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'casedrop-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    d = await startDoor({ env: { CASEDROP_SMTP_TLS_CERT: join(dir, 'cert.pem'), CASEDROP_SMTP_TLS_KEY: join(dir, 'key.pem'), CASEDROP_SMTP_REQUIRE_TLS: 'true' } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    d = await startDoor({
+      env: { CASEDROP_SMTP_TLS_CERT: join(dir, 'cert.pem'), CASEDROP_SMTP_TLS_KEY: join(dir, 'key.pem'), CASEDROP_SMTP_REQUIRE_TLS: 'true' },
+    });
   });
   afterAll(async () => {
     await d?.close();
@@ -43,7 +64,12 @@ describe('STARTTLS, required', () => {
   });
 
   it('accepts over TLS from nodemailer (Received: with ESMTPS)', async () => {
-    const r = await sendWithNodemailer(d.port, message('case-subject.eml'), { from, to }, { ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+    const r = await sendWithNodemailer(
+      d.port,
+      message('case-subject.eml'),
+      { from, to },
+      { ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } },
+    );
     expect(r.text).toMatch(/^250 2\.0\.0 queued as /);
     expect(await receivedLine(d, queuedId(r.text)!)).toMatch(/\swith ESMTPS\s+id\s/);
   });
@@ -86,8 +112,20 @@ describe('AUTH for relays', () => {
     const r = await sendWithNodemailer(d.port, message('case-subject.eml'), { from, to }, { auth: { user: 'relay', pass: PASSWORD }, authMethod: 'LOGIN' });
     expect(r.text).toMatch(/^250 2\.0\.0 queued as /);
     expect(await receivedLine(d, queuedId(r.text)!)).toMatch(/\swith ESMTPA\s+id\s/);
-    const sw = await sendWithSwaks(d.port, ['--auth', 'PLAIN', '--auth-user', 'other', '--auth-password', 'x', '--from', from, '--to', to,
-      '--data', `@${join(messagesDir, 'case-subject.eml')}`]);
+    const sw = await sendWithSwaks(d.port, [
+      '--auth',
+      'PLAIN',
+      '--auth-user',
+      'other',
+      '--auth-password',
+      'x',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--data',
+      `@${join(messagesDir, 'case-subject.eml')}`,
+    ]);
     expect(sw.transcript).toMatch(/^<- +250 2\.0\.0 queued as /m);
   });
 

@@ -23,7 +23,10 @@ describe('caseRefusal', () => {
   });
 
   it('fills the texts: the numbers found, the case, the example', () => {
-    expect(caseRefusal({ kind: 'ambiguous', numbers: ['612345678', '612345679'] }, undefined, wording)?.vars).toEqual({ numbers: '612345678, 612345679', example: 'Case 612345678' });
+    expect(caseRefusal({ kind: 'ambiguous', numbers: ['612345678', '612345679'] }, undefined, wording)?.vars).toEqual({
+      numbers: '612345678, 612345679',
+      example: 'Case 612345678',
+    });
     expect(caseRefusal({ kind: 'found', caseNumber: '612345678' }, 'closed', wording)?.vars).toEqual({ case: '612345678' });
   });
 });
@@ -75,7 +78,12 @@ describe('ConnectionCounter', () => {
     const c = new ConnectionCounter(100, 2, 3);
     expect(['192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.3'].map((ip, i) => c.admit(String(i), ip))).toEqual(['ok', 'ok', 'ok', 'perNet']);
     expect(c.admit('x', '198.51.100.1')).toBe('ok');
-    expect(['2001:db8:1:1::1', '2001:db8:1:2::1', '2001:db8:1:3::1', '2001:db8:1:4::1'].map((ip, i) => c.admit(`v6-${i}`, ip))).toEqual(['ok', 'ok', 'ok', 'perNet']);
+    expect(['2001:db8:1:1::1', '2001:db8:1:2::1', '2001:db8:1:3::1', '2001:db8:1:4::1'].map((ip, i) => c.admit(`v6-${i}`, ip))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'perNet',
+    ]);
     expect(c.admit('m', '::ffff:192.0.2.9')).toBe('perNet');
     c.release('0');
     expect(c.admit('y', '192.0.2.4')).toBe('ok');

@@ -18,7 +18,11 @@ it('rewrap moves every object to the active key without re-encrypting content; t
   const before = storeWith(env.config, oldKeys);
   await before.init();
   const written = new Map<string, string>();
-  for (const [ns, size] of [['spool', 0], ['cases/612345678', 70_000], ['outcomes', 200_000]] as const) {
+  for (const [ns, size] of [
+    ['spool', 0],
+    ['cases/612345678', 70_000],
+    ['outcomes', 200_000],
+  ] as const) {
     const put = await before.put(ns, randomSource(size).stream, { ns });
     written.set(put.id, put.sha256);
   }

@@ -50,13 +50,17 @@ describe('round trips', () => {
 
   it('accepts any split of the body into pieces (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 3 * CHUNK + 7 }), fc.array(fc.integer({ min: 1, max: 2 * CHUNK }), { minLength: 1, maxLength: 6 }), async (bytes, cuts) => {
-        const body = Buffer.from(bytes);
-        const pieces: Buffer[] = [];
-        for (let at = 0, i = 0; at < body.length; i++) pieces.push(body.subarray(at, (at += cuts[i % cuts.length] ?? 1)));
-        const put = await store.put('spool', Readable.from(pieces), {});
-        expect((await readAll(store, put.id)).equals(body)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3 * CHUNK + 7 }),
+        fc.array(fc.integer({ min: 1, max: 2 * CHUNK }), { minLength: 1, maxLength: 6 }),
+        async (bytes, cuts) => {
+          const body = Buffer.from(bytes);
+          const pieces: Buffer[] = [];
+          for (let at = 0, i = 0; at < body.length; i++) pieces.push(body.subarray(at, (at += cuts[i % cuts.length] ?? 1)));
+          const put = await store.put('spool', Readable.from(pieces), {});
+          expect((await readAll(store, put.id)).equals(body)).toBe(true);
+        },
+      ),
       { numRuns: 25 },
     );
   }, 60_000);
@@ -156,7 +160,13 @@ describe('names', () => {
     });
   }
   it('refuses bad ids and prefixes on every read operation', async () => {
-    for (const call of [() => store.get('../x'), () => store.head('spool'), () => store.exists('/etc/passwd'), () => store.delete('spool/..'), () => store.list('../')]) {
+    for (const call of [
+      () => store.get('../x'),
+      () => store.head('spool'),
+      () => store.exists('/etc/passwd'),
+      () => store.delete('spool/..'),
+      () => store.list('../'),
+    ]) {
       try {
         await call();
         expect.unreachable();

@@ -36,7 +36,10 @@ it('case objects get their own key (format 2); shredding it defeats a copy of th
   await expect(store.get('cases/612345678/files/a')).rejects.toMatchObject({ code: ErrorCode.ObjectNotFound });
   // the copy, opened with the same master key and key store, still holds the ciphertext: useless
   const fromCopy = await openStore({ ...env.config, dataDir: copy, keyStoreDir: `${env.config.dataDir}.keys` }, silent);
-  await expect(fromCopy.get('cases/612345678/files/a')).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed, message: expect.stringContaining('cannot be recovered') });
+  await expect(fromCopy.get('cases/612345678/files/a')).rejects.toMatchObject({
+    code: ErrorCode.KeyDestroyed,
+    message: expect.stringContaining('cannot be recovered'),
+  });
   await expect(fromCopy.head('cases/612345678/files/a')).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed });
   await expect(fromCopy.rewrap()).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed });
   expect((await readAll(fromCopy, 'cases/612345678/files/b')).toString()).toBe('secret two');

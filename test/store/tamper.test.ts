@@ -129,7 +129,7 @@ describe('master keys', () => {
     await expect(other.head(id)).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
   });
 
-  it('a ring without the object\'s key id is KEY_UNKNOWN', async () => {
+  it("a ring without the object's key id is KEY_UNKNOWN", async () => {
     const { id } = await sample();
     const other = storeWith(env.config, testMasterKeys('k2'));
     await expect(other.get(id)).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });

@@ -41,7 +41,13 @@ export async function startUploadEnv(overrides: Record<string, string> = {}): Pr
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const listener = await startUpload({ config, logger, store, registry, redis });
   return {
-    config, redis, store, registry, tokens, listener, logLines,
+    config,
+    redis,
+    store,
+    registry,
+    tokens,
+    listener,
+    logLines,
     base: `http://127.0.0.1:${listener.port}`,
     close: async () => {
       await listener.stop(1000);

@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const put = (secret: string) => fetch(`${env.base}/home/a.bin`, { method: 'PUT', body: 'x', headers: { authorization: `Basic ${Buffer.from(`${CASE}:${secret}`).toString('base64')}` } });
+const put = (secret: string) =>
+  fetch(`${env.base}/home/a.bin`, { method: 'PUT', body: 'x', headers: { authorization: `Basic ${Buffer.from(`${CASE}:${secret}`).toString('base64')}` } });
 
 describe('the listener without a certificate', () => {
   it('refuses to listen on a non-loopback address', async () => {
@@ -36,12 +37,45 @@ describe('the listener with a certificate', () => {
   it('serves HTTPS: curl uploads with --cacert', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const tls = await startUploadListener({ ...listenerDeps(env), config: { ...env.config, uploadPort: 0, uploadTlsCert: cert, uploadTlsKey: key } });
     try {
       expect(tls.tls).toBe(true);
       const good = (await env.tokens.create(CASE, { label: 'tls', expiresInSeconds: 3600 })).secret;
-      const { stdout } = await run('curl', ['-sS', '--cacert', cert, '-T', cert, '--user', `${CASE}:${good}`, '-w', '\n%{http_code}', `https://127.0.0.1:${tls.port}/home/cert.pem`]);
+      const { stdout } = await run('curl', [
+        '-sS',
+        '--cacert',
+        cert,
+        '-T',
+        cert,
+        '--user',
+        `${CASE}:${good}`,
+        '-w',
+        '\n%{http_code}',
+        `https://127.0.0.1:${tls.port}/home/cert.pem`,
+      ]);
       expect(stdout.trimEnd().split('\n').pop()).toBe('201');
     } finally {
       await tls.stop(1000);

@@ -40,7 +40,11 @@ function raw(head: string, body?: Buffer, endAfter = true): Promise<string> {
 }
 
 beforeAll(async () => {
-  env = await startUploadEnv({ CASEDROP_UPLOAD_MAX_FILE_BYTES: String(8 << 20), CASEDROP_UPLOAD_LOGIN_FAILURES_PER_ADDRESS: '1000', CASEDROP_UPLOAD_LOGIN_FAILURES_PER_CASE: '1000' });
+  env = await startUploadEnv({
+    CASEDROP_UPLOAD_MAX_FILE_BYTES: String(8 << 20),
+    CASEDROP_UPLOAD_LOGIN_FAILURES_PER_ADDRESS: '1000',
+    CASEDROP_UPLOAD_LOGIN_FAILURES_PER_CASE: '1000',
+  });
   await env.registry.open(CASE, 'eng@example.com');
   token = (await env.tokens.create(CASE, { label: 'router-7', expiresInSeconds: 3600 })).secret;
 });
@@ -57,17 +61,36 @@ describe('PUT /home/<name> with curl', () => {
     const r = await curl(['-T', join(dir, 'core.bin'), '--user', `${CASE}:${token}`, '-H', 'Expect: 100-continue', `${env.base}/home/core.bin`]);
     expect(r.status).toBe(201);
     expect(r.stderr).toMatch(/< HTTP\/1\.1 100 Continue/);
-    expect(r.body).toMatchObject({ case: CASE, name: 'core.bin', size: bytes.length, sha256: sha(bytes), channel: 'https', tokenLabel: 'router-7', verdict: 'reject', reason: 'not-an-archive' });
+    expect(r.body).toMatchObject({
+      case: CASE,
+      name: 'core.bin',
+      size: bytes.length,
+      sha256: sha(bytes),
+      channel: 'https',
+      tokenLabel: 'router-7',
+      verdict: 'reject',
+      reason: 'not-an-archive',
+    });
     expect(r.headers).toMatch(new RegExp(`repr-digest: sha-256=:${b64(sha(bytes)).replace(/[+/]/g, '\\$&')}:`, 'i'));
     const id = `cases/${CASE}/files/${String(r.body.fileId)}`;
     const parts = (await env.store.head(id)).meta.parts as string[];
     expect((await readAll(readParts(env.store, parts))).equals(bytes)).toBe(true);
-    expect(await fileView(env.store, await env.store.head(id))).toMatchObject({ storedName: 'core.bin', channel: 'https', tokenLabel: 'router-7', clientAddress: '127.0.0.1' });
+    expect(await fileView(env.store, await env.store.head(id))).toMatchObject({
+      storedName: 'core.bin',
+      channel: 'https',
+      tokenLabel: 'router-7',
+      clientAddress: '127.0.0.1',
+    });
     const [t] = await env.tokens.list(CASE);
     expect(t).toMatchObject({ bytesUploaded: bytes.length });
     expect(t!.lastUsedAt).toBeDefined();
     const trail = await new AuditLog(env.store, env.redis, env.config.redisPrefix).read(CASE);
-    expect(trail.find((e) => e.file?.id === id)).toMatchObject({ type: 'stored', actor: 'token router-7', channel: 'https', file: { sha256: sha(bytes), size: bytes.length } });
+    expect(trail.find((e) => e.file?.id === id)).toMatchObject({
+      type: 'stored',
+      actor: 'token router-7',
+      channel: 'https',
+      file: { sha256: sha(bytes), size: bytes.length },
+    });
   });
 
   it('never overwrites: the same name again gets a suffix, reported in the receipt', async () => {
@@ -87,10 +110,26 @@ describe('PUT /home/<name> with curl', () => {
   it('a matching Content-Digest is accepted; a different one is 422 and nothing is kept', async () => {
     const bytes = randomBytes(300_000);
     writeFileSync(join(dir, 'd.bin'), bytes);
-    const ok = await curl(['-T', join(dir, 'd.bin'), '--user', `${CASE}:${token}`, '-H', `Content-Digest: sha-256=:${b64(sha(bytes))}:`, `${env.base}/home/d.bin`]);
+    const ok = await curl([
+      '-T',
+      join(dir, 'd.bin'),
+      '--user',
+      `${CASE}:${token}`,
+      '-H',
+      `Content-Digest: sha-256=:${b64(sha(bytes))}:`,
+      `${env.base}/home/d.bin`,
+    ]);
     expect(ok.status).toBe(201);
     const before = await caseFiles(env);
-    const bad = await curl(['-T', join(dir, 'd.bin'), '--user', `${CASE}:${token}`, '-H', `Repr-Digest: sha-256=:${b64(sha(Buffer.from('other')))}:`, `${env.base}/home/d2.bin`]);
+    const bad = await curl([
+      '-T',
+      join(dir, 'd.bin'),
+      '--user',
+      `${CASE}:${token}`,
+      '-H',
+      `Repr-Digest: sha-256=:${b64(sha(Buffer.from('other')))}:`,
+      `${env.base}/home/d2.bin`,
+    ]);
     expect(bad.status).toBe(422);
     expect(bad.body.message).toContain(sha(bytes));
     expect(await caseFiles(env)).toEqual(before);
@@ -111,7 +150,15 @@ describe('PUT /home/<name> with curl', () => {
     expect(declared.status).toBe(413);
     expect(declared.stderr).not.toMatch(/100 Continue/);
     const before = await caseFiles(env);
-    const chunked = await curl(['-T', join(dir, 'big.bin'), '--user', `${CASE}:${token}`, '-H', 'Transfer-Encoding: chunked', `${env.base}/home/big.bin`]).catch((e: { stdout?: string }) => e);
+    const chunked = await curl([
+      '-T',
+      join(dir, 'big.bin'),
+      '--user',
+      `${CASE}:${token}`,
+      '-H',
+      'Transfer-Encoding: chunked',
+      `${env.base}/home/big.bin`,
+    ]).catch((e: { stdout?: string }) => e);
     if ('status' in chunked) expect(chunked.status).toBe(413);
     expect(await caseFiles(env)).toEqual(before);
     expect(tempBlobs(env)).toEqual([]);

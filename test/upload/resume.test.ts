@@ -79,14 +79,26 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
     // another token of the same case cannot see it (upload-only)
     expect((await offsetOf('core.bin', other)).status).toBe(404);
     // what a customer types: the rest of the file from a pipe
-    const { stdout } = await run('sh', ['-c', `tail -c +${offset + 1} "$0" | curl -sS -X PATCH -T - -H "Upload-Offset: ${offset}" --user "$1" "$2"`, file, `${CASE}:${token}`, `${env.base}/home/core.bin`], { maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      'sh',
+      [
+        '-c',
+        `tail -c +${offset + 1} "$0" | curl -sS -X PATCH -T - -H "Upload-Offset: ${offset}" --user "$1" "$2"`,
+        file,
+        `${CASE}:${token}`,
+        `${env.base}/home/core.bin`,
+      ],
+      { maxBuffer: 1 << 20 },
+    );
     const receipt = JSON.parse(stdout) as { size: number; sha256: string; name: string; signature: string };
     expect(receipt).toMatchObject({ size: SIZE, sha256: sha, name: 'core.bin' });
     expect(receipt.signature).toMatch(/^ey/);
     const [id] = await caseFiles(env);
     const parts = (await env.store.head(id!)).meta.parts as string[];
     expect(parts.length).toBe(2);
-    const got = createHash('sha256').update(await readAll(readParts(env.store, parts))).digest('hex');
+    const got = createHash('sha256')
+      .update(await readAll(readParts(env.store, parts)))
+      .digest('hex');
     expect(got).toBe(sha);
     expect((await offsetOf('core.bin')).status).toBe(404);
   });
@@ -99,15 +111,35 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
       expect(r.status).toBe(200);
       return r.offset;
     });
-    const wrong = await fetch(`${env.base}/home/${name}`, { method: 'PATCH', body: 'x', headers: { authorization: `Bearer ${token}`, 'upload-offset': String(first + 1) } });
+    const wrong = await fetch(`${env.base}/home/${name}`, {
+      method: 'PATCH',
+      body: 'x',
+      headers: { authorization: `Bearer ${token}`, 'upload-offset': String(first + 1) },
+    });
     expect(wrong.status).toBe(409);
     expect(wrong.headers.get('upload-offset')).toBe(String(first));
     // send 1 MiB more, then the rest
     const mid = first + (1 << 20);
-    const step = await run('sh', ['-c', `tail -c +${first + 1} "$0" | head -c ${1 << 20} | curl -sS -o /dev/null -w '%{http_code}' -X PATCH -T - -H "Upload-Offset: ${first}" --user "$1" "$2"`, file, `${CASE}:${token}`, `${env.base}/home/${name}`]);
+    const step = await run('sh', [
+      '-c',
+      `tail -c +${first + 1} "$0" | head -c ${1 << 20} | curl -sS -o /dev/null -w '%{http_code}' -X PATCH -T - -H "Upload-Offset: ${first}" --user "$1" "$2"`,
+      file,
+      `${CASE}:${token}`,
+      `${env.base}/home/${name}`,
+    ]);
     expect(step.stdout).toBe('204');
     expect((await offsetOf(name)).offset).toBe(mid);
-    const done = await run('sh', ['-c', `tail -c +${mid + 1} "$0" | curl -sS -X PATCH -T - -H "Upload-Offset: ${mid}" --user "$1" "$2"`, file, `${CASE}:${token}`, `${env.base}/home/${name}`], { maxBuffer: 1 << 20 });
+    const done = await run(
+      'sh',
+      [
+        '-c',
+        `tail -c +${mid + 1} "$0" | curl -sS -X PATCH -T - -H "Upload-Offset: ${mid}" --user "$1" "$2"`,
+        file,
+        `${CASE}:${token}`,
+        `${env.base}/home/${name}`,
+      ],
+      { maxBuffer: 1 << 20 },
+    );
     expect(JSON.parse(done.stdout)).toMatchObject({ size: SIZE, sha256: sha });
   });
 
@@ -116,7 +148,13 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
     await vi.waitFor(async () => expect((await offsetOf('stale.bin')).status).toBe(200));
     const put = env.listener.deps as unknown as { put: Parameters<typeof sweepExpiredUploads>[0] };
     const before = await env.store.list('uploads/');
-    expect(await sweepExpiredUploads(put.put, { info: (o: object, m: string) => env.logLines.push(JSON.stringify({ ...o, msg: m })) } as never, new Date(Date.now() + 8 * 86_400_000))).toBe(1);
+    expect(
+      await sweepExpiredUploads(
+        put.put,
+        { info: (o: object, m: string) => env.logLines.push(JSON.stringify({ ...o, msg: m })) } as never,
+        new Date(Date.now() + 8 * 86_400_000),
+      ),
+    ).toBe(1);
     expect((await offsetOf('stale.bin')).status).toBe(404);
     expect((await env.store.list('uploads/')).length).toBeLessThan(before.length);
     expect(env.logLines.join('')).toMatch(/"event":"upload_expired"/);

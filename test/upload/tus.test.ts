@@ -47,7 +47,13 @@ describe('tus with tus-js-client', () => {
     const ids = await caseFiles(env);
     expect(ids).toHaveLength(1);
     const info = await env.store.head(ids[0]!);
-    expect(await fileView(env.store, info)).toMatchObject({ storedName: 'capture.pcap', channel: 'tus', tokenLabel: 'browser', sha256: sha(data), size: data.length });
+    expect(await fileView(env.store, info)).toMatchObject({
+      storedName: 'capture.pcap',
+      channel: 'tus',
+      tokenLabel: 'browser',
+      sha256: sha(data),
+      size: data.length,
+    });
     expect(sha(await readAll(readParts(env.store, info.meta.parts as string[])))).toBe(sha(data));
   });
 
@@ -55,7 +61,12 @@ describe('tus with tus-js-client', () => {
     const data = randomBytes(12 << 20);
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
-    const first = upload(data, { metadata: { filename: 'resumed.bin' }, onChunkComplete: (_c, sent) => { if (sent >= 4 << 20) stop(); } });
+    const first = upload(data, {
+      metadata: { filename: 'resumed.bin' },
+      onChunkComplete: (_c, sent) => {
+        if (sent >= 4 << 20) stop();
+      },
+    });
     first.upload.start();
     await stopped;
     await first.upload.abort();

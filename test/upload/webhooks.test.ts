@@ -42,11 +42,14 @@ const put = (name: string, body: Buffer, headers: Record<string, string> = {}) =
   fetch(`${env.base}/home/${name}`, { method: 'PUT', body: new Uint8Array(body), headers: { authorization: `Bearer ${token}`, ...headers } });
 
 function eventNamed(name: string) {
-  return vi.waitFor(() => {
-    const found = received.find((r) => r.body.event === name);
-    expect(found).toBeDefined();
-    return found!;
-  }, { timeout: 20_000 });
+  return vi.waitFor(
+    () => {
+      const found = received.find((r) => r.body.event === name);
+      expect(found).toBeDefined();
+      return found!;
+    },
+    { timeout: 20_000 },
+  );
 }
 
 describe('upload webhooks', () => {
@@ -66,7 +69,17 @@ describe('upload webhooks', () => {
   it('upload.expired reports how far an abandoned upload got', async () => {
     const deps = env.listener.deps.put;
     const now = new Date();
-    await deps.partials.save({ id: 'EXPIREDUPLOAD1', caseNumber: CASE, tokenId: 't', tokenLabel: 'hooks', name: 'old.bin', length: 5000, createdAt: now.toISOString(), expiresAt: now.toISOString(), clientAddress: '127.0.0.1' });
+    await deps.partials.save({
+      id: 'EXPIREDUPLOAD1',
+      caseNumber: CASE,
+      tokenId: 't',
+      tokenLabel: 'hooks',
+      name: 'old.bin',
+      length: 5000,
+      createdAt: now.toISOString(),
+      expiresAt: now.toISOString(),
+      clientAddress: '127.0.0.1',
+    });
     expect(await sweepExpiredUploads(deps, createLogger('silent'), new Date(now.getTime() + 1000))).toBe(1);
     expect((await eventNamed('upload.expired')).body).toMatchObject({ case: CASE, name: 'old.bin', offset: 0, length: 5000 });
   });

@@ -21,14 +21,24 @@ describe('OpenPGP to casedrop intake key', () => {
 
   it('is accepted on structure with only the public key configured, integrity unchecked', async () => {
     const result = await verify(fixture('e-intake.gpg'), { intakeKey: publicOnly });
-    expect(result).toMatchObject({ verdict: 'accept', reason: 'encrypted', details: { intakeKey: true, integrity: 'not checked (no intake secret key configured)' } });
+    expect(result).toMatchObject({
+      verdict: 'accept',
+      reason: 'encrypted',
+      details: { intakeKey: true, integrity: 'not checked (no intake secret key configured)' },
+    });
     expect(result.cipher).toBeUndefined();
   });
 
   it('is decrypted in memory with the secret key: integrity verified and the hidden cipher learnt', async () => {
     for (const file of ['e-intake.gpg', 'e-intake.asc']) {
       const result = await verify(fixture(file), { intakeKey: keyPair });
-      expect(result).toMatchObject({ format: 'openpgp', verdict: 'accept', reason: 'encrypted', cipher: 'AES-256', details: { intakeKey: true, integrity: 'verified' } });
+      expect(result).toMatchObject({
+        format: 'openpgp',
+        verdict: 'accept',
+        reason: 'encrypted',
+        cipher: 'AES-256',
+        details: { intakeKey: true, integrity: 'verified' },
+      });
     }
   });
 

@@ -64,15 +64,20 @@ export function expectManifestVerdict(result: VerifyResult, entry: ManifestEntry
  */
 export async function expectVerdictsUnderFlipsAndCuts(seeds: readonly Buffer[], numRuns = 300): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), async (seed, flips, cut) => {
-      const bytes = Buffer.from(seed);
-      for (const [at, value] of flips) bytes[at % bytes.length] = value;
-      const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
-      const started = Date.now();
-      const result = await verify({ buffer: input });
-      expect(['accept', 'reject']).toContain(result.verdict);
-      expect(Date.now() - started).toBeLessThan(2000);
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      fc.nat(),
+      async (seed, flips, cut) => {
+        const bytes = Buffer.from(seed);
+        for (const [at, value] of flips) bytes[at % bytes.length] = value;
+        const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
+        const started = Date.now();
+        const result = await verify({ buffer: input });
+        expect(['accept', 'reject']).toContain(result.verdict);
+        expect(Date.now() - started).toBeLessThan(2000);
+      },
+    ),
     { numRuns },
   );
 }

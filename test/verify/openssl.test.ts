@@ -13,7 +13,17 @@ const fixture = (file: string): Buffer => readFileSync(join(familyDir('openssl')
 describe('openssl enc fixtures', () => {
   it('cover accept, weak cipher, corrupt and headerless output, binary and base64', () => {
     const kinds = new Set(manifest.map((entry) => `${entry.reason}/${entry.file.split('.').pop()}`));
-    for (const kind of ['encrypted/enc', 'encrypted/b64', 'weak-cipher/enc', 'weak-cipher/b64', 'corrupt/enc', 'corrupt/b64', 'not-an-archive/enc', 'not-an-archive/b64']) expect(kinds).toContain(kind);
+    for (const kind of [
+      'encrypted/enc',
+      'encrypted/b64',
+      'weak-cipher/enc',
+      'weak-cipher/b64',
+      'corrupt/enc',
+      'corrupt/b64',
+      'not-an-archive/enc',
+      'not-an-archive/b64',
+    ])
+      expect(kinds).toContain(kind);
   });
 
   for (const entry of manifest) {

@@ -38,22 +38,32 @@ describe('plaintext put into an accepted file', () => {
     for (const seed of seeds) expect((await verify({ buffer: seed.bytes })).verdict, seed.name).toBe('accept');
   });
 
-  it.each(seeds.map((seed) => [seed.name, seed] as const))('%s: a line of text written over it at every 8th offset, or inserted there, is refused', async (_name, seed) => {
-    const { bytes } = seed;
-    // written over the end, the text is cut short; those offsets are covered by insertion
-    for (let at = 0; at + SENTENCE.length <= bytes.length; at += 8) await expectRefused(overwrite(bytes, at, SENTENCE), `${seed.name} overwritten at ${at}`);
-    const insertAt = [...Array.from({ length: Math.ceil(bytes.length / 8) }, (_, i) => i * 8), bytes.length];
-    for (const at of insertAt) await expectRefused(insert(bytes, at, SENTENCE), `${seed.name} inserted at ${at}`);
-  });
+  it.each(seeds.map((seed) => [seed.name, seed] as const))(
+    '%s: a line of text written over it at every 8th offset, or inserted there, is refused',
+    async (_name, seed) => {
+      const { bytes } = seed;
+      // written over the end, the text is cut short; those offsets are covered by insertion
+      for (let at = 0; at + SENTENCE.length <= bytes.length; at += 8) await expectRefused(overwrite(bytes, at, SENTENCE), `${seed.name} overwritten at ${at}`);
+      const insertAt = [...Array.from({ length: Math.ceil(bytes.length / 8) }, (_, i) => i * 8), bytes.length];
+      for (const at of insertAt) await expectRefused(insert(bytes, at, SENTENCE), `${seed.name} inserted at ${at}`);
+    },
+  );
 
   it('random text of 65 to 400 characters anywhere, written over or inserted, is refused', async () => {
-    const text = fc.string({ unit: fc.constantFrom(...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;=/-_\n'), minLength: 65, maxLength: 400 });
+    const text = fc.string({
+      unit: fc.constantFrom(...' abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;=/-_\n'),
+      minLength: 65,
+      maxLength: 400,
+    });
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...seeds), fc.double({ min: 0, max: 1, noNaN: true }), text, fc.boolean(), async (seed, where, line, inserted) => {
         const at = Math.floor(where * seed.bytes.length);
         const plain = Buffer.from(line, 'latin1');
         if (!inserted && at + plain.length > seed.bytes.length) return; // cut short: the insertion runs cover the end
-        await expectRefused(inserted ? insert(seed.bytes, at, plain) : overwrite(seed.bytes, at, plain), `${seed.name} ${inserted ? 'inserted' : 'overwritten'} at ${at}`);
+        await expectRefused(
+          inserted ? insert(seed.bytes, at, plain) : overwrite(seed.bytes, at, plain),
+          `${seed.name} ${inserted ? 'inserted' : 'overwritten'} at ${at}`,
+        );
       }),
       { numRuns: 1500 },
     );

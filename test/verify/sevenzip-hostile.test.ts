@@ -89,18 +89,21 @@ describe('7z with lying headers', () => {
   });
 });
 
-describe('7z files\' properties, for an archive that would be accepted', () => {
+describe("7z files' properties, for an archive that would be accepted", () => {
   const archive = fixture('aes-plainheader.7z');
   const { header } = headerOf(archive);
   const dummy = header.indexOf(Buffer.from([0x19, 0x03, 0x00, 0x00, 0x00, 0x11])); // 7-Zip's 3-byte alignment filler, then the names
 
-  it('accepts 7-Zip\'s own zero filler', async () => {
+  it("accepts 7-Zip's own zero filler", async () => {
     expect(dummy).toBeGreaterThan(0);
     expect(await verify({ buffer: archive })).toMatchObject({ verdict: 'accept' });
   });
 
   it('refuses filler that holds bytes, and a comment property', async () => {
-    for (const [edit, problem] of [[[0x19, 0x03, 0x61, 0x62, 0x63], /filler \(kDummy\) of 3 bytes/], [[0x16, 0x03, 0x61, 0x62, 0x63], /a comment, 3 bytes/]] as const) {
+    for (const [edit, problem] of [
+      [[0x19, 0x03, 0x61, 0x62, 0x63], /filler \(kDummy\) of 3 bytes/],
+      [[0x16, 0x03, 0x61, 0x62, 0x63], /a comment, 3 bytes/],
+    ] as const) {
       const result = await verify({ buffer: withHeader(archive, splice(header, dummy, 5, [...edit])) });
       expect(result).toMatchObject({ format: '7z', verdict: 'reject', reason: 'plaintext-metadata' });
       expect(String(result.details.problem)).toMatch(problem);

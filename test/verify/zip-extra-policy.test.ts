@@ -23,7 +23,12 @@ describe('the zip extra-field rule', () => {
     const files = ['aes256.zip', 'plain-infozip.zip', 'zip64-infozip.zip', 'zipcrypto-infozip.zip', 'plain-7zip.zip'];
     const ids = new Set<number>();
     for (const file of files) {
-      for (const field of extraFields(fixtureBytes('zip', manifest.find((entry) => entry.file === file)!).bytes)) {
+      for (const field of extraFields(
+        fixtureBytes(
+          'zip',
+          manifest.find((entry) => entry.file === file)!,
+        ).bytes,
+      )) {
         expect(() => checkExtraFields(field, file)).not.toThrow();
         for (let pos = 0; pos + 4 <= field.length; pos += 4 + field.readUInt16LE(pos + 2)) ids.add(field.readUInt16LE(pos));
       }
@@ -33,7 +38,12 @@ describe('the zip extra-field rule', () => {
 
   it('refuses an unknown record, a known one with another layout, and a tail that is no record', () => {
     const record = (id: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([id & 0xff, id >> 8, data.length & 0xff, data.length >> 8]), data]);
-    for (const field of [record(0x6c6f, Buffer.from('a secret')), record(0x000a, Buffer.alloc(40)), record(0x7875, Buffer.from([1, 4, 0, 0, 0, 0, 9])), Buffer.from([1, 2])]) {
+    for (const field of [
+      record(0x6c6f, Buffer.from('a secret')),
+      record(0x000a, Buffer.alloc(40)),
+      record(0x7875, Buffer.from([1, 4, 0, 0, 0, 0, 9])),
+      Buffer.from([1, 2]),
+    ]) {
       expect(() => checkExtraFields(field, 'entry 0')).toThrow(MapRefusal);
     }
   });

@@ -5,7 +5,9 @@ import { fixtureBytes, readManifest } from './manifest.js';
 
 /** The small fixtures of a family (the 6 MB ZIP64 one would only slow the runs down). */
 function seeds(family: string): Buffer[] {
-  return readManifest(family).filter((entry) => !entry.gzip).map((entry) => fixtureBytes(family, entry).bytes);
+  return readManifest(family)
+    .filter((entry) => !entry.gzip)
+    .map((entry) => fixtureBytes(family, entry).bytes);
 }
 
 const SPECIAL = [0, 1, 0xffff, 0xffffffff, 0x7fffffff, 46, 65_535];

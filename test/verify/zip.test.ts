@@ -3,12 +3,26 @@ import { verify } from '../../src/verify/index.js';
 import { expectManifestVerdict, fixtureBytes, readManifest, verifyBothWays } from './manifest.js';
 
 const manifest = readManifest('zip');
-const fixture = (file: string): Buffer => Buffer.from(fixtureBytes('zip', manifest.find((entry) => entry.file === file)!).bytes);
+const fixture = (file: string): Buffer =>
+  Buffer.from(
+    fixtureBytes(
+      'zip',
+      manifest.find((entry) => entry.file === file)!,
+    ).bytes,
+  );
 
 describe('zip fixtures made by 7-Zip and Info-ZIP', () => {
   it('cover every zip verdict the policy knows', () => {
     const reasons = new Set(manifest.map((entry) => entry.reason));
-    expect([...reasons].sort()).toEqual(['corrupt', 'encrypted', 'partial-encryption', 'plaintext-metadata', 'unaccounted-bytes', 'unencrypted', 'weak-zipcrypto']);
+    expect([...reasons].sort()).toEqual([
+      'corrupt',
+      'encrypted',
+      'partial-encryption',
+      'plaintext-metadata',
+      'unaccounted-bytes',
+      'unencrypted',
+      'weak-zipcrypto',
+    ]);
   });
 
   for (const entry of manifest) {

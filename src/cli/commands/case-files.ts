@@ -23,7 +23,9 @@ export function registerCaseFileCommands(caseCommand: Command, ctx: CliContext):
   const archive = () => openArchive(ctx.config(), ctx.logger());
   caseCommand
     .command('files <number>')
-    .description('list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, channel, token label, how the sender was authenticated (then `archived` for files retention moved to the archive)')
+    .description(
+      'list the stored files of a case: name, size, SHA-256, format/cipher, sender, received, channel, token label, how the sender was authenticated (then `archived` for files retention moved to the archive)',
+    )
     .action(async (n: string) => {
       await listCaseFiles(ctx, await store(), number(n));
       await listCaseFiles(ctx, await archive(), number(n), '\tarchived');
@@ -78,13 +80,30 @@ export async function listCaseFiles(ctx: CliContext, store: ObjectStore, caseNum
     const size = Array.isArray(m.parts) ? Number(m.size) : info.size;
     const sha256 = Array.isArray(m.parts) ? str(m.sha256) : info.sha256;
     // how a mail's sender was authenticated ("DMARC pass (example.com)", "SPF fail, no DKIM"); `-` for uploads and older files
-    const columns = [cell(m.storedName), String(size), sha256, kind, from, str(m.receivedAt), str(m.channel) || 'email', cell(m.tokenLabel) || '-', cell(m.authentication) || '-'];
+    const columns = [
+      cell(m.storedName),
+      String(size),
+      sha256,
+      kind,
+      from,
+      str(m.receivedAt),
+      str(m.channel) || 'email',
+      cell(m.tokenLabel) || '-',
+      cell(m.authentication) || '-',
+    ];
     ctx.out(columns.join('\t') + suffix);
   }
 }
 
 /** Every download is in the case's audit trail, with who and when. */
-export async function getCaseFile(ctx: CliContext, store: ObjectStore, caseNumber: string, file: string, output: string, audited?: { audit: AuditSink; actor: string }): Promise<void> {
+export async function getCaseFile(
+  ctx: CliContext,
+  store: ObjectStore,
+  caseNumber: string,
+  file: string,
+  output: string,
+  audited?: { audit: AuditSink; actor: string },
+): Promise<void> {
   const info = await findFile(store, caseNumber, file);
   const parts = Array.isArray(info.meta.parts) ? (info.meta.parts as string[]) : undefined;
   await pipeline(parts ? readParts(store, parts) : await store.get(info.id), createWriteStream(output, { flags: 'wx', mode: 0o600 }));
@@ -105,7 +124,9 @@ async function findFile(store: ObjectStore, caseNumber: string, file: string): P
 export async function printCaseNotes(ctx: CliContext, store: ObjectStore, caseNumber: string): Promise<void> {
   for (const info of await heads(store, `${caseNotesNamespace(caseNumber)}/`)) {
     const m = info.meta;
-    ctx.out(`--- ${str(m.receivedAt)} from ${cell(m.from) || cell(m.sender)}${m.subject ? ` — ${cell(m.subject)}` : ''}${m.truncated === true ? ' (truncated)' : ''}`);
+    ctx.out(
+      `--- ${str(m.receivedAt)} from ${cell(m.from) || cell(m.sender)}${m.subject ? ` — ${cell(m.subject)}` : ''}${m.truncated === true ? ' (truncated)' : ''}`,
+    );
     ctx.out((await buffer(await store.get(info.id))).toString('utf8'));
   }
 }

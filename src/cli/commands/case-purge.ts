@@ -30,11 +30,22 @@ export function registerCasePurgeCommands(caseCommand: Command, ctx: CliContext)
     .option('--operator <name>', 'who executes it (default: $CASEDROP_OPERATOR or the OS user)')
     .action(async (n: string, files: string[], opts: { all?: boolean; requestedBy: string; reason: string; operator?: string }) => {
       const caseNumber = assertCaseNumber(n, ctx.config().caseDigits);
-      if (opts.all === (files.length > 0)) throw new UsageError('name the stored files to purge, or --all (not both)');
+      if (opts.all === files.length > 0) throw new UsageError('name the stored files to purge, or --all (not both)');
       if (!opts.requestedBy.trim() || !opts.reason.trim()) throw new UsageError('--requested-by and --reason must not be empty');
-      const request = { caseNumber, files: opts.all ? ('all' as const) : files, requestedBy: opts.requestedBy, reason: opts.reason, operator: ctx.operator(opts.operator), now: new Date() };
+      const request = {
+        caseNumber,
+        files: opts.all ? ('all' as const) : files,
+        requestedBy: opts.requestedBy,
+        reason: opts.reason,
+        operator: ctx.operator(opts.operator),
+        now: new Date(),
+      };
       const hold = await new Holds(ctx.redis(), ctx.config().redisPrefix).get(caseNumber);
-      if (hold) throw new CasedropError(ErrorCode.CaseOnHold, `case ${caseNumber} is on legal hold (${hold.reason}, by ${hold.by}); lift it first: casedrop case hold ${caseNumber} off --reason …`);
+      if (hold)
+        throw new CasedropError(
+          ErrorCode.CaseOnHold,
+          `case ${caseNumber} is on legal hold (${hold.reason}, by ${hold.by}); lift it first: casedrop case hold ${caseNumber} off --reason …`,
+        );
       const result = await purgeFiles(request, await removalDeps(ctx));
       for (const r of result.resumed) ctx.out(`finished\t${r.file.storedName}\t${r.file.size}\t${r.file.sha256}`);
       for (const r of result.removed) ctx.out(`purged\t${r.file.storedName}\t${r.file.size}\t${r.file.sha256}`);

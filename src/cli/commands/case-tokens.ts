@@ -31,7 +31,9 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
         ...(maxBytes !== undefined ? { maxBytes } : {}),
       });
       const details = { tokenId: made.token.id, label: made.token.label, expires: made.token.expiresAt };
-      await (await audit()).append(n, { type: 'token-created', actor: ctx.operator(o.operator), channel: 'cli', details, eventId: `token-created:${made.token.id}` });
+      await (
+        await audit()
+      ).append(n, { type: 'token-created', actor: ctx.operator(o.operator), channel: 'cli', details, eventId: `token-created:${made.token.id}` });
       ctx.out(made.secret);
       process.stderr.write(`token ${made.token.id} for case ${n} expires ${made.token.expiresAt}; it is not shown again\n`);
     });
@@ -50,7 +52,10 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
       if ((id === undefined) === (o.all !== true)) throw new UsageError('give a token id or --all');
       const removed = await tokens().revoke(number(n), o.all ? 'all' : id!);
       if (removed === 0 && !o.all) throw new UsageError(`case ${n} has no token ${id}`);
-      if (removed > 0) await (await audit()).append(n, { type: 'token-revoked', actor: ctx.operator(o.operator), channel: 'cli', details: { token: o.all ? 'all' : id!, count: removed } });
+      if (removed > 0)
+        await (
+          await audit()
+        ).append(n, { type: 'token-revoked', actor: ctx.operator(o.operator), channel: 'cli', details: { token: o.all ? 'all' : id!, count: removed } });
       ctx.out(`revoked ${removed}`);
     });
 }
@@ -58,7 +63,16 @@ export function registerCaseTokenCommands(caseCommand: Command, ctx: CliContext)
 function row(t: UploadToken): string {
   // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const label = t.label.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return [t.id, label, t.createdAt, t.expiresAt, t.lastUsedAt ?? '-', String(t.bytesUploaded), t.channels.join(','), t.maxBytes === undefined ? '-' : String(t.maxBytes)].join('\t');
+  return [
+    t.id,
+    label,
+    t.createdAt,
+    t.expiresAt,
+    t.lastUsedAt ?? '-',
+    String(t.bytesUploaded),
+    t.channels.join(','),
+    t.maxBytes === undefined ? '-' : String(t.maxBytes),
+  ].join('\t');
 }
 
 function positive(text: string): number {

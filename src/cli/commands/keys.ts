@@ -13,7 +13,7 @@ export function registerKeysCommands(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('master key rotation');
   keys
     .command('rewrap')
-    .description('re-wrap every object\'s data key under the active (first) master key; prints how many objects changed')
+    .description("re-wrap every object's data key under the active (first) master key; prints how many objects changed")
     .action(async () => {
       const store = await openStore(ctx.config(), ctx.logger());
       ctx.out(String(await store.rewrap()));

@@ -20,8 +20,8 @@ export function registerReceiptCommands(program: Command, ctx: CliContext): void
     .command('receipt')
     .description('signed upload receipts')
     .command('verify <receipt>')
-    .description('check a receipt (the JSON a 201 answered) against casedrop\'s published keys')
-    .option('--jwks <url|path>', 'casedrop\'s public keys: https://<upload host>/.well-known/jwks.json or a saved copy (default: this host\'s store)')
+    .description("check a receipt (the JSON a 201 answered) against casedrop's published keys")
+    .option('--jwks <url|path>', "casedrop's public keys: https://<upload host>/.well-known/jwks.json or a saved copy (default: this host's store)")
     .option('--file <path>', 'also check that this file is the one the receipt names (size and SHA-256)')
     .action(async (path: string, o: { jwks?: string; file?: string }) => {
       const receipt = await readJson(path);

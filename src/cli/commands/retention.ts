@@ -21,7 +21,15 @@ export function registerRetentionCommands(program: Command, ctx: CliContext): vo
       const config = ctx.config();
       const live = await openStore(config, ctx.logger());
       const archive = await openArchive(config, ctx.logger());
-      const deps = retentionDeps({ config, live, archive, registry: ctx.registry(), redis: ctx.redis(), logger: ctx.logger(), operator: ctx.operator(opts.operator) });
+      const deps = retentionDeps({
+        config,
+        live,
+        archive,
+        registry: ctx.registry(),
+        redis: ctx.redis(),
+        logger: ctx.logger(),
+        operator: ctx.operator(opts.operator),
+      });
       const actions = await runRetention(deps, { dryRun: opts.dryRun === true });
       for (const a of actions) ctx.out(formatAction(a));
       ctx.out(`${actions.filter((a) => a.kind !== 'held').length} action(s)${opts.dryRun ? ' would be taken (dry run)' : ' taken'}`);

@@ -23,7 +23,9 @@ export function registerSpoolCommands(program: Command, ctx: CliContext): void {
       try {
         const store = await openStore(config, ctx.logger());
         const c = await recover({ store, redis: ctx.redis(), prefix: config.redisPrefix, intake, notify, logger: ctx.logger(), minAgeMs: minAge * 1000 });
-        ctx.out(`spool: ${c.spool.seen} seen, ${c.spool.requeued} re-queued, ${c.spool.abandoned} abandoned by their door removed; outcomes: ${c.outcomes.seen} seen, ${c.outcomes.requeued} re-queued for replies (${c.ms} ms)`);
+        ctx.out(
+          `spool: ${c.spool.seen} seen, ${c.spool.requeued} re-queued, ${c.spool.abandoned} abandoned by their door removed; outcomes: ${c.outcomes.seen} seen, ${c.outcomes.requeued} re-queued for replies (${c.ms} ms)`,
+        );
       } finally {
         await Promise.all([intake.close(), notify.close()]);
       }

@@ -37,7 +37,13 @@ async function verifyFile(path: string, intakeKey: IntakeKey | undefined): Promi
   } catch (err) {
     // an unreadable file is a refusal the user can act on, not a crash
     const message = err instanceof Error ? err.message : String(err);
-    return { format: 'unreadable', verdict: 'reject', reason: 'unreadable', details: { error: message }, advice: 'Check the path and permissions of the file.' };
+    return {
+      format: 'unreadable',
+      verdict: 'reject',
+      reason: 'unreadable',
+      details: { error: message },
+      advice: 'Check the path and permissions of the file.',
+    };
   }
 }
 

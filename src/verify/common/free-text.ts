@@ -12,5 +12,6 @@ export const FREE_TEXT_MAX = 64;
 export function checkFreeText(bytes: Uint8Array, what: string): void {
   if (bytes.length > FREE_TEXT_MAX) refuse('plaintext-metadata', `${what} holds ${bytes.length} bytes of readable text (at most ${FREE_TEXT_MAX} are allowed)`);
   const bad = bytes.findIndex((byte) => byte < 0x20 || byte > 0x7e);
-  if (bad >= 0) refuse('plaintext-metadata', `${what} holds a byte that is not printable ASCII (0x${bytes[bad]!.toString(16).padStart(2, '0')} at position ${bad})`);
+  if (bad >= 0)
+    refuse('plaintext-metadata', `${what} holds a byte that is not printable ASCII (0x${bytes[bad]!.toString(16).padStart(2, '0')} at position ${bad})`);
 }

@@ -64,7 +64,7 @@ export class RandomnessMeter {
 
   private count(bytes: Buffer): boolean {
     const { counts } = this;
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const end = Math.min(bytes.length, i + WINDOW - this.inWindow);
       let j = i;
       for (; j + 4 <= end; j += 4) {
@@ -109,14 +109,18 @@ export class RandomnessMeter {
       while (from > 0 && bytes[from - 1] === value) from--;
       let to = i + 2;
       while (to < n && bytes[to] === value) to++;
-      if (to - from >= REPEAT_RUN_LIMIT) return this.fail(`the byte 0x${value.toString(16).padStart(2, '0')} ${to - from} times in a row at offset ${at + from}`);
+      if (to - from >= REPEAT_RUN_LIMIT)
+        return this.fail(`the byte 0x${value.toString(16).padStart(2, '0')} ${to - from} times in a row at offset ${at + from}`);
     }
     return true;
   }
 
   private closeWindow(end: number): boolean {
     const chi = chiSquare(this.counts, this.inWindow);
-    if (chi > CHI_SQUARE_LIMIT) return this.fail(`byte frequencies of bytes ${this.windowStart}–${end - 1} are far from random (chi-square ${Math.round(chi)}, ciphertext stays under ${CHI_SQUARE_LIMIT})`);
+    if (chi > CHI_SQUARE_LIMIT)
+      return this.fail(
+        `byte frequencies of bytes ${this.windowStart}–${end - 1} are far from random (chi-square ${Math.round(chi)}, ciphertext stays under ${CHI_SQUARE_LIMIT})`,
+      );
     this.counts.fill(0);
     this.inWindow = 0;
     this.windowStart = end;

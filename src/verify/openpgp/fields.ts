@@ -50,7 +50,13 @@ export function parseEsk(packet: RawPacket): EskInfo {
     const skesk = new SymEncryptedSessionKeyPacket();
     skesk.read(packet.head);
     const fields: SkeskFields = skesk as unknown as SkeskFields;
-    return { kind: 'skesk', version: int(fields.version, 'SKESK version'), dataCipher: optionalInt(fields.sessionKeyAlgorithm), wrapCipher: optionalInt(fields.sessionKeyEncryptionAlgorithm), s2k: s2kInfo(fields.s2k) };
+    return {
+      kind: 'skesk',
+      version: int(fields.version, 'SKESK version'),
+      dataCipher: optionalInt(fields.sessionKeyAlgorithm),
+      wrapCipher: optionalInt(fields.sessionKeyEncryptionAlgorithm),
+      s2k: s2kInfo(fields.s2k),
+    };
   }
   const pkesk = new PublicKeyEncryptedSessionKeyPacket();
   pkesk.read(packet.head);
@@ -65,7 +71,12 @@ export async function parseData(packet: RawPacket): Promise<DataInfo> {
   const parsed = packet.tag === 18 ? new SymEncryptedIntegrityProtectedDataPacket() : new AEADEncryptedDataPacket();
   await parsed.read(packet.head);
   const fields: EncryptedDataFields = parsed as unknown as EncryptedDataFields;
-  return { tag: packet.tag, version: int(fields.version, 'data packet version'), cipher: optionalInt(fields.cipherAlgorithm), aead: optionalInt(fields.aeadAlgorithm) };
+  return {
+    tag: packet.tag,
+    version: int(fields.version, 'data packet version'),
+    cipher: optionalInt(fields.cipherAlgorithm),
+    aead: optionalInt(fields.aeadAlgorithm),
+  };
 }
 
 /** RFC 9580 §3.7.1.3: the count octet c codes (16 + (c & 15)) << ((c >> 4) + 6) bytes. */

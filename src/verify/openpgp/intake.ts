@@ -4,7 +4,16 @@ import type { IntakeKey } from '../types.js';
 import type { enums } from 'openpgp';
 
 /** RFC 9580 ids of openpgp.js's algorithm names (its session keys name the cipher). */
-const SYMMETRIC_IDS: Readonly<Record<enums.symmetricNames, number>> = { idea: 1, tripledes: 2, cast5: 3, blowfish: 4, aes128: 7, aes192: 8, aes256: 9, twofish: 10 };
+const SYMMETRIC_IDS: Readonly<Record<enums.symmetricNames, number>> = {
+  idea: 1,
+  tripledes: 2,
+  cast5: 3,
+  blowfish: 4,
+  aes128: 7,
+  aes192: 8,
+  aes256: 9,
+  twofish: 10,
+};
 
 /**
  * casedrop's own intake key. Its (sub)key ids decide whether a PKESK is addressed to casedrop; when
@@ -42,9 +51,7 @@ async function loadKeyring(key: IntakeKey): Promise<IntakeKeyring> {
 }
 
 export type IntegrityCheck =
-  | { checked: false; why: string }
-  | { checked: true; ok: true; cipherId?: number; note?: string }
-  | { checked: true; ok: false; error: string };
+  { checked: false; why: string } | { checked: true; ok: true; cipherId?: number; note?: string } | { checked: true; ok: false; error: string };
 
 export async function checkIntegrity(source: ByteSource, armored: boolean, privateKey: PrivateKey): Promise<IntegrityCheck> {
   if (source.size > INTEGRITY_CHECK_MAX_BYTES) return { checked: false, why: `larger than ${INTEGRITY_CHECK_MAX_BYTES} bytes` };
@@ -63,7 +70,8 @@ export async function checkIntegrity(source: ByteSource, armored: boolean, priva
     const error = err instanceof Error ? err.message : String(err);
     // openpgp.js checks the MDC / AEAD tags over the whole ciphertext before it inflates the
     // payload, so hitting the inflation bound means the integrity check has already passed.
-    if (/maximum decompressed (message )?size exceeded/i.test(error)) return { checked: true, ok: true, cipherId, note: `payload inflates beyond ${DECOMPRESSED_MAX_BYTES} bytes` };
+    if (/maximum decompressed (message )?size exceeded/i.test(error))
+      return { checked: true, ok: true, cipherId, note: `payload inflates beyond ${DECOMPRESSED_MAX_BYTES} bytes` };
     return { checked: true, ok: false, error: error.slice(0, 200) };
   }
 }

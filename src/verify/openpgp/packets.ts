@@ -152,7 +152,11 @@ class BodyReader {
   /** The body's length; refuses it if the bytes claimed random are not. */
   finish(): number {
     const failure = this.meter?.finish();
-    if (failure) refuse('not-ciphertext', `the body of packet ${this.index + 1} (${TAG_NAMES[this.tag]}) does not look like ciphertext: ${failure} (offsets within the body)`);
+    if (failure)
+      refuse(
+        'not-ciphertext',
+        `the body of packet ${this.index + 1} (${TAG_NAMES[this.tag]}) does not look like ciphertext: ${failure} (offsets within the body)`,
+      );
     return this.position;
   }
 

@@ -16,7 +16,14 @@ const MARKER_BODY = Buffer.from('PGP');
 const ESK_TAGS = new Set([1, 3]);
 const ENCRYPTED_DATA = new Set([9, 18, 20]);
 const PLAIN_NAMES: Readonly<Record<number, string>> = {
-  2: 'signature', 4: 'one-pass signature', 5: 'secret key', 6: 'public key', 8: 'compressed data', 11: 'literal data', 14: 'public subkey', 7: 'secret subkey',
+  2: 'signature',
+  4: 'one-pass signature',
+  5: 'secret key',
+  6: 'public key',
+  8: 'compressed data',
+  11: 'literal data',
+  14: 'public subkey',
+  7: 'secret subkey',
 };
 
 export async function readShape(reader: ByteReader): Promise<MessageShape> {
@@ -25,7 +32,8 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
   const packets = walkPackets(reader);
   for (let next = await afterData(packets, false); !next.done; next = await afterData(packets, data !== undefined)) {
     const packet = next.value;
-    if (packet.tag === MARKER && !packet.head.equals(MARKER_BODY)) refuse('plaintext-metadata', `a marker packet whose body is not "PGP" but ${packet.length} other bytes`);
+    if (packet.tag === MARKER && !packet.head.equals(MARKER_BODY))
+      refuse('plaintext-metadata', `a marker packet whose body is not "PGP" but ${packet.length} other bytes`);
     if (IGNORED.has(packet.tag)) continue;
     if (data) refuse('unaccounted-bytes', `a packet (tag ${packet.tag}) after the encrypted data, which ends the message`);
     if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
@@ -57,8 +65,17 @@ export function looksLikePacket(head: Buffer, depth = 0): boolean {
   if (version === undefined) return false;
   // The version (or first field) of each packet that can open a message: random bytes rarely match.
   const firstOctets: Readonly<Record<number, readonly number[]>> = {
-    1: [3, 6], 3: [4, 5, 6], 18: [1, 2], 20: [1], 2: [3, 4, 6], 4: [3, 6], 5: [4, 5, 6], 6: [4, 5, 6], 8: [0, 1, 2, 3],
-    11: [0x62, 0x74, 0x75, 0x6c, 0x31, 0x6d], 10: [0x50],
+    1: [3, 6],
+    3: [4, 5, 6],
+    18: [1, 2],
+    20: [1],
+    2: [3, 4, 6],
+    4: [3, 6],
+    5: [4, 5, 6],
+    6: [4, 5, 6],
+    8: [0, 1, 2, 3],
+    11: [0x62, 0x74, 0x75, 0x6c, 0x31, 0x6d],
+    10: [0x50],
   };
   // SED (tag 9) has no version octet to check; real ones follow an SKESK, so a bare one is not claimed.
   if (firstOctets[tag]?.includes(version)) return true;

@@ -12,7 +12,12 @@ const EOL_SAMPLES = 16;
  */
 export async function base64DecodedLength(source: ByteSource): Promise<number | Problem> {
   const first = await source.read(0, 4096);
-  if (!Buffer.from(first.toString('latin1', 0, 12), 'base64').subarray(0, 8).equals(SALTED)) return { problem: 'the base64 text does not decode to "Salted__"' };
+  if (
+    !Buffer.from(first.toString('latin1', 0, 12), 'base64')
+      .subarray(0, 8)
+      .equals(SALTED)
+  )
+    return { problem: 'the base64 text does not decode to "Salted__"' };
   const contentEnd = await trimmedEnd(source);
   const lineEnd = first.indexOf(0x0a);
   const chars = lineEnd < 0 || lineEnd >= contentEnd ? await singleLine(source, contentEnd) : await regularLines(source, first, lineEnd, contentEnd);

@@ -27,7 +27,8 @@ export async function checkBase64Ciphertext(source: ByteSource): Promise<void> {
     const text = carry + (await source.read(offset, CHUNK)).toString('latin1').replace(/[\r\n]/g, '');
     const bad = NOT_BASE64.exec(text);
     // Buffer's decoder would skip anything else silently; padding may only end the text
-    if (bad && !(bad[0] === '=' && /^=*\s*$/.test(text.slice(bad.index)))) malformed(`a character that is not base64 (${JSON.stringify(bad[0])}) in the text, near offset ${offset}`);
+    if (bad && !(bad[0] === '=' && /^=*\s*$/.test(text.slice(bad.index))))
+      malformed(`a character that is not base64 (${JSON.stringify(bad[0])}) in the text, near offset ${offset}`);
     const whole = text.length - (text.length % 4);
     carry = text.slice(whole);
     const bytes = Buffer.from(text.slice(0, whole), 'base64');
@@ -36,5 +37,6 @@ export async function checkBase64Ciphertext(source: ByteSource): Promise<void> {
     meter.push(bytes.subarray(skip));
   }
   const failure = meter.finish();
-  if (failure) refuse('not-ciphertext', `the data after the salt (decoded from base64; offsets are of the decoded bytes) does not look like ciphertext: ${failure}`);
+  if (failure)
+    refuse('not-ciphertext', `the data after the salt (decoded from base64; offsets are of the decoded bytes) does not look like ciphertext: ${failure}`);
 }

@@ -12,7 +12,10 @@ export function judgeLength(length: number, encoding: 'binary' | 'base64'): Veri
   if (body % 16 === 0) return decide('openssl-enc', 'encrypted', { details, cipher: 'AES (block size 16, cipher not recorded)' });
   if (body % 8 === 0) return decide('openssl-enc', 'weak-cipher', { details, cipher: '64-bit block cipher (3DES, Blowfish …)' });
   return decide('openssl-enc', 'corrupt', {
-    details: { ...details, problem: 'the length fits no block cipher: cut short, or a stream mode (-aes-256-ctr, -chacha20) that cannot be told apart from a cut file' },
+    details: {
+      ...details,
+      problem: 'the length fits no block cipher: cut short, or a stream mode (-aes-256-ctr, -chacha20) that cannot be told apart from a cut file',
+    },
     note: 'If you used a stream mode, use -aes-256-cbc instead.',
   });
 }

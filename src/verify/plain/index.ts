@@ -34,7 +34,16 @@ const SIGNATURES: Signature[] = [
   { format: 'gif', matches: (head) => at(0, 'GIF87a')(head) || at(0, 'GIF89a')(head) },
   { format: 'cab', matches: at(0, 'MSCF\0\0\0\0') },
   { format: 'sqlite', matches: at(0, 'SQLite format 3\0') },
-  { format: 'pcap', matches: (head) => [[0xd4, 0xc3, 0xb2, 0xa1], [0xa1, 0xb2, 0xc3, 0xd4], [0x4d, 0x3c, 0xb2, 0xa1], [0xa1, 0xb2, 0x3c, 0x4d]].some((m) => at(0, m)(head)) },
+  {
+    format: 'pcap',
+    matches: (head) =>
+      [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+      ].some((m) => at(0, m)(head)),
+  },
   { format: 'pcapng', matches: at(0, [0x0a, 0x0d, 0x0d, 0x0a]) },
   { format: 'elf', matches: at(0, [0x7f, 0x45, 0x4c, 0x46]) },
   { format: 'windows-executable', matches: isPortableExecutable },
@@ -57,7 +66,10 @@ function classifyPlain(head: Buffer, size: number): VerifyResult {
   const text = textKind(head, size);
   if (text === 'text') return decide('text', 'unencrypted', { details: { bytes: size }, note: `It is ${describe('text')}.` });
   if (text === 'base64') {
-    return decide('base64-text', 'not-an-archive', { details: { bytes: size }, note: 'It is base64 text of unrecognised bytes (openssl enc -a -nosalt looks like this).' });
+    return decide('base64-text', 'not-an-archive', {
+      details: { bytes: size },
+      note: 'It is base64 text of unrecognised bytes (openssl enc -a -nosalt looks like this).',
+    });
   }
   return decide('unknown', 'not-an-archive', { details: { bytes: size } });
 }

@@ -6,7 +6,11 @@ export function textKind(head: Buffer, size: number): 'text' | 'base64' | undefi
   // a sample cut inside a multi-byte character is still text: drop up to 3 trailing bytes
   const sample = head.length < size ? trimPartialUtf8(head) : head;
   if (!isUtf8(sample) || sample.some(isForeignControl)) return undefined;
-  const lines = sample.toString('utf8').split(/\r?\n/).slice(0, head.length < size ? -1 : undefined).filter((line) => line.length > 0);
+  const lines = sample
+    .toString('utf8')
+    .split(/\r?\n/)
+    .slice(0, head.length < size ? -1 : undefined)
+    .filter((line) => line.length > 0);
   const base64 = lines.length > 0 && lines.every((line) => BASE64_LINE.test(line)) && lines.some((line) => line.length >= 40);
   return base64 ? 'base64' : 'text';
 }

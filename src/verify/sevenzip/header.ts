@@ -64,12 +64,14 @@ async function parseHeader(header: Buffer, source: ByteSource, place: HeaderPlac
 
 async function decodeHeader(folder: Folder, streams: StreamsInfo, source: ByteSource): Promise<Buffer> {
   const [coder, ...more] = folder.coders;
-  if (!coder || more.length > 0 || coder.id !== LZMA_CODER || coder.properties.length !== 5) malformed(`header compressed with an unsupported method ${folder.coders.map((c) => c.id).join('+')}`);
+  if (!coder || more.length > 0 || coder.id !== LZMA_CODER || coder.properties.length !== 5)
+    malformed(`header compressed with an unsupported method ${folder.coders.map((c) => c.id).join('+')}`);
   const size = folder.unpackSizes[0]!;
   if (size > MAX_DECODED_HEADER_BYTES) malformed(`compressed header of ${size} bytes exceeds the ${MAX_DECODED_HEADER_BYTES}-byte bound`);
   const packed = await source.read(32 + streams.packPos, streams.packSizes[0]!);
   const decoded = decodeLzma(coder.properties, packed, size);
-  if (decoded.length !== size || (folder.unpackCrc !== undefined && crc32(decoded) !== folder.unpackCrc)) malformed('compressed header does not decode to its CRC');
+  if (decoded.length !== size || (folder.unpackCrc !== undefined && crc32(decoded) !== folder.unpackCrc))
+    malformed('compressed header does not decode to its CRC');
   return decoded;
 }
 
@@ -83,7 +85,8 @@ function mainStreams(cursor: Cursor, headerStart: number): { main?: StreamsInfo;
   const freeText: string[] = [];
   let id = cursor.byte();
   if (id === Id.ArchiveProperties) {
-    for (let type = cursor.byte(); type !== Id.End; type = cursor.byte()) freeText.push(`archive property 0x${type.toString(16)} of ${cursor.take(cursor.count()).length} bytes`);
+    for (let type = cursor.byte(); type !== Id.End; type = cursor.byte())
+      freeText.push(`archive property 0x${type.toString(16)} of ${cursor.take(cursor.count()).length} bytes`);
     id = cursor.byte();
   }
   if (id === Id.AdditionalStreamsInfo) {

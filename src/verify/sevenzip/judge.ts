@@ -16,9 +16,13 @@ export function judgeHeader(view: HeaderView): VerifyResult {
   const count = encrypted.filter(Boolean).length;
   const details = { encryptedHeaders: false, headerCompressed: view.encoded, folders: view.folders.length, encryptedFolders: count };
   if (count === 0) return decide('7z', 'unencrypted', { details });
-  if (count < view.folders.length) return decide('7z', 'partial-encryption', { details, note: `${view.folders.length - count} of ${view.folders.length} blocks of files are not encrypted.` });
+  if (count < view.folders.length)
+    return decide('7z', 'partial-encryption', { details, note: `${view.folders.length - count} of ${view.folders.length} blocks of files are not encrypted.` });
   if (view.freeText.length > 0) return decide('7z', 'plaintext-metadata', { details: { ...details, problem: `the header holds ${view.freeText.join('; ')}` } });
-  return judgeKdf(details, encrypted.map((coder) => coder!.properties));
+  return judgeKdf(
+    details,
+    encrypted.map((coder) => coder!.properties),
+  );
 }
 
 /** Every AES coder (each folder's, and the encrypted header's) must derive its key with enough rounds. */
@@ -27,7 +31,10 @@ function judgeKdf(details: Record<string, unknown>, properties: Array<Coder['pro
   const weakest = Math.min(...powers);
   const withKdf = { ...details, kdfRounds: weakest === NO_KDF ? 0 : 2 ** weakest };
   if (weakest === NO_KDF || weakest < MIN_KDF_POWER) {
-    return decide('7z', 'weak-kdf', { cipher: 'AES-256', details: { ...withKdf, problem: `the key is derived with ${withKdf.kdfRounds} SHA-256 rounds; 7-Zip uses 2^${MIN_KDF_POWER}` } });
+    return decide('7z', 'weak-kdf', {
+      cipher: 'AES-256',
+      details: { ...withKdf, problem: `the key is derived with ${withKdf.kdfRounds} SHA-256 rounds; 7-Zip uses 2^${MIN_KDF_POWER}` },
+    });
   }
   return decide('7z', 'encrypted', { cipher: 'AES-256', details: withKdf });
 }

@@ -60,7 +60,8 @@ function checkEncryptedHeaderSize(streams: StreamsInfo): void {
     if (coder.id === AES_CODER) {
       const promised = folder.unpackSizes[out]!;
       const packed = streams.packSizes[0]!;
-      if (packed !== Math.ceil(promised / AES_BLOCK) * AES_BLOCK) malformed(`the encrypted header is ${packed} bytes, but AES makes ${Math.ceil(promised / AES_BLOCK) * AES_BLOCK} of the ${promised} it promises`);
+      if (packed !== Math.ceil(promised / AES_BLOCK) * AES_BLOCK)
+        malformed(`the encrypted header is ${packed} bytes, but AES makes ${Math.ceil(promised / AES_BLOCK) * AES_BLOCK} of the ${promised} it promises`);
       return;
     }
     out += coder.outStreams;

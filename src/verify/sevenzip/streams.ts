@@ -3,9 +3,21 @@ import type { Cursor } from './cursor.js';
 
 /** Property ids of 7z headers (7zFormat.txt). */
 export const Id = {
-  End: 0x00, Header: 0x01, ArchiveProperties: 0x02, AdditionalStreamsInfo: 0x03, MainStreamsInfo: 0x04,
-  PackInfo: 0x06, UnpackInfo: 0x07, SubStreamsInfo: 0x08, Size: 0x09, Crc: 0x0a, Folder: 0x0b,
-  CodersUnpackSize: 0x0c, NumUnpackStream: 0x0d, FilesInfo: 0x05, EncodedHeader: 0x17,
+  End: 0x00,
+  Header: 0x01,
+  ArchiveProperties: 0x02,
+  AdditionalStreamsInfo: 0x03,
+  MainStreamsInfo: 0x04,
+  PackInfo: 0x06,
+  UnpackInfo: 0x07,
+  SubStreamsInfo: 0x08,
+  Size: 0x09,
+  Crc: 0x0a,
+  Folder: 0x0b,
+  CodersUnpackSize: 0x0c,
+  NumUnpackStream: 0x0d,
+  FilesInfo: 0x05,
+  EncodedHeader: 0x17,
 } as const;
 
 export interface Coder {

@@ -50,7 +50,11 @@ function parseHeader(cd: Buffer, pos: number, index: number): CentralEntry {
   let sizes = { compressedSize: cd.readUInt32LE(pos + 20), uncompressedSize: cd.readUInt32LE(pos + 24), localOffset: cd.readUInt32LE(pos + 42) };
   if (hasZip64Sentinel(sizes)) sizes = applyZip64(sizes, findExtra(cd, nameOffset + nameLength, extraEnd, ZIP64_EXTRA_ID));
   const aesData = findExtra(cd, nameOffset + nameLength, extraEnd, AES_EXTRA_ID);
-  const isDirectory = nameLength > 0 && cd[nameOffset + nameLength - 1] === 0x2f && sizes.uncompressedSize === 0 && ((flags & FLAG_ENCRYPTED) !== 0 || sizes.compressedSize === 0);
+  const isDirectory =
+    nameLength > 0 &&
+    cd[nameOffset + nameLength - 1] === 0x2f &&
+    sizes.uncompressedSize === 0 &&
+    ((flags & FLAG_ENCRYPTED) !== 0 || sizes.compressedSize === 0);
   return { index, cd, nameOffset, nameLength, flags, method: cd.readUInt16LE(pos + 10), ...sizes, aes: aesData && parseAesExtra(aesData), isDirectory };
 }
 

@@ -31,9 +31,8 @@ export async function readDirectoryEnd(source: ByteSource): Promise<ZipDirectory
   const eocd = tail.subarray(at, at + 22);
   const eocdOffset = tailStart + at;
   const locator = eocdOffset >= 20 ? await source.read(eocdOffset - 20, 20) : Buffer.alloc(0);
-  const dir = locator.length === 20 && locator.readUInt32LE(0) === LOCATOR_SIG
-    ? await readZip64End(source, locator, eocdOffset - 20)
-    : readClassicEnd(eocd, eocdOffset);
+  const dir =
+    locator.length === 20 && locator.readUInt32LE(0) === LOCATOR_SIG ? await readZip64End(source, locator, eocdOffset - 20) : readClassicEnd(eocd, eocdOffset);
   return { ...dir, commentLength: eocd.readUInt16LE(20), eocdOffset };
 }
 
@@ -52,7 +51,10 @@ export function findEndRecord(tail: Buffer): number {
     const last = tail.lastIndexOf(EOCD_MAGIC);
     if (last >= 0 && last + 22 <= tail.length && last + 22 + tail.readUInt16LE(last + 20) < tail.length) {
       const end = last + 22 + tail.readUInt16LE(last + 20);
-      refuse('unaccounted-bytes', `${tail.length - end} bytes after the end record and its comment belong to no structure of the format (appended to the archive)`);
+      refuse(
+        'unaccounted-bytes',
+        `${tail.length - end} bytes after the end record and its comment belong to no structure of the format (appended to the archive)`,
+      );
     }
     malformed('no end-of-central-directory record at the end of the file (truncated?)');
   }
@@ -73,7 +75,12 @@ async function readZip64End(source: ByteSource, locator: Buffer, locatorOffset: 
   if (recordOffset + 56 > locatorOffset) malformed('the ZIP64 locator points outside the archive');
   const record = await source.read(recordOffset, 56);
   if (record.readUInt32LE(0) !== ZIP64_EOCD_SIG) malformed('no ZIP64 end record where the locator points');
-  requireSingleDisk(record.readUInt32LE(16), record.readUInt32LE(20), safeNumber(record.readBigUInt64LE(24), 'entries'), safeNumber(record.readBigUInt64LE(32), 'entries'));
+  requireSingleDisk(
+    record.readUInt32LE(16),
+    record.readUInt32LE(20),
+    safeNumber(record.readBigUInt64LE(24), 'entries'),
+    safeNumber(record.readBigUInt64LE(32), 'entries'),
+  );
   const dir = {
     entries: safeNumber(record.readBigUInt64LE(32), 'entry count'),
     cdSize: safeNumber(record.readBigUInt64LE(40), 'central directory size'),
@@ -87,8 +94,10 @@ async function readZip64End(source: ByteSource, locator: Buffer, locatorOffset: 
 
 /** The central directory must sit right before the end records, and have room for its entries. */
 function checkPlacement<T extends { entries: number; cdOffset: number; cdSize: number }>(dir: T, end: number): T {
-  if (dir.cdOffset + dir.cdSize !== end) malformed(`the central directory (offset ${dir.cdOffset}, ${dir.cdSize} bytes) does not end where the end record starts (${end})`);
-  if (dir.entries > Math.floor(dir.cdSize / CENTRAL_HEADER_MIN)) malformed(`the archive claims ${dir.entries} entries but its central directory has room for ${Math.floor(dir.cdSize / CENTRAL_HEADER_MIN)}`);
+  if (dir.cdOffset + dir.cdSize !== end)
+    malformed(`the central directory (offset ${dir.cdOffset}, ${dir.cdSize} bytes) does not end where the end record starts (${end})`);
+  if (dir.entries > Math.floor(dir.cdSize / CENTRAL_HEADER_MIN))
+    malformed(`the archive claims ${dir.entries} entries but its central directory has room for ${Math.floor(dir.cdSize / CENTRAL_HEADER_MIN)}`);
   return dir;
 }
 

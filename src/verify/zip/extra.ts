@@ -19,7 +19,7 @@ export interface AesExtra {
  */
 export function findExtra(buf: Buffer, start: number, end: number, id: number): Buffer | undefined {
   let found: Buffer | undefined;
-  for (let pos = start; pos + 4 <= end; ) {
+  for (let pos = start; pos + 4 <= end;) {
     const recordId = buf.readUInt16LE(pos);
     const next = pos + 4 + buf.readUInt16LE(pos + 2);
     if (next > end) malformed(`extra field 0x${hex(recordId)} runs past the end of its header`);

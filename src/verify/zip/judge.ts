@@ -33,7 +33,15 @@ export function judgeEntries(entries: CentralEntry[]): ZipJudgement {
   const count = (kind: EntryKind): number => byKind.get(kind)?.length ?? 0;
   const plain = byKind.get('plain') ?? [];
   const files = entries.length - count('directory');
-  const details = { entries: entries.length, files, directories: count('directory'), aes: count('aes'), zipcrypto: count('zipcrypto'), strong: count('strong'), plain: plain.length };
+  const details = {
+    entries: entries.length,
+    files,
+    directories: count('directory'),
+    aes: count('aes'),
+    zipcrypto: count('zipcrypto'),
+    strong: count('strong'),
+    plain: plain.length,
+  };
   if (count('strong') > 0) return { reason: 'zip-strong-encryption', details };
   if (files === 0) return { reason: 'unencrypted', details, note: 'The zip holds no files.' };
   if (plain.length === files) return { reason: 'unencrypted', details };

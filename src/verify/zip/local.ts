@@ -40,7 +40,8 @@ function requireAdjacent(end: number, before: CentralEntry | undefined, next: nu
   const gap = next - end;
   if (gap < 0) malformed(`${what} overlaps ${before ? `entry ${before.index}` : 'the start of the file'}`);
   const descriptor = before !== undefined && (before.flags & FLAG_DESCRIPTOR) !== 0;
-  if (gap !== 0 && !(descriptor && DESCRIPTOR_SIZES.includes(gap))) refuse('unaccounted-bytes', `${gap} bytes at offsets ${end}–${next - 1}, before ${what}, belong to no entry`);
+  if (gap !== 0 && !(descriptor && DESCRIPTOR_SIZES.includes(gap)))
+    refuse('unaccounted-bytes', `${gap} bytes at offsets ${end}–${next - 1}, before ${what}, belong to no entry`);
   if (before) map?.add(end, next, 'metadata', `the data descriptor of entry ${before.index}`);
 }
 
@@ -48,7 +49,8 @@ function requireAdjacent(end: number, before: CentralEntry | undefined, next: nu
 async function checkOne(reader: WindowReader, entry: CentralEntry, cdOffset: number, map: ByteMap | undefined): Promise<number> {
   const header = await reader.view(entry.localOffset, 30);
   const { buf, at } = header;
-  if (header.length < 30 || entry.localOffset + 30 > cdOffset || buf.readUInt32LE(at) !== LOCAL_SIG) malformed(`no local header for entry ${entry.index} where the directory points`);
+  if (header.length < 30 || entry.localOffset + 30 > cdOffset || buf.readUInt32LE(at) !== LOCAL_SIG)
+    malformed(`no local header for entry ${entry.index} where the directory points`);
   const flags = buf.readUInt16LE(at + 6);
   const method = buf.readUInt16LE(at + 8);
   const nameLength = buf.readUInt16LE(at + 26);

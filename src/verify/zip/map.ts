@@ -44,5 +44,6 @@ function checkCentralFreeText(entry: CentralEntry): void {
   const where = `the central header of entry ${entry.index} (${entryName(entry)})`;
   checkExtraFields(entry.cd.subarray(extraStart, extraEnd), where);
   checkFreeText(entry.cd.subarray(extraEnd, extraEnd + entry.cd.readUInt16LE(header + 32)), `the comment of entry ${entry.index}`);
-  if (entry.aes && entry.compressedSize < 4 + 4 * entry.aes.strength + 12) malformed(`entry ${entry.index} is too short for its AES salt, password verifier and authentication code`);
+  if (entry.aes && entry.compressedSize < 4 + 4 * entry.aes.strength + 12)
+    malformed(`entry ${entry.index} is too short for its AES salt, password verifier and authentication code`);
 }

@@ -76,7 +76,9 @@ async function composeTemplate(caseNumber: string, wireBytes: number): Promise<s
     messageId: PLACEHOLDER,
     text: `Diagnostics attached, password sent separately.\r\n${text}\r\n`,
     attachments: [{ filename: 'diagnostics.zip', content: zip, contentType: 'application/zip' }],
-  }).compile().build();
+  })
+    .compile()
+    .build();
   return raw.toString('latin1');
 }
 
@@ -135,7 +137,11 @@ async function connect(port: number, timeoutMs: number): Promise<SmtpSession> {
 /** One transaction; records its fate. Returns false when the connection is gone. */
 async function sendOne(s: SmtpSession, e: Entry, body: Buffer): Promise<boolean> {
   try {
-    for (const [line, want] of [[`MAIL FROM:<${SENDER}>`, 2], [`RCPT TO:<${INTAKE}>`, 2], ['DATA', 3]] as const) {
+    for (const [line, want] of [
+      [`MAIL FROM:<${SENDER}>`, 2],
+      [`RCPT TO:<${INTAKE}>`, 2],
+      ['DATA', 3],
+    ] as const) {
       const r = await s.command(line);
       if (r.closed) return lost(e);
       if (Math.floor(r.code / 100) !== want) return refused(e, r.code);
@@ -207,7 +213,14 @@ export interface AuditReport {
  */
 export async function audit(dataDir: string, masterKeys: string, entries: Entry[]): Promise<AuditReport> {
   const findings: AuditReport['findings'] = [];
-  const report: AuditReport = { findings, complete: 0, absent: 0, receipts: 0, status: new Map(), of: (...kinds) => findings.filter((f) => kinds.includes(f.kind)).map((f) => f.text) };
+  const report: AuditReport = {
+    findings,
+    complete: 0,
+    absent: 0,
+    receipts: 0,
+    status: new Map(),
+    of: (...kinds) => findings.filter((f) => kinds.includes(f.kind)).map((f) => f.text),
+  };
   const stray = (text: string) => findings.push({ kind: 'stray', text });
   const temps = listDir(join(dataDir, 'objects', '.tmp'));
   if (temps.length > 0) stray(`${temps.length} unfinished object(s) in objects/.tmp: ${temps.slice(0, 3).join(', ')}`);
@@ -271,9 +284,13 @@ function judge(e: Entry, h: Holdings | undefined, outbox: Set<string>, report: A
     return;
   }
   const notYet = e.fate === 'queued' ? 'lost' : 'half';
-  if (ids.size === 0 && h.receipts.length === 0) return add(e.fate === 'queued' ? 'lost' : 'orphan-spool', `only a spool object, which no job will ever take: ${h.spool.join(', ')}`);
+  if (ids.size === 0 && h.receipts.length === 0)
+    return add(e.fate === 'queued' ? 'lost' : 'orphan-spool', `only a spool object, which no job will ever take: ${h.spool.join(', ')}`);
   if (ids.size > 1 || h.outcomes.length > 1 || h.files.length > 1 || h.notes.length > 1 || h.receipts.length > 1) {
-    return add('duplicate', `${h.outcomes.length} outcome(s), ${h.files.length} file(s), ${h.notes.length} note(s), ${h.receipts.length} receipt(s) under ${[...ids].join(', ')}`);
+    return add(
+      'duplicate',
+      `${h.outcomes.length} outcome(s), ${h.files.length} file(s), ${h.notes.length} note(s), ${h.receipts.length} receipt(s) under ${[...ids].join(', ')}`,
+    );
   }
   const spoolId = [...ids][0] ?? '?';
   const missing = incomplete(spoolId, h, outbox);

@@ -122,22 +122,40 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
       await killer;
       const sentAt = Date.now();
       // drained, the spool empty (recovery queues what a killed door left unqueued) and every outcome's replies out
-      await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), { timeoutMs: 180_000, intervalMs: 250, what: 'queues drained, spool empty, every outcome settled' })
-        .catch(async (err: Error) => {
-          // say why: dead letters (a job stalled past maxStalledCount) never drain
-          const counts = await Promise.all(QUEUES.map(async (q) => `${q} ${JSON.stringify(await queueCounts(redis.port, PREFIX, q))}`));
-          throw new Error(`${err.message}; spool ${countObjects(cd.dataDir, 'spool')}; ${counts.join(', ')}`);
-        });
+      await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        what: 'queues drained, spool empty, every outcome settled',
+      }).catch(async (err: Error) => {
+        // say why: dead letters (a job stalled past maxStalledCount) never drain
+        const counts = await Promise.all(QUEUES.map(async (q) => `${q} ${JSON.stringify(await queueCounts(redis.port, PREFIX, q))}`));
+        throw new Error(`${err.message}; spool ${countObjects(cd.dataDir, 'spool')}; ${counts.join(', ')}`);
+      });
       const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, PREFIX, q)).failed));
       report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
 
       const replies = tally(entries);
       const count = (...kinds: Parameters<AuditReport['of']>) => report!.of(...kinds).length;
-      console.log(JSON.stringify({
-        seed: SEED, messages: MESSAGES, wireBytes: (await composeMessage(entries[0]!)).length, replies, kills,
-        store: { complete: report.complete, absent: report.absent, receipts: report.receipts, lost: count('lost'), duplicates: count('duplicate'), half: count('half'), orphanSpool: count('orphan-spool') },
-        sendSeconds: (sentAt - started) / 1000, drainSeconds: (Date.now() - sentAt) / 1000,
-      }));
+      console.log(
+        JSON.stringify({
+          seed: SEED,
+          messages: MESSAGES,
+          wireBytes: (await composeMessage(entries[0]!)).length,
+          replies,
+          kills,
+          store: {
+            complete: report.complete,
+            absent: report.absent,
+            receipts: report.receipts,
+            lost: count('lost'),
+            duplicates: count('duplicate'),
+            half: count('half'),
+            orphanSpool: count('orphan-spool'),
+          },
+          sendSeconds: (sentAt - started) / 1000,
+          drainSeconds: (Date.now() - sentAt) / 1000,
+        }),
+      );
       expect(failed, 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
       expect(kills.smtp, 'door kills').toBeGreaterThan(0);
       expect(kills.worker, 'worker kills').toBeGreaterThan(0);

@@ -36,7 +36,9 @@ export async function buildMessage(tag: string, n: number, attachment: Attachmen
     messageId,
     text: `Diagnostics ${n} attached, password sent separately.`,
     attachments: [{ filename: attachment.filename, content: attachment.content }],
-  }).compile().build();
+  })
+    .compile()
+    .build();
   return { n, messageId, raw, wire: stuffRaw(raw) };
 }
 

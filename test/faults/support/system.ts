@@ -75,7 +75,9 @@ export function logTail(file: string, lines = 20): string {
 /** Log lines (pino JSON) of one process that match `pattern`. */
 export function logLines(file: string, pattern: RegExp): string[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => pattern.test(l));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => pattern.test(l));
   } catch {
     return [];
   }

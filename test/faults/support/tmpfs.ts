@@ -49,7 +49,7 @@ export function writeFiller(path: string, bytes: number): void {
   const fd = openSync(path, 'w');
   try {
     const block = Buffer.alloc(64 * 1024, 0x5a);
-    for (let left = bytes; left > 0; ) left -= writeSync(fd, block, 0, Math.min(block.length, left));
+    for (let left = bytes; left > 0;) left -= writeSync(fd, block, 0, Math.min(block.length, left));
   } finally {
     closeSync(fd);
   }
