@@ -1,3 +1,4 @@
+import { counterTotal } from '../helpers/metrics.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REPLY_BYTES, RETURNED_HEADER_BYTES } from '../../src/notify/bounds.js';
 import { startDnsmasq, type DnsServer } from './dns-server.js';
@@ -35,6 +36,7 @@ describe('never a silent drop', () => {
       const sender = 'ops@spfok.test';
       const spoolIds: string[] = [];
       const refusedNames: string[] = [];
+      const capHitsBefore = await counterTotal('casedrop_reply_cap_hits_total', { cap: 'sender' });
       for (let i = 0; i < 25; i++) {
         const refused = i % 5 === 2;
         if (refused) refusedNames.push(`refused-${i}.txt`);
@@ -48,6 +50,7 @@ describe('never a silent drop', () => {
       await sys.settled(25);
       const separate = sys.sink.mails.filter((m) => m.rcptTo.includes(sender));
       expect(separate.length).toBe(cap);
+      expect(await counterTotal('casedrop_reply_cap_hits_total', { cap: 'sender' }), 'every reply over the cap is counted').toBe(capHitsBefore + 25 - cap);
 
       await sys.flushBatches();
       const toSender = sys.sink.mails.filter((m) => m.rcptTo.includes(sender));

@@ -1,3 +1,4 @@
+import { counterTotal } from '../helpers/metrics.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listCaseFiles } from '../../src/cli/commands/case-files.js';
 import type { CliContext } from '../../src/cli/context.js';
@@ -31,6 +32,7 @@ describe('record policy: replies only to authenticated senders', () => {
     { timeout: 240_000 },
     async () => {
       sys = await startSystem({ CASEDROP_DNS_SERVERS: dns.address });
+      const untrustedBefore = await counterTotal('casedrop_replies_untrusted_total');
       const forged = await sys.send({
         from: 'victim@victim.test',
         header: '"Victim Bank support@victim.test" <victim@victim.test>',
@@ -54,6 +56,7 @@ describe('record policy: replies only to authenticated senders', () => {
       expect(signedOutcome.auth?.dmarc).toMatchObject({ result: 'pass', domain: 'customer.test' });
 
       expect(to(sys, 'victim@victim.test')).toEqual([]);
+      expect(await counterTotal('casedrop_replies_untrusted_total'), 'the suppressed reply is counted').toBe(untrustedBefore + 1);
       const dsn = to(sys, 'ops@customer.test');
       expect(dsn).toHaveLength(1);
       expect(dsn[0]!.parsed.text).toContain('report.txt');

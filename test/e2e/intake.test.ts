@@ -92,6 +92,22 @@ async function seriesTotals(): Promise<Map<string, number>> {
   return totals;
 }
 
+/**
+ * Series a plain message never moves (another door, a hostile client, a fault): each is proven to
+ * move by the test named here. A new metric belongs in this e2e test or in this list.
+ */
+const movedElsewhere: Record<string, string> = {
+  casedrop_smtp_probe_total: 'test/smtp/probing.test.ts',
+  casedrop_objects_quarantined_total: 'test/pipeline/quarantine.test.ts',
+  casedrop_replies_untrusted_total: 'test/auth/trust-replies.test.ts',
+  casedrop_reply_cap_hits_total: 'test/auth/no-flood.test.ts',
+  casedrop_upload_login_failures_total: 'test/upload/login.test.ts',
+  casedrop_upload_logins_blocked_total: 'test/upload/login-limit.test.ts',
+  casedrop_uploads_total: 'test/upload/put.test.ts',
+  casedrop_upload_bytes_total: 'test/upload/put.test.ts',
+  casedrop_uploads_expired_total: 'test/upload/resume.test.ts',
+};
+
 describe('metrics', () => {
   // the process's own series (CPU, heap, event loop) come from prom-client; these are casedrop's
   const own = (name: string) => name.startsWith('casedrop_') && !/^casedrop_(process|nodejs)_/.test(name);
@@ -115,7 +131,7 @@ describe('metrics', () => {
     // and no casedrop metric is left that nothing moves
     const metricsMoved = new Set([...after.keys()].filter((k) => moved(k, after) > 0).map((k) => k.replace(/(_count)?\{.*$/, '')));
     const declared = (await registry.getMetricsAsJSON()).map((m) => m.name).filter(own);
-    expect(declared.filter((name) => !metricsMoved.has(name))).toEqual([]);
+    expect(declared.filter((name) => !metricsMoved.has(name) && !(name in movedElsewhere))).toEqual([]);
   });
 });
 

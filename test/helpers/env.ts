@@ -29,6 +29,7 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     CASEDROP_SMTP_OPS_PORT: '0',
     CASEDROP_WORKER_OPS_PORT: '0',
     CASEDROP_SFTP_PORT: '0',
+    CASEDROP_UPLOAD_PORT: '0',
     ...overrides,
   });
   return {

@@ -57,7 +57,8 @@ describe('casedrop case files/get/notes', () => {
     const listed = await run('files', CASE);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatch(/^Résumé 日本語 ログ\.7z\t\d+\t[0-9a-f]{64}\t7z\/AES-256\tfirst@example\.com\t\d{4}-\d\d-\d\dT/);
-    expect(listed[0]).toMatch(/\temail$/);
+    // channel, token label (none for mail), how the sender was authenticated (not checked here)
+    expect(listed[0]).toMatch(/\temail\t-\t-$/);
   });
 
   it('decrypts one file to a path, byte for byte, and never overwrites', async () => {

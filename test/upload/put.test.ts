@@ -1,3 +1,4 @@
+import { counterTotal } from '../helpers/metrics.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -58,6 +59,10 @@ describe('PUT /home/<name> with curl', () => {
   it('streams a file into the case and answers 201 with the receipt and Repr-Digest', async () => {
     const bytes = randomBytes(5 << 20);
     writeFileSync(join(dir, 'core.bin'), bytes);
+    const [storedBefore, bytesBefore] = [
+      await counterTotal('casedrop_uploads_total', { channel: 'https', result: 'stored' }),
+      await counterTotal('casedrop_upload_bytes_total', { channel: 'https' }),
+    ];
     const r = await curl(['-T', join(dir, 'core.bin'), '--user', `${CASE}:${token}`, '-H', 'Expect: 100-continue', `${env.base}/home/core.bin`]);
     expect(r.status).toBe(201);
     expect(r.stderr).toMatch(/< HTTP\/1\.1 100 Continue/);
@@ -84,6 +89,8 @@ describe('PUT /home/<name> with curl', () => {
     const [t] = await env.tokens.list(CASE);
     expect(t).toMatchObject({ bytesUploaded: bytes.length });
     expect(t!.lastUsedAt).toBeDefined();
+    expect(await counterTotal('casedrop_uploads_total', { channel: 'https', result: 'stored' })).toBe(storedBefore + 1);
+    expect(await counterTotal('casedrop_upload_bytes_total', { channel: 'https' })).toBe(bytesBefore + bytes.length);
     const trail = await new AuditLog(env.store, env.redis, env.config.redisPrefix).read(CASE);
     expect(trail.find((e) => e.file?.id === id)).toMatchObject({
       type: 'stored',
