@@ -460,8 +460,8 @@ export const settings = {
   uploadPartialTtlSeconds: setting(
     'CASEDROP_UPLOAD_PARTIAL_TTL_SECONDS',
     positiveInt,
-    '604800',
-    'An unfinished upload (cut off, waiting for HEAD + PATCH to resume it) is removed this long after it started (default 7 days), with a log line and a metric.',
+    '345600',
+    'An unfinished upload (cut off, waiting for HEAD + PATCH to resume it) is removed this long after it started (default 4 days, the staging period of the retention policy), with a log line and a metric.',
   ),
   uploadRequireEncrypted: setting(
     'CASEDROP_UPLOAD_REQUIRE_ENCRYPTED',
