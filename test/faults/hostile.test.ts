@@ -1,3 +1,4 @@
+import { UNCAPPED_REPLIES } from './support/ledger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,12 +39,7 @@ beforeAll(async () => {
       // a job that fails is retried once, quickly: the test is about verdicts, not backoff
       CASEDROP_JOB_ATTEMPTS: '2',
       CASEDROP_JOB_BACKOFF_MS: '100',
-      CASEDROP_REPLY_RATE_PER_HOUR: '100000',
-      // every message from one client IP and domain answered on its own: the ledger counts one mail each
-      CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
-      CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
-      CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
-      CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
+      ...UNCAPPED_REPLIES,
     },
   });
   await runCli(casedrop.env, ['case', 'open', manifest.case, '--owner', 'eng@example.com']);

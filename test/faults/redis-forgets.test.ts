@@ -1,3 +1,4 @@
+import { UNCAPPED_REPLIES } from './support/ledger.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,7 +118,7 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
     overrides: {
       CASEDROP_INTAKE_ADDRESSES: INTAKE,
       CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
-      CASEDROP_REPLY_RATE_PER_HOUR: '100000000',
+      ...UNCAPPED_REPLIES,
       CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP: '64',
       CASEDROP_WORKER_LOCK_MS: '2000',
       CASEDROP_WORKER_STALLED_CHECK_MS: '1000',

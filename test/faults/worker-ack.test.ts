@@ -1,3 +1,4 @@
+import { UNCAPPED_REPLIES } from './support/ledger.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,12 +52,7 @@ async function instance(workerEnv: Record<string, string> = {}): Promise<{ cd: R
       CASEDROP_INTAKE_ADDRESSES: INTAKE,
       CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
       CASEDROP_DEDUP_WINDOW_SECONDS: '0',
-      CASEDROP_REPLY_RATE_PER_HOUR: '100000000',
-      // every message from one client IP and domain answered on its own: the ledger counts one mail each
-      CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
-      CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
-      CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
-      CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
+      ...UNCAPPED_REPLIES,
       CASEDROP_WORKER_LOCK_MS: '1000',
       CASEDROP_WORKER_STALLED_CHECK_MS: '500',
     },

@@ -1,3 +1,4 @@
+import { UNCAPPED_REPLIES } from './ledger.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +61,7 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
           CASEDROP_INTAKE_ADDRESSES: INTAKE,
           CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
           CASEDROP_DEDUP_WINDOW_SECONDS: '0',
-          CASEDROP_REPLY_RATE_PER_HOUR: '100000000',
+          ...UNCAPPED_REPLIES,
           CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP: '64',
           // a killed worker's jobs come back within ~3 s instead of the production 30 s
           CASEDROP_WORKER_LOCK_MS: '2000',

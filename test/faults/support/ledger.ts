@@ -12,6 +12,18 @@ export const DOMAIN = 'faults.test';
 export const INTAKE = `attach@${DOMAIN}`;
 export const SENDER = 'customer@example.com';
 
+/**
+ * The reply caps lifted: every ledger counts one receipt per 250 and one notice per message, all
+ * from one client IP, domain and case, which the production caps would combine into digests.
+ */
+export const UNCAPPED_REPLIES = {
+  CASEDROP_REPLY_RATE_PER_HOUR: '100000000',
+  CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
+  CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
+  CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
+  CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
+} as const;
+
 export interface Attachment {
   filename: string;
   content: Buffer;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCasedrop, type RunningCasedrop } from '../../../bench/lib/casedrop.mjs';
 import { startRedis, type PrivateRedis } from '../../../bench/lib/redis.mjs';
-import { CASE, INTAKE } from './ledger.js';
+import { CASE, INTAKE, UNCAPPED_REPLIES } from './ledger.js';
 
 /**
  * One casedrop instance for a fault test: its own redis-server (free port, AOF on, directory
@@ -25,12 +25,7 @@ export function baseSettings(): Record<string, string> {
     // a new connection per message: no 100 ms pause before each greeting
     CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0',
     // every 250 must lead to a receipt: the outbox is part of the ledger check
-    CASEDROP_REPLY_RATE_PER_HOUR: '1000000',
-    // every message from one client IP and domain answered on its own: the ledger counts one mail each
-    CASEDROP_REPLY_RATE_PER_DOMAIN_PER_HOUR: '100000000',
-    CASEDROP_REPLY_RATE_PER_IP_PER_HOUR: '100000000',
-    CASEDROP_REPLY_RATE_TOTAL_PER_HOUR: '100000000',
-    CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
+    ...UNCAPPED_REPLIES,
     CASEDROP_JOB_BACKOFF_MS: '200',
     CASEDROP_JOB_ATTEMPTS: '20',
   };
