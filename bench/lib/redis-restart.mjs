@@ -3,7 +3,7 @@
 // test that stops Redis mid-load (test/faults/redis-outage.test.ts).
 import { join } from 'node:path';
 import { spawnLogged, stopChild, waitUntil } from './procs.mjs';
-import { redisCommand } from './redis.mjs';
+import { redisArgs, redisCommand } from './redis.mjs';
 
 /**
  * Starts redis-server on `port` in `dir` with the settings startRedis uses (AOF on, no RDB,
@@ -11,30 +11,7 @@ import { redisCommand } from './redis.mjs';
  * -LOADING until then). Returns the same shape as startRedis.
  */
 export async function restartRedis(dir, port, { appendfsync = 'everysec', timeoutMs = 15_000 } = {}) {
-  const child = spawnLogged(
-    'redis-server',
-    [
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      appendfsync,
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'yes',
-    ],
-    { logFile: join(dir, 'redis.log') },
-  );
+  const child = spawnLogged('redis-server', redisArgs(dir, port, appendfsync), { logFile: join(dir, 'redis.log') });
   await waitUntil(
     async () => {
       if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) on restart; see ${join(dir, 'redis.log')}`);

@@ -12,33 +12,26 @@ import { createConnection } from 'node:net';
 export async function startRedis(dir, { appendfsync = 'everysec' } = {}) {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child = spawnLogged(
-    'redis-server',
-    [
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      appendfsync,
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'yes',
-    ],
-    { logFile: join(dir, 'redis.log') },
-  );
+  const child = spawnLogged('redis-server', redisArgs(dir, port, appendfsync), { logFile: join(dir, 'redis.log') });
   const url = `redis://127.0.0.1:${port}`;
   await waitUntil(async () => (await redisCommand(port, 'PING').catch(() => '')) === '+PONG', { timeoutMs: 15_000, what: `redis on ${port}` });
   return { port, url, child, pid: child.pid, stop: () => stopChild(child, 5_000) };
+}
+
+/** The settings every private Redis runs with: AOF on, no RDB, noeviction, loopback only. */
+export function redisArgs(dir, port, appendfsync) {
+  const settings = {
+    bind: '127.0.0.1',
+    port: String(port),
+    dir,
+    appendonly: 'yes',
+    appendfsync,
+    save: '',
+    'maxmemory-policy': 'noeviction',
+    daemonize: 'no',
+    'protected-mode': 'yes',
+  };
+  return Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
 }
 
 /** Sends one inline command and returns the first reply line (enough for PING / LLEN / ZCARD). */
