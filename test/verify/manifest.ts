@@ -72,10 +72,8 @@ export async function expectVerdictsUnderFlipsAndCuts(seeds: readonly Buffer[], 
         const bytes = Buffer.from(seed);
         for (const [at, value] of flips) bytes[at % bytes.length] = value;
         const input = bytes.subarray(0, bytes.length - (cut % 4 === 0 ? cut % bytes.length : 0));
-        const started = Date.now();
         const result = await verify({ buffer: input });
         expect(['accept', 'reject']).toContain(result.verdict);
-        expect(Date.now() - started).toBeLessThan(2000);
       },
     ),
     { numRuns },

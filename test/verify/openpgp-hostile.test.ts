@@ -21,12 +21,11 @@ function seipdHeader(bodyLength: number): Buffer {
   return header;
 }
 
+/** A hang fails by the test timeout; the speed of verdicts is npm run bench:verify's to measure. */
 async function expectCorrupt(bytes: Buffer, error: RegExp): Promise<void> {
-  const started = Date.now();
   const result = await verify({ buffer: bytes });
   expect(result).toMatchObject({ format: 'openpgp', verdict: 'reject', reason: 'corrupt' });
   expect(String(result.details.problem)).toMatch(error);
-  expect(Date.now() - started).toBeLessThan(2000);
 }
 
 describe('OpenPGP with absurd lengths', () => {

@@ -62,18 +62,14 @@ describe('7z with lying headers', () => {
     const lzma = header.indexOf(Buffer.from([0x03, 0x01, 0x01, 0x05]));
     const sizeAt = lzma + 4 + 5 + 1; // after the coder id, property size, 5 properties and kCodersUnpackSize
     expect(header[sizeAt - 1]).toBe(0x0c);
-    const started = Date.now();
     await expectCorrupt(withHeader(archive, splice(header, sizeAt, 2, [0xf0, 0x00, 0x00, 0x00, 0x40])), /exceeds the \d+-byte bound/);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('decodes a compressed header that lies within the bound, and finds it does not match its CRC', async () => {
     const archive = fixture('aes.7z');
     const { header } = headerOf(archive);
     const sizeAt = header.indexOf(Buffer.from([0x03, 0x01, 0x01, 0x05])) + 10;
-    const started = Date.now();
     await expectCorrupt(withHeader(archive, splice(header, sizeAt, 2, [0xe0, 0x00, 0x00, 0x20])), /does not decode to its CRC/);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('refuses packed streams that run into the header', async () => {

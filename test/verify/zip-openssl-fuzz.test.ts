@@ -39,18 +39,17 @@ function mutate(seed: Buffer, steps: Mutation[]): Buffer {
 describe.each(['zip', 'openssl'])('mutated %s fixtures', (family) => {
   const corpus = seeds(family);
 
-  it('always get a verdict of their own, quickly, and never throw', async () => {
+  // a hang fails by the test timeout; how fast verdicts come is measured by npm run bench:verify, not here
+  it('always get a verdict of their own and never throw', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (which, steps) => {
         const bytes = mutate(corpus[which]!, steps);
-        const started = performance.now();
         const result = await verify({ buffer: bytes });
         expect(['accept', 'reject']).toContain(result.verdict);
         expect(typeof result.reason).toBe('string');
         if (result.verdict === 'reject') expect(result.advice.length).toBeGreaterThan(0);
         // a refusal of these detectors names the problem; `error` would mean one threw unexpectedly
         if (result.format === family || result.format === 'openssl-enc') expect(result.details).not.toHaveProperty('error');
-        expect(performance.now() - started).toBeLessThan(1000);
       }),
       { numRuns: 400 },
     );
