@@ -4,6 +4,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
+import { smtpReplies } from '../../src/metrics.js';
 import { serve, type Running } from '../../src/serve.js';
 import { openStore } from '../../src/store/open.js';
 import { testConfig } from '../helpers/env.js';
@@ -28,6 +29,11 @@ const raw = Buffer.from(
     '',
   ].join('\r\n'),
 );
+
+async function postmasterAloneCount(): Promise<number> {
+  const metric = await smtpReplies.get();
+  return metric.values.find((v) => v.labels.reason === 'postmasterAlone')?.value ?? 0;
+}
 
 async function start(env: Record<string, string>): Promise<{ config: Config; running: Running; cleanup: () => Promise<void> }> {
   const { config, cleanup } = testConfig({ CASEDROP_SMTP_EARLY_TALKER_DELAY_MS: '0', ...env });
@@ -96,6 +102,24 @@ describe('postmaster with an operator address, through the relay', () => {
     }
     await sink.waitFor(3);
     expect(sink.messages[2]!.rcptTo).toEqual(['ops@operator.example']);
+  });
+
+  it('refuses postmaster after an intake recipient with 452 4.5.3, leaving the intake message to its own rules', async () => {
+    const before = await postmasterAloneCount();
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: running.smtpPort!, secure: false, ignoreTLS: true });
+    try {
+      const err = (await transport.sendMail({ envelope: { from: 'admin@remote.example', to: ['attach@localhost', 'postmaster@localhost'] }, raw }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { responseCode?: number } | undefined;
+      // the intake message itself names no case: refused at DATA, as without postmaster
+      expect(err?.responseCode).toBe(550);
+    } finally {
+      transport.close();
+    }
+    // nodemailer does not report which RCPT was refused on a failed send: the door's reply counter does
+    expect(await postmasterAloneCount()).toBe(before + 1);
+    expect(sink.messages).toHaveLength(3);
   });
 });
 
