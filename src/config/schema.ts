@@ -361,6 +361,12 @@ export const settings = {
     'Outgoing relay, `smtp://[user:pass@]host:port` or `smtps://…`; unset writes `.eml` files to `<data dir>/outbox`.',
     true,
   ),
+  postmasterAddress: setting(
+    'CASEDROP_POSTMASTER_ADDRESS',
+    address.optional(),
+    undefined,
+    'Where mail to `postmaster@<intake domain>` (RFC 5321 4.5.1) is forwarded unchanged, through the relay; unset writes it to `<data dir>/outbox`.',
+  ),
   replyFrom: setting('CASEDROP_REPLY_FROM', address.optional(), undefined, 'From address of replies and notices (default: the first intake address).'),
   receipts: setting('CASEDROP_RECEIPTS', bool, 'true', 'Send a receipt when every file was stored.'),
   replyRatePerHour: setting(

@@ -26,7 +26,8 @@ export interface NotifyJobData {
 
 export type SenderReplyKind = 'dsn' | 'receipt';
 /** `digest`: a sender's combined replies; `notice-digest`: an engineer's combined notice of a case */
-export type MailKind = SenderReplyKind | 'engineer' | 'digest' | 'notice-digest';
+/** `postmaster`: a message to postmaster@, forwarded unchanged to the operator (its spool id is the job id) */
+export type MailKind = SenderReplyKind | 'engineer' | 'digest' | 'notice-digest' | 'postmaster';
 
 /** Mail combined over a slot of time: the outcomes waiting in a batch (src/notify/batch.ts). */
 export interface BatchSlot {

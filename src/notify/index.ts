@@ -14,6 +14,7 @@ import type { ObjectStore } from '../store/types.js';
 import { outboxDeliverer, smtpDeliverer, type Deliverer } from './deliver.js';
 import { processNotify, type NotifyDeps } from './notify.js';
 import { processOutbound, type OutboundDeps } from './outbound.js';
+import type { PostmasterRoute } from './postmaster.js';
 import { readOutcome } from './outcome.js';
 import { RedisCaseContacts } from '../cases/contacts.js';
 import { redisBatches } from './batch.js';
@@ -67,7 +68,8 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
     webhook: webhookQueue,
     logger: log,
   };
-  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log };
+  const postmaster = postmasterRoute(config, deliverer, log);
+  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log, postmaster };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
   // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker
@@ -89,6 +91,7 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
       await Promise.all([notify.close(), outbound.close(), webhook.close()]);
       await Promise.all([outboundQueue.close(), webhookQueue.close()]);
       deliverer.close();
+      if (postmaster.deliverer !== deliverer) postmaster.deliverer.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
     },
   };
@@ -116,6 +119,12 @@ function jobLogger(log: Logger, job: Job): Logger {
 function makeDeliverer(config: Config, log: Logger): Deliverer {
   if (config.relayUrl) return smtpDeliverer(config.relayUrl);
   return outboxDeliverer(join(config.dataDir, 'outbox'), join(config.dataDir, '.outbox-tmp'), log);
+}
+
+/** Postmaster mail: through the relay to CASEDROP_POSTMASTER_ADDRESS; without an address or relay, to the outbox. */
+function postmasterRoute(config: Config, deliverer: Deliverer, log: Logger): PostmasterRoute {
+  if (config.postmasterAddress === undefined) return { deliverer: outboxDeliverer(join(config.dataDir, 'outbox'), join(config.dataDir, '.outbox-tmp'), log) };
+  return { deliverer, to: config.postmasterAddress };
 }
 
 function warnAboutWebhooks(config: Config, log: Logger): void {

@@ -18,6 +18,7 @@ import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
 import { readOutcome } from './outcome.js';
 import { buildReceipt } from './receipt.js';
+import { forwardPostmaster, type PostmasterRoute } from './postmaster.js';
 import { alreadySent, markSent, settleIfDone } from './sent.js';
 
 /**
@@ -35,9 +36,15 @@ export interface OutboundDeps {
   caps: Caps;
   capConfig: Pick<Config, 'replyRatePerDomainPerHour' | 'replyRateTotalPerHour'>;
   logger: Logger;
+  /** where postmaster mail is forwarded; absent, a postmaster job fails (kept for `jobs retry`) */
+  postmaster?: PostmasterRoute;
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  if (data.kind === 'postmaster') {
+    if (!deps.postmaster) throw new UnrecoverableError('no postmaster route at this worker');
+    return forwardPostmaster(jobId, data.spoolId, deps.store, deps.postmaster, deps.logger);
+  }
   if (await alreadySent(deps.store, jobId)) {
     deps.logger.info({ kind: data.kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
     // a digest sent just before a crash: its members must not wait for the next slot's mail

@@ -6,7 +6,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import { uploadBaseUrl } from '../upload/url.js';
 import type { Config } from '../config/schema.js';
 import { createQueue } from '../jobs/queues.js';
-import { QueueName, type IntakeJobData } from '../jobs/types.js';
+import { QueueName, type IntakeJobData, type OutboundJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { RedisCaseContacts } from '../cases/contacts.js';
@@ -48,12 +48,14 @@ export async function startSmtp(o: StartSmtpOptions): Promise<SmtpDoor> {
   const queue = createQueue(config, QueueName.intake, o.redis) as Queue<IntakeJobData>;
   // BullMQ re-emits the connection's errors here; unheard, it would print them to stderr
   queue.on('error', (err: Error) => logger.warn({ err, event: 'smtp_queue_error' }, 'intake queue connection error'));
-  const spool = new Spool(o.store, queue, () => o.redis.status === 'ready');
+  const outbound = createQueue(config, QueueName.outbound, o.redis) as Queue<OutboundJobData>;
+  const spool = new Spool(o.store, queue, () => o.redis.status === 'ready', outbound);
   try {
     const server = await listen(config, logger, spool, o);
     return running(server.server, server.door, spool, config, logger);
   } catch (err) {
     await queue.close().catch(() => undefined);
+    await outbound.close().catch(() => undefined);
     throw err;
   }
 }

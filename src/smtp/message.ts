@@ -15,6 +15,7 @@ import { automaticReason } from '../mail/automatic.js';
 import { DataPipe, type EndResult, type HeadResult, type HeaderBlock } from './data-pipe.js';
 import type { Dedup } from './dedup.js';
 import { receivedHeader } from './received.js';
+import { receivePostmaster } from './postmaster.js';
 import { caseFromRecipients } from './recipients.js';
 import { replies, replyText, smtpError, type ReplyName, type SmtpError } from './replies.js';
 import type { Spool } from './spool.js';
@@ -30,6 +31,10 @@ import { caseRefusal, contentVerdict, transmissionProtocol, type CaseLookup, typ
 export interface Transaction {
   /** case numbers named by sub-addresses of the accepted recipients (already checked at RCPT) */
   recipientCases: string[];
+  /** a postmaster recipient was accepted: the message is forwarded to the operator (postmaster.ts) */
+  postmaster: boolean;
+  /** an intake recipient was accepted: postmaster may not join */
+  intake: boolean;
 }
 
 export interface MessageDeps {
@@ -53,7 +58,7 @@ export interface DataReply {
   unsent?: true;
 }
 
-function reply(name: ReplyName, vars?: Record<string, string>): DataReply {
+export function reply(name: ReplyName, vars?: Record<string, string>): DataReply {
   return { name, code: replies[name].code, text: replyText(name, vars), error: smtpError(name, vars) };
 }
 
@@ -72,6 +77,7 @@ export async function receiveMessage(stream: SMTPServerDataStream, session: SMTP
   const log = deps.log.child({ spoolId });
   const pipe = new DataPipe(stream, { mode: config.smtpBareLineEndings, maxHeaderBytes: config.smtpMaxHeaderBytes });
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  if (tx.postmaster) return receivePostmaster(pipe, spoolId, session, deps, log);
 
   let decision: Decision;
   try {

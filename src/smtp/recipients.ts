@@ -67,3 +67,15 @@ export function subaddress(intake: string, caseNumber: string): string {
   const at = intake.lastIndexOf('@');
   return `${intake.slice(0, at)}+${caseNumber}${intake.slice(at)}`;
 }
+
+/**
+ * RFC 5321 4.5.1: `postmaster@<domain>` must be accepted for every domain we take mail for, and
+ * bare `postmaster` (no domain) too. Case-insensitive, like every local part here.
+ */
+export function isPostmaster(address: string, intake: readonly string[]): boolean {
+  const bare = address.trim().replace(/^<(.*)>$/, '$1');
+  if (bare.toLowerCase() === 'postmaster') return true;
+  const p = parts(bare);
+  if (!p || p.local !== 'postmaster') return false;
+  return intake.some((candidate) => parts(candidate)?.domain === p.domain);
+}

@@ -57,6 +57,12 @@ export const replies = {
     text: 'too many recipients, at most {max} per message; send the rest in another message',
     why: 'RCPT beyond the per-message limit; the client sends those recipients again later.',
   },
+  postmasterAlone: {
+    code: 452,
+    enhanced: '4.5.3',
+    text: 'mail to postmaster travels alone: send it in another message, without intake recipients',
+    why: 'RCPT mixing postmaster with intake addresses in one message; the client sends the refused recipient again in its own transaction.',
+  },
   sizeDeclaredTooBig: {
     code: 552,
     enhanced: '5.3.4',

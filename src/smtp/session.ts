@@ -9,7 +9,7 @@ import { ConnectionCounter } from './connections.js';
 import type { ProbeGuard } from './probing.js';
 import { receiveMessage, type MessageDeps, type Transaction } from './message.js';
 import { replies, smtpError, type ReplyName, type SmtpError } from './replies.js';
-import { classifyRecipient, caseFromRecipients, subaddress } from './recipients.js';
+import { classifyRecipient, caseFromRecipients, isPostmaster, subaddress } from './recipients.js';
 import { caseExample } from './subject.js';
 import { caseRefusal, type CaseLookup } from './verdict.js';
 
@@ -149,18 +149,29 @@ export class Door {
     const { config } = this.deps;
     const tx = this.state(session).tx;
     if (session.envelope.rcptTo.length >= config.smtpMaxRecipients) return this.refuse('tooManyRecipients', { max: String(config.smtpMaxRecipients) });
+    if (isPostmaster(address, config.intakeAddresses)) {
+      // postmaster mail is forwarded, never filed: it cannot share a message with intake mail
+      if (tx.intake) return this.refuse('postmasterAlone');
+      tx.postmaster = true;
+      return undefined;
+    }
+    if (tx.postmaster) return this.refuse('postmasterAlone');
     const found = classifyRecipient(address, config.intakeAddresses, { digits: config.caseDigits });
     const intake = config.intakeAddresses[0]!;
     if (!found.accepted && found.reason === 'badSubaddress') {
       return this.refuse('subaddressInvalid', { address, digits: String(config.caseDigits), intake: subaddress(intake, exampleCaseNumber(config.caseDigits)) });
     }
     if (!found.accepted) return this.refuse('recipientUnknown', { address, intake });
-    if (found.caseNumber === undefined) return undefined;
+    if (found.caseNumber === undefined) {
+      tx.intake = true;
+      return undefined;
+    }
     const finding = caseFromRecipients([...tx.recipientCases, found.caseNumber]);
     const lookup = finding.kind === 'found' ? await this.lookup(finding.caseNumber) : undefined;
     const refusal = caseRefusal(finding, lookup, { example: caseExample({ digits: config.caseDigits, prefixes: config.caseSubjectPrefixes }) });
     if (refusal) return this.refuse(refusal.name, refusal.vars);
     tx.recipientCases.push(found.caseNumber);
+    tx.intake = true;
     return undefined;
   }
 
@@ -200,5 +211,5 @@ export class Door {
 }
 
 function newTransaction(): Transaction {
-  return { recipientCases: [] };
+  return { recipientCases: [], postmaster: false, intake: false };
 }

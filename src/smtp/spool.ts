@@ -4,7 +4,7 @@ import { CasedropError, ErrorCode, isCasedropError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { idTime } from '../ids.js';
 import { abandonedId, outcomeId, spoolObjectId } from '../jobs/ids.js';
-import type { IntakeJobData, SpoolMeta } from '../jobs/types.js';
+import type { IntakeJobData, OutboundJobData, SpoolMeta } from '../jobs/types.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
 /** A backstop: each Redis command already times out, but an add may be several of them. */
@@ -29,6 +29,8 @@ export class Spool {
     private readonly queue: Queue<IntakeJobData>,
     /** the producer connection is up: an add on a connection that is down would wait, not fail */
     private readonly connected: () => boolean,
+    /** postmaster mail goes straight to the outbound queue (src/smtp/postmaster.ts) */
+    private readonly outbound?: Queue<OutboundJobData>,
   ) {}
 
   /**
@@ -44,8 +46,23 @@ export class Spool {
     }
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.outbound?.close()]);
+  }
+
+  writePostmaster(meta: { spoolId: string } & Record<string, unknown>, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
+    return this.store.put('spool', body, meta, { name: meta.spoolId });
+  }
+
+  /** The forwarding job for a postmaster message; its id is the spool id, so a repeated add is a no-op. */
+  async enqueuePostmaster(spoolId: string): Promise<void> {
+    try {
+      if (!this.outbound) throw new Error('no outbound queue at this door');
+      if (!this.connected()) throw new Error('Redis connection not ready');
+      await withTimeout(this.outbound.add('postmaster', { spoolId, kind: 'postmaster' }, { jobId: spoolId }), ADD_TIMEOUT_MS);
+    } catch (err) {
+      throw new CasedropError(ErrorCode.QueueUnavailable, 'outbound queue unavailable', { cause: err });
+    }
   }
 
   write(meta: SpoolMeta, body: AsyncIterable<Uint8Array>): Promise<PutResult> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { caseFromRecipients, classifyRecipient, subaddress, type RecipientVerdict } from '../../src/smtp/recipients.js';
+import { caseFromRecipients, classifyRecipient, isPostmaster, subaddress, type RecipientVerdict } from '../../src/smtp/recipients.js';
 
 const intake = ['attach@example.com', 'files@support.example.org', 'drop@xn--bcher-kva.example'] as const;
 const opts = { digits: 9 };
@@ -95,5 +95,22 @@ describe('subaddress', () => {
   it('puts the case number after the local part, and classifies back', () => {
     expect(subaddress('attach@example.com', N)).toBe(`attach+${N}@example.com`);
     expect(classifyRecipient(subaddress('attach@example.com', N), intake, opts)).toEqual(withCase('attach@example.com'));
+  });
+});
+
+describe('isPostmaster', () => {
+  it.each<[string, boolean]>([
+    ['postmaster@example.com', true],
+    ['<PostMaster@EXAMPLE.com>', true],
+    ['postmaster@support.example.org', true],
+    ['postmaster@bücher.example', true],
+    ['postmaster', true],
+    ['POSTMASTER', true],
+    ['postmaster@other.example', false],
+    ['postmaster+1@example.com', false],
+    ['webmaster@example.com', false],
+    ['attach@example.com', false],
+  ])('%s → %s', (address, expected) => {
+    expect(isPostmaster(address, intake)).toBe(expected);
   });
 });

@@ -11,6 +11,7 @@ const expected: [ReplyName, number, string][] = [
   ['recipientUnknown', 550, '5.1.1'],
   ['subaddressInvalid', 550, '5.1.1'],
   ['tooManyRecipients', 452, '4.5.3'],
+  ['postmasterAlone', 452, '4.5.3'],
   ['sizeDeclaredTooBig', 552, '5.3.4'],
   ['sizeExceeded', 552, '5.3.4'],
   ['headerTooBig', 552, '5.3.4'],
