@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { redisKey } from '../redis-keys.js';
 import type { ObjectStore } from '../store/types.js';
 import { abandonedId, outcomeId, repliesSettledId, spoolObjectId } from '../jobs/ids.js';
-import { QueueName, type IntakeJobData, type NotifyJobData } from '../jobs/types.js';
+import { QueueName, type IntakeJobData, type NotifyJobData, type OutboundJobData } from '../jobs/types.js';
 
 /**
  * Postfix's rule: the spool directory is the truth, Redis an index that can be rebuilt from it.
@@ -23,6 +23,8 @@ export interface RecoveryDeps {
   prefix: string;
   intake: Adder<IntakeJobData>;
   notify: Adder<NotifyJobData>;
+  /** mail to postmaster is spooled too, but forwarded by an outbound job (src/smtp/postmaster.ts) */
+  outbound: Adder<OutboundJobData>;
   logger: Logger;
   /**
    * Younger objects are left alone: their door (or intake job) may still be about to add the job,
@@ -104,8 +106,9 @@ async function known(deps: RecoveryDeps, queue: string, ids: string[]): Promise<
 
 async function requeueSpool(ids: string[], deps: RecoveryDeps, counts: RecoveryCounts): Promise<void> {
   const isKnown = await known(deps, QueueName.intake, ids);
+  const forwarding = await known(deps, QueueName.outbound, ids);
   for (const [i, spoolId] of ids.entries()) {
-    if (isKnown[i]) {
+    if (isKnown[i] || forwarding[i]) {
       counts.spool.known++;
       continue;
     }
@@ -115,7 +118,11 @@ async function requeueSpool(ids: string[], deps: RecoveryDeps, counts: RecoveryC
       counts.spool.abandoned++;
       continue;
     }
-    await deps.intake.add('message', { spoolId }, { jobId: spoolId });
+    if ((await deps.store.head(spoolObjectId(spoolId))).meta.postmaster === true) {
+      await deps.outbound.add('postmaster', { spoolId, kind: 'postmaster' }, { jobId: spoolId });
+    } else {
+      await deps.intake.add('message', { spoolId }, { jobId: spoolId });
+    }
     counts.spool.requeued++;
     deps.logger.info({ spoolId, event: 'spool_requeued' }, 'spool object had no job: queued again');
   }

@@ -103,6 +103,7 @@ async function runJob(job: Job<IntakeJobData>, deps: IntakeDeps): Promise<void> 
 function startRecovery(config: Config, redis: Redis, store: ObjectStore, log: Logger): { now(): void; stop(): Promise<void> } {
   const intake = createQueue(config, QueueName.intake, redis);
   const notify = createQueue(config, QueueName.notify, redis);
+  const outbound = createQueue(config, QueueName.outbound, redis);
   const minAgeMs = config.recoveryAgeSeconds * 1000;
   let running: Promise<unknown> | undefined;
   let again = false;
@@ -111,7 +112,7 @@ function startRecovery(config: Config, redis: Redis, store: ObjectStore, log: Lo
       again = true;
       return;
     }
-    running = recover({ store, redis, prefix: config.redisPrefix, intake, notify, logger: log, minAgeMs })
+    running = recover({ store, redis, prefix: config.redisPrefix, intake, notify, outbound, logger: log, minAgeMs })
       .catch((err: unknown) => log.error({ err: (err as Error).message, event: 'recovery_failed' }, 'recovery scan failed; tried again at the next interval'))
       .finally(() => {
         running = undefined;
@@ -130,7 +131,7 @@ function startRecovery(config: Config, redis: Redis, store: ObjectStore, log: Lo
       clearInterval(timer);
       again = false;
       await running;
-      await Promise.all([intake.close(), notify.close()]);
+      await Promise.all([intake.close(), notify.close(), outbound.close()]);
     },
   };
 }

@@ -4,6 +4,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { main } from '../../src/cli/main.js';
 import { createContext } from '../../src/cli/context.js';
+import { createQueue } from '../../src/jobs/queues.js';
+import { QueueName } from '../../src/jobs/types.js';
+import { newId } from '../../src/ids.js';
 import { recover, type RecoveryDeps } from '../../src/pipeline/recovery.js';
 import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
@@ -15,6 +18,7 @@ let redis: Redis;
 let store: ObjectStore;
 let intake: Queue;
 let notify: Queue;
+let outbound: Queue;
 
 beforeEach(async () => {
   env = testConfig();
@@ -22,10 +26,11 @@ beforeEach(async () => {
   store = await openTestStore(env.config);
   intake = intakeQueue(env.config, redis);
   notify = notifyQueue(env.config, redis);
+  outbound = createQueue(env.config, QueueName.outbound, redis);
 });
 
 afterEach(async () => {
-  await Promise.all([intake.close(), notify.close()]);
+  await Promise.all([intake.close(), notify.close(), outbound.close()]);
   redis.disconnect();
   await env.cleanup();
 });
@@ -38,6 +43,7 @@ const deps = (over: Partial<RecoveryDeps> = {}): RecoveryDeps => ({
   prefix: env.config.redisPrefix,
   intake,
   notify,
+  outbound,
   logger: silent,
   minAgeMs: HOUR / 2,
   now: later,
@@ -56,6 +62,17 @@ describe('recovery: the spool is the truth, Redis an index', () => {
     // a second scan finds both known and adds nothing
     expect((await recover(deps())).spool).toMatchObject({ known: 2, requeued: 0 });
     expect(await intake.getJobCounts('waiting')).toEqual({ waiting: 2 });
+  });
+
+  it('gives mail to postmaster its forwarding job back, not an intake job (it has no case)', async () => {
+    const spoolId = newId();
+    const meta = { spoolId, postmaster: true, mailFrom: 'someone@example.org', receivedAt: new Date().toISOString() };
+    await store.put('spool', Readable.from([sample('simple-7z.eml')]), meta, { name: spoolId });
+    expect((await recover(deps())).spool).toMatchObject({ seen: 1, requeued: 1 });
+    expect((await outbound.getJob(spoolId))?.data).toEqual({ spoolId, kind: 'postmaster' });
+    expect(await intake.getJob(spoolId)).toBeUndefined();
+    // its forwarding job is Redis knowing it: a second scan adds nothing
+    expect((await recover(deps())).spool).toMatchObject({ known: 1, requeued: 0 });
   });
 
   it('leaves a young spool object alone: its door may still be adding the job', async () => {

@@ -20,14 +20,24 @@ export function registerSpoolCommands(program: Command, ctx: CliContext): void {
       if (!Number.isFinite(minAge) || minAge < 0) throw new UsageError('--min-age must be a number of seconds');
       const intake = createQueue(config, QueueName.intake, ctx.redis());
       const notify = createQueue(config, QueueName.notify, ctx.redis());
+      const outbound = createQueue(config, QueueName.outbound, ctx.redis());
       try {
         const store = await openStore(config, ctx.logger());
-        const c = await recover({ store, redis: ctx.redis(), prefix: config.redisPrefix, intake, notify, logger: ctx.logger(), minAgeMs: minAge * 1000 });
+        const c = await recover({
+          store,
+          redis: ctx.redis(),
+          prefix: config.redisPrefix,
+          intake,
+          notify,
+          outbound,
+          logger: ctx.logger(),
+          minAgeMs: minAge * 1000,
+        });
         ctx.out(
           `spool: ${c.spool.seen} seen, ${c.spool.requeued} re-queued, ${c.spool.abandoned} abandoned by their door removed; outcomes: ${c.outcomes.seen} seen, ${c.outcomes.requeued} re-queued for replies (${c.ms} ms)`,
         );
       } finally {
-        await Promise.all([intake.close(), notify.close()]);
+        await Promise.all([intake.close(), notify.close(), outbound.close()]);
       }
     });
 }
