@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { isContact, normaliseContact, RedisCaseContacts } from '../../src/cases/contacts.js';
-import { main } from '../../src/cli/main.js';
-import { createContext } from '../../src/cli/context.js';
 import { createRedis } from '../../src/redis.js';
+import { cliRunner } from '../helpers/cli.js';
 import { testConfig } from '../helpers/env.js';
 
 describe('contacts (pure)', () => {
@@ -24,17 +23,8 @@ describe('contacts (pure)', () => {
 
 describe('casedrop case contact add|list|remove', () => {
   const { config, cleanup } = testConfig();
-  const env = { CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent' };
   afterAll(cleanup);
-
-  async function run(...args: string[]): Promise<{ code: number; out: string[] }> {
-    const out: string[] = [];
-    const code = await main(
-      ['node', 'casedrop', ...args],
-      createContext(env, (l) => out.push(l)),
-    );
-    return { code, out };
-  }
+  const run = cliRunner(config);
 
   it('keeps the contacts of a case in Redis next to it', async () => {
     expect((await run('case', 'contact', 'add', '612345678', 'ops@customer.example')).code).toBe(1); // no such case yet

@@ -2,21 +2,14 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createContext } from '../../src/cli/context.js';
+import { cliRunner } from '../helpers/cli.js';
 import { testConfig } from '../helpers/env.js';
 
 describe('casedrop case', () => {
   const { config, cleanup } = testConfig();
   const env = { CASEDROP_REDIS_PREFIX: config.redisPrefix, CASEDROP_DATA_DIR: config.dataDir, CASEDROP_LOG_LEVEL: 'silent' };
   afterAll(cleanup);
-
-  async function run(...args: string[]): Promise<{ code: number; out: string[] }> {
-    const out: string[] = [];
-    const code = await main(
-      ['node', 'casedrop', ...args],
-      createContext(env, (l) => out.push(l)),
-    );
-    return { code, out };
-  }
+  const run = cliRunner(config);
 
   it('opens, shows, closes, reopens and lists', async () => {
     expect((await run('case', 'open', '612345678', '--owner', 'eng@example.com')).code).toBe(0);
