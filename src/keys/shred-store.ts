@@ -3,6 +3,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from '
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { CasedropError, ErrorCode } from '../errors.js';
+import { syncDir } from '../store/fs-backend.js';
 import { keyCheck, type KeyRing, type MasterKey } from './ring.js';
 
 /**
@@ -209,15 +210,6 @@ async function shred(path: string): Promise<boolean> {
   await unlink(path);
   await syncDir(dirname(path));
   return true;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function walk(root: string, dir: string, found: string[]): Promise<void> {

@@ -226,7 +226,8 @@ async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync a directory, so an entry created, renamed or removed in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
