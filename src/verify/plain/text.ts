@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Text by its first bytes: UTF-8 (or a UTF-16 BOM) without control characters a log would not hold. */
@@ -18,15 +19,6 @@ export function textKind(head: Buffer, size: number): 'text' | 'base64' | undefi
 function isForeignControl(byte: number): boolean {
   // tab, line feed, vertical tab, form feed, carriage return and ESC (colours in logs) are text
   return (byte < 0x20 && ![0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b].includes(byte)) || byte === 0x7f;
-}
-
-function isUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function trimPartialUtf8(bytes: Buffer): Buffer {

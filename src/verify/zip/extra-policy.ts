@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { refuse } from '../common/byte-map.js';
 
 /**
@@ -40,13 +41,4 @@ function unixOwner(d: Buffer): boolean {
   const uid = d[1]!;
   const gid = d[2 + uid];
   return uid <= 8 && gid !== undefined && gid <= 8 && d.length === 3 + uid + gid;
-}
-
-function isUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
