@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,13 +8,14 @@ import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { queueCounts, startCasedrop, type RunningCasedrop } from '../../bench/lib/casedrop.mjs';
-import { waitUntil } from '../../bench/lib/procs.mjs';
 import { isDiskFull } from '../../src/errors.js';
 import { outboxDeliverer } from '../../src/notify/deliver.js';
-import { acceptedByMessage, buildMessage, sendOnce, tally, type Attachment, type Attempt } from './support/ledger.js';
+import { acceptedByMessage, sendOnce, tally, type Attempt } from './support/client.js';
+import { judge, leftovers, readBack, storeOf } from './support/judge.js';
+import { composeMessage, type Attachment } from './support/mail.js';
+import { drained, queueProblems } from './support/queues.js';
 import { baseSettings, logLines, logTail, startSystem, type FaultSystem } from './support/system.js';
 import { fillUp, mountTmpfs, unmountTmpfs, writeFiller } from './support/tmpfs.js';
-import { checkAgainstLedger, drained, leftovers, readBack, storeOf } from './support/verify.js';
 
 /**
  * Fault test 4 of issue 7: the data dir on a small tmpfs, filled by ~1 MiB messages until the door
@@ -55,7 +56,7 @@ let sys: FaultSystem;
 let worker: RunningCasedrop | undefined;
 let attachment: Attachment;
 const ledger: Attempt[] = [];
-/** messageId → the message as composed (MailComposer picks a fresh boundary each time) */
+/** messageId → the message as composed */
 const composed = new Map<string, Buffer>();
 let sent = 0;
 
@@ -69,9 +70,9 @@ function makeZip(): Attachment {
 }
 
 async function send(): Promise<Attempt> {
-  const m = await buildMessage(PREFIX, sent++, attachment);
+  const m = await composeMessage(PREFIX, sent++, { attachment });
   composed.set(m.messageId, m.raw);
-  const a = await sendOnce(sys.casedrop.smtpPort, m, 1, 60_000);
+  const a = await sendOnce(sys.casedrop.smtpPort, m, 60_000);
   ledger.push(a);
   return a;
 }
@@ -129,12 +130,21 @@ describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} Mi
       overrides: { ...baseSettings(), CASEDROP_MASTER_KEYS: sys.casedrop.env.CASEDROP_MASTER_KEYS!, CASEDROP_WORKER_CONCURRENCY: '1' },
     });
     const log = worker.processes[0]!.logFile;
-    await waitUntil(() => logLines(log, /intake job failed/).some((l) => /storage full/i.test(l)), {
-      timeoutMs: 30_000,
-      what: 'an intake job to fail with a full disk',
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logTail(log)}`);
-    });
+    await vi
+      .waitFor(
+        () =>
+          expect(
+            logLines(log, /intake job failed/).some((l) => /storage full/i.test(l)),
+            'an intake job failed with a full disk',
+          ).toBe(true),
+        {
+          timeout: 30_000,
+          interval: 50,
+        },
+      )
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${logTail(log)}`);
+      });
     const intake = await queueCounts(sys.redis.port, PREFIX, 'intake');
     expect(intake).toMatchObject({ failed: 0, completed: 0, pending: acceptedCount() });
     // and the door, meanwhile, still answers 452
@@ -150,22 +160,20 @@ describe.skipIf(skipWhy !== undefined)(`disk full (data dir on a ${TMPFS_MIB} Mi
       const a = await send();
       expect([a.code, a.text], tally(ledger)).toEqual([250, expect.stringContaining('queued as')]);
     }
-    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: PREFIX }), {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      what: 'the queues to drain',
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logTail(worker!.processes[0]!.logFile)}`);
-    });
+    const queues = { redisPort: sys.redis.port, prefix: PREFIX };
+    const drainStarted = performance.now();
+    await vi
+      .waitFor(async () => expect(await drained(queues), 'the queues drained').toBe(true), { timeout: 90_000, interval: 250 })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${logTail(worker!.processes[0]!.logFile)}`);
+      });
+    const drainMs = performance.now() - drainStarted;
     const { accepted, twice } = acceptedByMessage(ledger);
     expect(twice).toEqual([]);
-    const problems = await checkAgainstLedger({
-      env: sys.casedrop.env,
-      queues: { redisPort: sys.redis.port, prefix: PREFIX },
-      accepted,
-      attachmentSha256: createHash('sha256').update(attachment.content).digest('hex'),
-    });
-    expect(problems).toEqual([]);
+    const verdict = await judge({ env: sys.casedrop.env, ledger, attachmentSha256: createHash('sha256').update(attachment.content).digest('hex') });
+    expect(verdict.of()).toEqual([]);
+    expect(verdict.complete).toBe(accepted.size);
+    expect(await queueProblems(queues, accepted.size)).toEqual([]);
     // the jobs that met the full disk were retried and completed: more than one attempt on record
     const attempts = await attemptsPerJob([...accepted.values()]);
     expect(Math.max(...attempts), 'attempts of the intake jobs').toBeGreaterThanOrEqual(2);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { queueCounts, repoRoot, runCli, startCasedrop, type RunningCasedrop } from '../../bench/lib/casedrop.mjs';
-import { procStats, waitUntil } from '../../bench/lib/procs.mjs';
+import { procStats } from '../../bench/lib/procs.mjs';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/open.js';
@@ -117,13 +117,12 @@ beforeAll(async () => {
   for (const attack of attacks) results.set(attack.name, await send(casedrop.smtpPort, attack.raw));
   sending = false;
   await normalLoop;
-  await waitUntil(
-    async () => {
-      const q = await queueCounts(redis.port, PREFIX, 'intake');
-      return q.pending === 0;
-    },
-    { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: 500, what: 'every intake job finished' },
-  ).catch((err: Error) => console.log(err.message));
+  await vi
+    .waitFor(async () => expect((await queueCounts(redis.port, PREFIX, 'intake')).pending, 'intake jobs pending').toBe(0), {
+      timeout: DRAIN_TIMEOUT_MS,
+      interval: 500,
+    })
+    .catch((err: Error) => console.log(err.message));
 }, 600_000);
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
-import { UNCAPPED_REPLIES } from './support/ledger.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNCAPPED_REPLIES } from './support/mail.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { countObjects, queueCounts, repoRoot, runCli, startCasedrop, type RunningCasedrop } from '../../bench/lib/casedrop.mjs';
-import { procStats, waitUntil } from '../../bench/lib/procs.mjs';
+import { procStats } from '../../bench/lib/procs.mjs';
 import { loadManifest, messageBytes, replayMessage, replaySession, type HostileItem } from '../../bench/lib/replay.mjs';
 
 /**
@@ -59,7 +59,10 @@ describe('control', () => {
     const r = await replayMessage(casedrop.smtpPort, messageBytes(fixturesDir, item), item);
     expect(r.problem).toBeUndefined();
     accepted++;
-    await waitUntil(() => countObjects(casedrop.dataDir, `cases/${manifest.case}/files`) > 0, { timeoutMs: 60_000, what: 'a stored file' });
+    await vi.waitFor(() => expect(countObjects(casedrop.dataDir, `cases/${manifest.case}/files`), 'stored files').toBeGreaterThan(0), {
+      timeout: 60_000,
+      interval: 100,
+    });
   }, 90_000);
 });
 
@@ -116,12 +119,13 @@ describe('hostile archives from the verification corpus are accepted at the door
 describe('behind the door', () => {
   it('the worker reaches a verdict for every accepted message and dead-letters none', async () => {
     expect(accepted).toBeGreaterThan(0);
-    await waitUntil(
+    await vi.waitFor(
       async () => {
         const q = await queueCounts(redis.port, PREFIX, 'intake');
-        return q.pending === 0 && q.completed + q.failed >= accepted;
+        expect(q.pending, 'intake jobs pending').toBe(0);
+        expect(q.completed + q.failed, 'intake jobs finished').toBeGreaterThanOrEqual(accepted);
       },
-      { timeoutMs: 240_000, intervalMs: 500, what: `${accepted} intake jobs finished` },
+      { timeout: 240_000, interval: 500 },
     );
     const q = await queueCounts(redis.port, PREFIX, 'intake');
     expect(q.failed).toBe(0);

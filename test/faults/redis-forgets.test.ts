@@ -1,17 +1,17 @@
-import { UNCAPPED_REPLIES } from './support/ledger.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cliPath, queueCounts, repoRoot } from '../../bench/lib/casedrop.mjs';
-import { waitUntil } from '../../bench/lib/procs.mjs';
 import { restartRedis } from '../../bench/lib/redis-restart.mjs';
 import { startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop } from '../../bench/lib/restartable.mjs';
-import { audit, makeRng, messageIdOf, sendAll, tally, type Entry } from './support/audit.js';
-import { INTAKE } from './support/ledger.js';
+import { makeRng, send, tally, type Attempt } from './support/client.js';
+import { judge, queued as queuedOf } from './support/judge.js';
+import { CASE, composeMessage, INTAKE, UNCAPPED_REPLIES } from './support/mail.js';
+import { deadLetters, QUEUES } from './support/queues.js';
 
 /**
  * Issue 11: Redis is only an index, the encrypted spool and store are the truth. While a real
@@ -28,8 +28,6 @@ const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 3
 const CLI = process.env.FAULTS_CLI ?? cliPath;
 /** against another build the test only measures: it may not know the durable markers it waits for */
 const strict = CLI === cliPath;
-const CASE = '612345678';
-const QUEUES = ['intake', 'notify', 'outbound'];
 const scratch = process.env.FAULTS_DISK_TMP ?? tmpdir();
 const execFileP = promisify(execFile);
 
@@ -132,52 +130,51 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
   await cd.start('worker');
   await cli(cd.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
 
-  const entries: Entry[] = Array.from({ length: messages }, (_, n) => ({
-    n,
-    caseNumber: CASE,
-    messageId: messageIdOf(`forget-${mode}-${SEED}`, n),
-    bodySent: false,
-  }));
-  const answered = () => entries.filter((e) => e.fate !== undefined).length;
+  const toSend = await Promise.all(Array.from({ length: messages }, (_, n) => composeMessage(`forget-${mode}-${SEED}`, n, { wireBytes: 10 * 1024 })));
+  const ledger: Attempt[] = [];
   let done = false;
   const faults = (async () => {
     for (let k = 1; k <= crashes; k++) {
-      await waitUntil(() => done || answered() >= (messages * k) / (crashes + 1), {
-        timeoutMs: 300_000,
-        intervalMs: 20,
-        what: `${k}/${crashes + 1} of the messages answered`,
+      const answered = (messages * k) / (crashes + 1);
+      await vi.waitFor(() => expect(done || ledger.length >= answered, `${k}/${crashes + 1} of the messages answered`).toBe(true), {
+        timeout: 300_000,
+        interval: 20,
       });
       if (done) return;
       redis = await crashRedis(redis!, redisDir, mode);
     }
   })();
   const started = Date.now();
-  await sendAll({ port: cd.smtpPort, entries, sessions: 8, maxPerSession: 8, rng: makeRng(SEED) }).finally(() => (done = true));
+  const rng = makeRng(SEED);
+  await send({ port: cd.smtpPort, messages: toSend, sessions: 8, perSession: () => 1 + Math.floor(rng() * 8), onAttempt: (a) => ledger.push(a) }).finally(
+    () => (done = true),
+  );
   await faults;
   const sentAt = Date.now();
-  const converged = await waitUntil(() => settled(cd!.dataDir, redis!.port, prefix), {
-    timeoutMs: 150_000,
-    intervalMs: 500,
-    what: 'queues drained, spool empty, every outcome settled',
-  }).then(
-    () => true,
-    (err: Error) => (strict ? Promise.reject(err) : false),
-  );
+  const converged = await vi
+    .waitFor(async () => expect(await settled(cd!.dataDir, redis!.port, prefix), 'queues drained, spool empty, every outcome settled').toBe(true), {
+      timeout: 150_000,
+      interval: 500,
+    })
+    .then(
+      () => true,
+      (err: Error) => (strict ? Promise.reject(err) : false),
+    );
 
-  const report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
+  const report = await judge({ env: cd.env, ledger });
   const mails = sends(cd.logs);
   const senderMails = [...mails].filter(([name]) => name.endsWith('-sender.eml'));
   const sentTwice = [...mails].filter(([, n]) => n > 1).map(([name, n]) => `${name} ×${n}`);
-  const queued = entries.filter((e) => e.fate === 'queued');
+  const queued = queuedOf(ledger);
   // `case show` prints number, state, owner, … tab-separated, or an error when the case is gone
   const shown = (await cli(cd.env, ['case', 'show', CASE])).split('\t');
-  const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis!.port, prefix, q)).failed));
+  const failed = await deadLetters({ redisPort: redis!.port, prefix });
   const figures = {
     mode,
     seed: SEED,
     messages,
     crashes,
-    replies: tally(entries),
+    replies: tally(ledger),
     converged,
     ledger: {
       '250s': queued.length,
@@ -198,7 +195,7 @@ async function run(mode: Mode, messages: number, crashes: number): Promise<void>
   expect(report.of('duplicate', 'misfiled', 'half', 'stray'), 'stored twice, or in part').toEqual([]);
   expect(sentTwice, 'replies sent more than once').toEqual([]);
   // every 250 answered by exactly one receipt (a message whose 250 a crash cut off may be complete too)
-  for (const e of queued) expect(mails.get(`${e.queueId}-sender.eml`), `receipt of #${e.n}`).toBe(1);
+  for (const f of queued) expect(mails.get(`${f.spoolId}-sender.eml`), `receipt of #${f.n}`).toBe(1);
   expect(figures.caseState, 'the case after the faults').toBe('open');
   expect(failed, 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
   expect(queued.length).toBeGreaterThan(messages / 2);

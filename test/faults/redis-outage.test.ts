@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../bench/lib/casedrop.mjs';
-import { waitUntil } from '../../bench/lib/procs.mjs';
 import { restartRedis } from '../../bench/lib/redis-restart.mjs';
-import { acceptedByMessage, buildMessage, runLoad, tally, type Attempt, type Message } from './support/ledger.js';
+import { acceptedByMessage, send, tally, type Attempt } from './support/client.js';
+import { judge } from './support/judge.js';
+import { composeMessage, FIXTURE_ZIP, type Message } from './support/mail.js';
+import { drained, queueProblems } from './support/queues.js';
 import { startSystem, logTail, type FaultSystem } from './support/system.js';
-import { checkAgainstLedger, drained } from './support/verify.js';
 
 /**
  * Fault test 2 of issue 7: Redis stopped (SIGTERM, so its AOF is complete) and restarted on the
@@ -24,7 +24,6 @@ const SESSIONS = 6;
 const MIN_DOWN_ATTEMPTS = 30;
 /** long enough for the clients' reconnect back-off to grow (ioredis waits up to 2 s between tries) */
 const MIN_DOWN_MS = 4_000;
-const attachment = { filename: 'diagnostics.zip', content: readFileSync(join(repoRoot, 'fixtures/archives/zip/aes256.zip')) };
 
 let dir: string;
 let sys: FaultSystem;
@@ -39,7 +38,7 @@ beforeAll(async () => {
     CASEDROP_WORKER_LOCK_MS: '5000',
     CASEDROP_WORKER_STALLED_CHECK_MS: '2000',
   });
-  messages = await Promise.all(Array.from({ length: MESSAGES }, (_, n) => buildMessage('outage', n, attachment)));
+  messages = await Promise.all(Array.from({ length: MESSAGES }, (_, n) => composeMessage('outage', n)));
 }, 60_000);
 
 afterAll(async () => {
@@ -52,14 +51,16 @@ afterAll(async () => {
 /** Stops Redis once a quarter of the messages are in, keeps it down a while and until the door has answered enough, restarts it. */
 async function outage(): Promise<void> {
   const accepted = () => ledger.filter((a) => a.code === 250).length;
-  await waitUntil(() => accepted() >= MESSAGES / 4, { timeoutMs: 120_000, intervalMs: 20, what: 'a quarter of the messages accepted' });
+  await vi.waitFor(() => expect(accepted(), 'messages accepted').toBeGreaterThanOrEqual(MESSAGES / 4), { timeout: 120_000, interval: 20 });
   await sys.redis.stop();
   times.down = performance.now();
-  await waitUntil(() => performance.now() - times.down >= MIN_DOWN_MS && ledger.filter((a) => a.startedAt > times.down).length >= MIN_DOWN_ATTEMPTS, {
-    timeoutMs: 60_000,
-    intervalMs: 20,
-    what: `${MIN_DOWN_ATTEMPTS} attempts while Redis is down`,
-  });
+  await vi.waitFor(
+    () => {
+      expect(performance.now() - times.down).toBeGreaterThanOrEqual(MIN_DOWN_MS);
+      expect(ledger.filter((a) => a.startedAt > times.down).length, 'attempts while Redis is down').toBeGreaterThanOrEqual(MIN_DOWN_ATTEMPTS);
+    },
+    { timeout: 60_000, interval: 20 },
+  );
   times.restarting = performance.now();
   sys.redis = await restartRedis(sys.redisDir, sys.redis.port);
   times.up = performance.now();
@@ -81,12 +82,11 @@ function notJson(file: string): string[] {
 describe('Redis stopped and restarted mid-load', () => {
   it('answers only 4xx while Redis is down, recovers on its own, and stores every message exactly once', async () => {
     const started = performance.now();
-    const load = runLoad({
+    const load = send({
       port: sys.casedrop.smtpPort,
       messages,
-      concurrency: SESSIONS,
-      retryDelayMs: 100,
-      deadlineMs: 180_000,
+      sessions: SESSIONS,
+      retry: { delayMs: 100, deadlineMs: 180_000 },
       onAttempt: (a) => ledger.push(a),
     });
     await Promise.all([load, outage()]);
@@ -111,20 +111,18 @@ describe('Redis stopped and restarted mid-load', () => {
     const firstAfter = ledger.find((a) => a.code === 250 && a.startedAt > times.up);
     expect(firstAfter, 'a 250 after the restart').toBeDefined();
 
-    const drainMs = await waitUntil(() => drained({ redisPort: sys.redis.port, prefix: sys.prefix }), {
-      timeoutMs: 180_000,
-      intervalMs: 250,
-      what: 'the queues to drain',
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${sys.casedrop.processes.map((p) => `--- ${p.role}\n${logTail(p.logFile)}`).join('\n')}`);
-    });
-    const problems = await checkAgainstLedger({
-      env: sys.casedrop.env,
-      queues: { redisPort: sys.redis.port, prefix: sys.prefix },
-      accepted,
-      attachmentSha256: createHash('sha256').update(attachment.content).digest('hex'),
-    });
-    expect(problems).toEqual([]);
+    const queues = { redisPort: sys.redis.port, prefix: sys.prefix };
+    const drainStarted = performance.now();
+    await vi
+      .waitFor(async () => expect(await drained(queues), 'the queues drained').toBe(true), { timeout: 180_000, interval: 250 })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${sys.casedrop.processes.map((p) => `--- ${p.role}\n${logTail(p.logFile)}`).join('\n')}`);
+      });
+    const drainMs = performance.now() - drainStarted;
+    const verdict = await judge({ env: sys.casedrop.env, ledger, attachmentSha256: createHash('sha256').update(FIXTURE_ZIP.content).digest('hex') });
+    expect(verdict.of()).toEqual([]);
+    expect(verdict.complete).toBe(MESSAGES);
+    expect(await queueProblems(queues, accepted.size)).toEqual([]);
     // the same processes throughout: nothing was restarted but Redis
     for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
     // and their logs stayed structured through the outage: one JSON object per line, no bare stack traces

@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { queueCounts, repoRoot } from '../../bench/lib/casedrop.mjs';
-import { sleep, waitUntil } from '../../bench/lib/procs.mjs';
+import { queueCounts } from '../../bench/lib/casedrop.mjs';
+import { sleep } from '../../bench/lib/procs.mjs';
 import { connectRaw, type RawClient, type Trickle } from '../../bench/lib/slow-clients.mjs';
-import { acceptedByMessage, buildMessage, INTAKE, SENDER, sendOnce, tally, type Attempt } from './support/ledger.js';
+import { acceptedByMessage, sendOnce, tally, type Attempt } from './support/client.js';
+import { judge, leftovers, storeOf } from './support/judge.js';
+import { composeMessage, FIXTURE_ZIP, INTAKE, SENDER } from './support/mail.js';
+import { drained, queueProblems } from './support/queues.js';
 import { logLines, startSystem, type FaultSystem } from './support/system.js';
-import { checkAgainstLedger, drained, leftovers, storeOf } from './support/verify.js';
 
 /**
  * Fault test 5 of issue 7: clients that hold connections without finishing anything — slow-loris
@@ -21,7 +23,6 @@ const MAX_TOTAL = 8;
 const MAX_PER_IP = 3;
 const SOCKET_TIMEOUT_MS = 1_500;
 const TRICKLE_MS = 500;
-const attachment = { filename: 'diagnostics.zip', content: readFileSync(join(repoRoot, 'fixtures/archives/zip/aes256.zip')) };
 
 let dir: string;
 let sys: FaultSystem;
@@ -47,7 +48,7 @@ afterAll(async () => {
 
 /** A normal client from 127.0.0.1: one message, one session. */
 async function sendNormal(): Promise<Attempt> {
-  const a = await sendOnce(sys.casedrop.smtpPort, await buildMessage('slow', sent++, attachment), 1, 20_000);
+  const a = await sendOnce(sys.casedrop.smtpPort, await composeMessage('slow', sent++), 20_000);
   ledger.push(a);
   return a;
 }
@@ -96,10 +97,17 @@ describe('slow and idle clients', () => {
     const idleFor = await Promise.all(idle.map((i) => closedWithin(i.client, SOCKET_TIMEOUT_MS + 2_000)));
     for (const i of idle) expect(i.client.text).toMatch(/\r\n421 .*[Tt]imeout/);
     for (const ms of idleFor) expect(ms).toBeGreaterThanOrEqual(SOCKET_TIMEOUT_MS - 50);
-    await waitUntil(() => trickles.every((t) => t.sent * TRICKLE_MS > 3 * SOCKET_TIMEOUT_MS), {
-      timeoutMs: 10_000,
-      what: 'the lorises to outlast the idle timeout',
-    });
+    await vi.waitFor(
+      () =>
+        expect(
+          trickles.every((t) => t.sent * TRICKLE_MS > 3 * SOCKET_TIMEOUT_MS),
+          'the lorises outlasted the idle timeout',
+        ).toBe(true),
+      {
+        timeout: 10_000,
+        interval: 50,
+      },
+    );
     expect(admitted.filter((l) => l.client.isClosed)).toEqual([]);
     console.log(
       `slow-clients: idle connections closed after ${idleFor.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s; lorises alive after ${trickles.map((t) => t.sent).join(', ')} bytes`,
@@ -134,13 +142,13 @@ async function clearOut(): Promise<void> {
   }
   await Promise.all(open.map((o) => o.client.closed));
   open.length = 0;
-  await waitUntil(
+  await vi.waitFor(
     async () => {
       const probe = await arrive('127.0.0.1');
       probe.client.destroy();
-      return probe.first.startsWith('220 ');
+      expect(probe.first, 'a free slot after the slow clients left').toMatch(/^220 /);
     },
-    { timeoutMs: 10_000, intervalMs: 100, what: 'a free slot after the slow clients left' },
+    { timeout: 10_000, interval: 100 },
   );
 }
 
@@ -149,7 +157,7 @@ describe('a client that goes away in the middle of DATA', () => {
 
   /** A 2 MiB message: half of it is well past the header block, so the spool write has begun. */
   async function startData(): Promise<{ client: RawClient; half: Buffer }> {
-    const big = await buildMessage('aborted', sent++, { filename: 'big.bin', content: randomBytes(2 * 1024 * 1024) });
+    const big = await composeMessage('aborted', sent++, { attachment: { filename: 'big.bin', content: randomBytes(2 * 1024 * 1024) } });
     const client = await connectRaw({ port: sys.casedrop.smtpPort });
     open.push({ client });
     expect(await client.nextReply()).toMatch(/^220 /);
@@ -167,7 +175,7 @@ describe('a client that goes away in the middle of DATA', () => {
 
   it('a reset, or a stall until the socket timeout, in the middle of DATA leaves no spool object, no temp file and no job', async () => {
     const props = { redisPort: sys.redis.port, prefix: sys.prefix };
-    await waitUntil(() => drained(props), { timeoutMs: 60_000, intervalMs: 200, what: 'the earlier messages to be processed' });
+    await vi.waitFor(async () => expect(await drained(props), 'the earlier messages processed').toBe(true), { timeout: 60_000, interval: 200 });
     const before = await queueCounts(sys.redis.port, sys.prefix, 'intake');
     const smtpLog = sys.casedrop.processes.find((p) => p.role === 'smtp')!.logFile;
     const hangups = () => logLines(smtpLog, /"event":"smtp_hangup"/).length;
@@ -178,38 +186,35 @@ describe('a client that goes away in the middle of DATA', () => {
     const spooling = () => leftovers(tmpDir).some((n) => (statSync(join(tmpDir, n), { throwIfNoEntry: false })?.size ?? 0) > 0);
     const reset = await startData();
     await reset.client.write(reset.half);
-    await waitUntil(spooling, { timeoutMs: 10_000, intervalMs: 20, what: 'the spool write of the aborted message to begin' });
+    await vi.waitFor(() => expect(spooling(), 'the spool write of the aborted message began').toBe(true), { timeout: 10_000, interval: 20 });
     reset.client.destroy();
     // the door lets go of the put: its temp object goes (removed, or, if it were taken for a whole message, committed)
-    await waitUntil(() => leftovers(tmpDir).length === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the aborted put to end' });
+    await vi.waitFor(() => expect(leftovers(tmpDir), 'the aborted put ended').toEqual([]), { timeout: 10_000, interval: 20 });
 
     const stall = await startData();
     await stall.client.write(stall.half);
     await closedWithin(stall.client, 20_000);
     expect(stall.client.text).toMatch(/\r\n421 .*[Tt]imeout/);
-    await waitUntil(() => leftovers(tmpDir).length === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the stalled put to end' });
+    await vi.waitFor(() => expect(leftovers(tmpDir), 'the stalled put ended').toEqual([]), { timeout: 10_000, interval: 20 });
 
     const store = storeOf(sys.casedrop.env);
     expect(await store.list('spool/')).toEqual([]);
     expect(leftovers(join(sys.casedrop.dataDir, 'objects/.tmp'))).toEqual([]);
     expect(await queueCounts(sys.redis.port, sys.prefix, 'intake')).toEqual(before);
     // the door saw both as hang-ups, each well into the spool write
-    await waitUntil(() => hangups() >= hangupsBefore + 2, { timeoutMs: 10_000, what: "both hang-ups in the door's log" });
+    await vi.waitFor(() => expect(hangups(), "both hang-ups in the door's log").toBeGreaterThanOrEqual(hangupsBefore + 2), { timeout: 10_000, interval: 50 });
     const bytesRead = logLines(smtpLog, /"event":"smtp_hangup"/)
       .slice(hangupsBefore)
       .map((l) => (JSON.parse(l) as { bytes: number }).bytes);
     expect(Math.min(...bytesRead), 'bytes the door had read of each aborted message').toBeGreaterThan(1024 * 1024);
 
     // and the whole run against the ledger: only the normal client's 250s were ever stored
-    await waitUntil(() => drained(props), { timeoutMs: 60_000, intervalMs: 200, what: 'the queues to drain' });
+    await vi.waitFor(async () => expect(await drained(props), 'the queues drained').toBe(true), { timeout: 60_000, interval: 200 });
     const { accepted } = acceptedByMessage(ledger);
-    const problems = await checkAgainstLedger({
-      env: sys.casedrop.env,
-      queues: props,
-      accepted,
-      attachmentSha256: createHash('sha256').update(attachment.content).digest('hex'),
-    });
-    expect(problems).toEqual([]);
+    const verdict = await judge({ env: sys.casedrop.env, ledger, attachmentSha256: createHash('sha256').update(FIXTURE_ZIP.content).digest('hex') });
+    expect(verdict.of()).toEqual([]);
+    expect(verdict.complete).toBe(accepted.size);
+    expect(await queueProblems(props, accepted.size)).toEqual([]);
     for (const p of sys.casedrop.processes) expect(p.child.exitCode, `${p.role} exited`).toBeNull();
   }, 60_000);
 });

@@ -1,4 +1,3 @@
-import { UNCAPPED_REPLIES } from './support/ledger.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +6,10 @@ import { countObjects, countOutbox, queueCounts, runCli } from '../../bench/lib/
 import { sleep } from '../../bench/lib/procs.mjs';
 import { redisCommand, startRedis, type PrivateRedis } from '../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop, type RoleProcess } from '../../bench/lib/restartable.mjs';
-import { audit, makeRng, messageIdOf, sendAll, type Entry } from './support/audit.js';
-import { CASE, INTAKE } from './support/ledger.js';
+import { makeRng, send, type Attempt } from './support/client.js';
+import { judge, queued as queuedOf } from './support/judge.js';
+import { CASE, composeMessage, INTAKE, UNCAPPED_REPLIES, type Message } from './support/mail.js';
+import { QUEUES } from './support/queues.js';
 
 /**
  * Fault test 3 of issue 7: the worker dies after it stored a message's files but before it
@@ -19,7 +20,6 @@ import { CASE, INTAKE } from './support/ledger.js';
  * processes (`serve --role smtp|worker`) with their own Redis; the data dir is on the real disk,
  * where the fsyncs make each step's window wide enough to hit.
  */
-const QUEUES = ['intake', 'notify', 'outbound'];
 const crashPoints = ['after-files', 'after-outcome', 'after-notify'] as const;
 
 let redis: PrivateRedis;
@@ -61,8 +61,8 @@ async function instance(workerEnv: Record<string, string> = {}): Promise<{ cd: R
   return { cd, prefix, worker };
 }
 
-const ledger = (tag: string, n: number): Entry[] =>
-  Array.from({ length: n }, (_, i) => ({ n: i, caseNumber: CASE, messageId: messageIdOf(tag, i), bodySent: false }));
+const messagesOf = (tag: string, n: number): Promise<Message[]> =>
+  Promise.all(Array.from({ length: n }, (_, i) => composeMessage(tag, i, { wireBytes: 10 * 1024 })));
 
 /** Until every intake job has finished (completed or failed) and nothing is pending downstream. */
 async function drain(prefix: string, intakeJobs: number): Promise<number[]> {
@@ -90,11 +90,11 @@ function storedNotAcked(dataDir: string): string[] {
 }
 
 /** What the data dir must show once the queues drained: each 250 complete once, nothing else. */
-async function expectConverged(c: RestartableCasedrop, prefix: string, entries: Entry[]): Promise<void> {
-  const queued = entries.filter((e) => e.fate === 'queued').length;
+async function expectConverged(c: RestartableCasedrop, prefix: string, ledger: Attempt[]): Promise<void> {
+  const queued = queuedOf(ledger).length;
   expect(await drain(prefix, queued), 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
-  const report = await audit(c.dataDir, c.env.CASEDROP_MASTER_KEYS!, entries);
-  expect(report.findings.map((f) => `${f.kind}: ${f.text}`)).toEqual([]);
+  const report = await judge({ env: c.env, ledger });
+  expect(report.of()).toEqual([]);
   expect(report.complete).toBe(queued);
   expect(countObjects(c.dataDir, `cases/${CASE}/files`)).toBe(queued);
   expect(countObjects(c.dataDir, 'outcomes')).toBe(queued);
@@ -105,29 +105,30 @@ async function expectConverged(c: RestartableCasedrop, prefix: string, entries: 
 describe.each(crashPoints)('worker dies %s (CASEDROP_TEST_CRASH_AT), a new one is started', (step) => {
   it('no duplicate file, one outcome, one receipt', async () => {
     const { cd: c, prefix, worker } = await instance({ NODE_ENV: 'test', CASEDROP_TEST_CRASH_AT: step });
-    const entries = ledger(`ack-${step}`, 1);
-    await sendAll({ port: c.smtpPort, entries, sessions: 1, maxPerSession: 1, rng: makeRng(1) });
-    expect(entries[0]!.fate).toBe('queued');
+    const ledger = await send({ port: c.smtpPort, messages: await messagesOf(`ack-${step}`, 1), sessions: 1 });
+    expect(ledger.map((a) => a.code)).toEqual([250]);
     expect(await worker.child.exited).toMatchObject({ code: 137 });
 
     // where it died: the file stored, the job still held by the dead worker, the spool object kept
     expect(await activeJobs(prefix)).toBe(1);
-    expect(storedNotAcked(c.dataDir)).toEqual([entries[0]!.queueId]);
+    expect(storedNotAcked(c.dataDir)).toEqual([ledger[0]!.spoolId]);
     expect(countObjects(c.dataDir, 'outcomes')).toBe(step === 'after-files' ? 0 : 1);
     const notify = await queueCounts(redis.port, prefix, 'notify');
     expect(notify.pending + notify.completed).toBe(step === 'after-notify' ? 1 : 0);
 
     await c.start('worker');
-    await expectConverged(c, prefix, entries);
+    await expectConverged(c, prefix, ledger);
   }, 90_000);
 });
 
 describe('worker killed with SIGKILL while a job is between storing its file and its acknowledgement', () => {
   it('twice during 60 messages: every message stored once, one outcome and one receipt each', async () => {
     const { cd: c, prefix } = await instance();
-    const entries = ledger('ack-sigkill', 60);
+    const rng = makeRng(7);
     let sending = true;
-    const sent = sendAll({ port: c.smtpPort, entries, sessions: 4, maxPerSession: 5, rng: makeRng(7) }).finally(() => (sending = false));
+    const sent = send({ port: c.smtpPort, messages: await messagesOf('ack-sigkill', 60), sessions: 4, perSession: () => 1 + Math.floor(rng() * 5) }).finally(
+      () => (sending = false),
+    );
     const caught: string[][] = [];
     // the worker lags behind the door: keep watching until its backlog is gone, not just the sending
     while (caught.length < 2 && (sending || countObjects(c.dataDir, 'spool') > 0)) {
@@ -142,9 +143,9 @@ describe('worker killed with SIGKILL while a job is between storing its file and
       expect(await activeJobs(prefix)).toBeGreaterThan(0);
       await c.start('worker');
     }
-    await sent;
+    const ledger = await sent;
     expect(caught.length, 'kills that landed between a file and its acknowledgement').toBe(2);
     console.log(`SIGKILL landed with ${caught.map((ids) => ids.length).join(' and ')} job(s) between file and ack`);
-    await expectConverged(c, prefix, entries);
+    await expectConverged(c, prefix, ledger);
   }, 120_000);
 });

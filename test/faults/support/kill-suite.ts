@@ -1,13 +1,14 @@
-import { UNCAPPED_REPLIES } from './ledger.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countObjects, queueCounts, runCli } from '../../../bench/lib/casedrop.mjs';
-import { sleep, waitUntil } from '../../../bench/lib/procs.mjs';
+import { sleep } from '../../../bench/lib/procs.mjs';
 import { startRedis, type PrivateRedis } from '../../../bench/lib/redis.mjs';
 import { restartableCasedrop, type RestartableCasedrop } from '../../../bench/lib/restartable.mjs';
-import { audit, composeMessage, makeRng, messageIdOf, sendAll, tally, type AuditReport, type Entry } from './audit.js';
-import { INTAKE } from './ledger.js';
+import { makeRng, send, tally, type Attempt } from './client.js';
+import { fates, judge, type Verdict } from './judge.js';
+import { CASE, composeMessage, INTAKE, UNCAPPED_REPLIES, type Message } from './mail.js';
+import { deadLetters, drained, QUEUES } from './queues.js';
 
 /**
  * Fault test 1 of issue 7: `kill -9` of the SMTP door and of the worker (separate processes) at
@@ -30,10 +31,10 @@ import { INTAKE } from './ledger.js';
  */
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SESSIONS = 8;
-const CASE = '612345678';
 const PREFIX = 'faults-kill';
 const ROLES = ['smtp', 'worker'] as const;
-const QUEUES = ['intake', 'notify', 'outbound'];
+/** ~10 KiB on the wire, as the bench's load A */
+const WIRE_BYTES = 10 * 1024;
 
 export interface KillSuiteOptions {
   /** where the data dir and Redis live: a real disk exercises the fsyncs, tmpfs is faster */
@@ -46,8 +47,9 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
     let dir: string;
     let redis: PrivateRedis;
     let cd: RestartableCasedrop;
-    let entries: Entry[] = [];
-    let report: AuditReport | undefined;
+    let messages: Message[] = [];
+    let ledger: Attempt[] = [];
+    let report: Verdict | undefined;
 
     beforeAll(async () => {
       console.log(`kill -9 schedule seed: ${SEED} (replay with FAULTS_SEED=${SEED})`);
@@ -107,41 +109,44 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
       return names('outcomes').every((o) => markers.has(o));
     }
 
-    async function drained(): Promise<boolean> {
-      // in the order jobs flow: once intake is empty no notify job can appear, and so on
-      for (const q of QUEUES) if ((await queueCounts(redis.port, PREFIX, q)).pending > 0) return false;
-      return true;
-    }
-
     it(`sends ${MESSAGES} messages while door and worker are killed with -9 and restarted; the queues drain with no dead letter`, async () => {
       const started = Date.now();
-      entries = Array.from({ length: MESSAGES }, (_, n) => ({ n, caseNumber: CASE, messageId: messageIdOf(`kill-${SEED}`, n), bodySent: false }));
+      messages = await Promise.all(Array.from({ length: MESSAGES }, (_, n) => composeMessage(`kill-${SEED}`, n, { wireBytes: WIRE_BYTES })));
       const kills: Kills = { smtp: 0, worker: 0 };
       let sending = true;
       const killer = killLoop(makeRng(SEED), () => sending, kills);
-      await sendAll({ port: cd.smtpPort, entries, sessions: SESSIONS, maxPerSession: 8, rng: makeRng(SEED ^ 0x5eed) }).finally(() => (sending = false));
+      const sessionRng = makeRng(SEED ^ 0x5eed);
+      ledger = await send({ port: cd.smtpPort, messages, sessions: SESSIONS, perSession: () => 1 + Math.floor(sessionRng() * 8) }).finally(
+        () => (sending = false),
+      );
       await killer;
       const sentAt = Date.now();
       // drained, the spool empty (recovery queues what a killed door left unqueued) and every outcome's replies out
-      await waitUntil(async () => (await drained()) && countObjects(cd.dataDir, 'spool') === 0 && settledAll(cd.dataDir), {
-        timeoutMs: 180_000,
-        intervalMs: 250,
-        what: 'queues drained, spool empty, every outcome settled',
-      }).catch(async (err: Error) => {
-        // say why: dead letters (a job stalled past maxStalledCount) never drain
-        const counts = await Promise.all(QUEUES.map(async (q) => `${q} ${JSON.stringify(await queueCounts(redis.port, PREFIX, q))}`));
-        throw new Error(`${err.message}; spool ${countObjects(cd.dataDir, 'spool')}; ${counts.join(', ')}`);
-      });
-      const failed = await Promise.all(QUEUES.map(async (q) => (await queueCounts(redis.port, PREFIX, q)).failed));
-      report = await audit(cd.dataDir, cd.env.CASEDROP_MASTER_KEYS!, entries);
+      const queues = { redisPort: redis.port, prefix: PREFIX };
+      await vi
+        .waitFor(
+          async () => {
+            expect(await drained(queues), 'queues drained').toBe(true);
+            expect(countObjects(cd.dataDir, 'spool'), 'spool objects').toBe(0);
+            expect(settledAll(cd.dataDir), 'every outcome settled').toBe(true);
+          },
+          { timeout: 180_000, interval: 250 },
+        )
+        .catch(async (err: Error) => {
+          // say why: dead letters (a job stalled past maxStalledCount) never drain
+          const counts = await Promise.all(QUEUES.map(async (q) => `${q} ${JSON.stringify(await queueCounts(redis.port, PREFIX, q))}`));
+          throw new Error(`${err.message}; spool ${countObjects(cd.dataDir, 'spool')}; ${counts.join(', ')}`);
+        });
+      const failed = await deadLetters(queues);
+      report = await judge({ env: cd.env, ledger });
 
-      const replies = tally(entries);
-      const count = (...kinds: Parameters<AuditReport['of']>) => report!.of(...kinds).length;
+      const replies = tally(ledger);
+      const count = (...kinds: Parameters<Verdict['of']>) => report!.of(...kinds).length;
       console.log(
         JSON.stringify({
           seed: SEED,
           messages: MESSAGES,
-          wireBytes: (await composeMessage(entries[0]!)).length,
+          wireBytes: messages[0]!.wire.length,
           replies,
           kills,
           store: {
@@ -160,13 +165,13 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
       expect(failed, 'dead letters in intake, notify, outbound').toEqual([0, 0, 0]);
       expect(kills.smtp, 'door kills').toBeGreaterThan(0);
       expect(kills.worker, 'worker kills').toBeGreaterThan(0);
-      expect(replies.queued).toBeGreaterThan(MESSAGES / 2);
+      expect([...fates(ledger).values()].filter((f) => f.fate === 'queued').length).toBeGreaterThan(MESSAGES / 2);
     }, 300_000);
 
     it('every message that got a 250 is stored exactly once, under its queue id, and answered by exactly one receipt', () => {
       expect(report, 'the run above did not finish').toBeDefined();
       expect(report!.of('lost', 'duplicate', 'misfiled')).toEqual([]);
-      const queued = entries.filter((e) => e.fate === 'queued').length;
+      const queued = [...fates(ledger).values()].filter((f) => f.fate === 'queued').length;
       // the complete ones beyond the 250s are messages whose reply a kill cut off
       expect(report!.complete).toBeGreaterThanOrEqual(queued);
       expect(report!.receipts).toBe(report!.complete);
@@ -175,10 +180,10 @@ export function killSuite({ scratch, messages: MESSAGES }: KillSuiteOptions): vo
     it('every message without a 250 is absent or complete: no file, note, outcome or reply without the rest', () => {
       expect(report, 'the run above did not finish').toBeDefined();
       expect(report!.of('half', 'stray')).toEqual([]);
-      const unanswered = entries.filter((e) => e.fate !== 'queued');
+      const unanswered = [...fates(ledger).values()].filter((f) => f.fate !== 'queued');
       // orphan-spool: checked on its own below
-      const wrong = unanswered.filter((e) => !['absent', 'complete', 'orphan-spool'].includes(report!.status.get(e.n) ?? '?'));
-      expect(wrong.map((e) => `#${e.n}: ${report!.status.get(e.n)}`)).toEqual([]);
+      const wrong = unanswered.filter((f) => !['absent', 'complete', 'orphan-spool'].includes(report!.status.get(f.messageId) ?? '?'));
+      expect(wrong.map((f) => `#${f.n}: ${report!.status.get(f.messageId)}`)).toEqual([]);
     });
 
     // A door killed between writing the spool object and adding its job leaves an orphan (its client got

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCasedrop, type RunningCasedrop } from '../../../bench/lib/casedrop.mjs';
 import { startRedis, type PrivateRedis } from '../../../bench/lib/redis.mjs';
-import { CASE, INTAKE, UNCAPPED_REPLIES } from './ledger.js';
+import { CASE, INTAKE, UNCAPPED_REPLIES } from './mail.js';
 
 /**
  * One casedrop instance for a fault test: its own redis-server (free port, AOF on, directory
