@@ -36,14 +36,17 @@ export async function restartableCasedrop(dir, { redisUrl, prefix, overrides = {
     });
     const proc = { role, child, pid: child.pid, logFile, incarnation };
     live.set(role, proc);
+    // a bound on a start that failed, not a speed check: on a 2-core machine at load 25, a Node
+    // start has been seen to take over 30 s
+    const timeoutMs = 120_000;
     try {
-      if (role === 'smtp' || role === 'all') await waitForPort(smtpPort, { timeoutMs: 30_000, child });
+      if (role === 'smtp' || role === 'all') await waitForPort(smtpPort, { timeoutMs, child });
       await waitUntil(
         () => {
           if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${role} exited (${child.exitCode ?? child.signalCode})`);
           return /casedrop started/.test(readLog(logFile));
         },
-        { timeoutMs: 30_000, intervalMs: 25, what: `${role} to log "casedrop started"` },
+        { timeoutMs, intervalMs: 25, what: `${role} to log "casedrop started"` },
       );
     } catch (err) {
       throw new Error(`${role} did not start: ${err.message}\n${readLog(logFile).split('\n').slice(-15).join('\n')}`, { cause: err });

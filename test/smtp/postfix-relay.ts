@@ -1,8 +1,9 @@
+import { expect, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, masterCf, postfixCommand } from '../../bench/lib/postfix.mjs';
-import { freePort, sleep, waitForPort } from '../../bench/lib/procs.mjs';
+import { freePort, waitForPort } from '../../bench/lib/procs.mjs';
 
 /**
  * A private Postfix that relays everything for one domain to casedrop, as a customer's or a
@@ -71,8 +72,9 @@ export async function startRelay(dir: string, domain: string, casedropPort: numb
     log,
     stop: async () => {
       postfixCommand(confDir, 'stop');
-      for (let i = 0; i < 100 && alive(masterPid); i++) await sleep(100);
-      if (alive(masterPid)) postfixCommand(confDir, 'abort');
+      await vi
+        .waitFor(() => expect(alive(masterPid), 'postfix master running').toBe(false), { timeout: 10_000, interval: 100 })
+        .catch(() => postfixCommand(confDir, 'abort'));
       rmSync(dir, { recursive: true, force: true });
     },
   };
