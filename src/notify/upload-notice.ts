@@ -78,8 +78,8 @@ export interface UploadEntries {
   rest: number;
 }
 
-/** At most 100 files in full (about 40 KB of mail); the rest are counted. */
-export const MAX_UPLOADS_LISTED = 100;
+/** At most 50 files in full (under MAX_REPLY_BYTES with hostile 200-character names); the rest are counted. */
+export const MAX_UPLOADS_LISTED = 50;
 
 export async function readUploadEntries(store: ObjectStore, members: readonly string[], log: Logger): Promise<UploadEntries> {
   const files: AdmittedFile[] = [];
