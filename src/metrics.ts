@@ -44,7 +44,7 @@ export const jobsFinished = new Counter({
 
 export const repliesSent = new Counter({
   name: 'casedrop_replies_total',
-  help: 'Outgoing mail and webhooks by kind (dsn, receipt, engineer, webhook) and result (sent, suppressed)',
+  help: 'Outgoing mail and webhooks by kind (dsn, receipt, engineer, upload-notice, webhook) and result (sent, suppressed)',
   labelNames: ['kind', 'result'] as const,
   registers: [registry],
 });

@@ -188,7 +188,8 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   batch: {
     pattern: '<prefix>:batch:<kind>:<subject>',
     type: 'sorted set',
-    holds: 'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), scored by when they joined',
+    holds:
+      'outcomes waiting for a digest (kind `sender`, subject the address) or a combined notice (kind `case`), or the file ids of uploads waiting for their engineer notice (kind `upload`, subject the case), scored by when they joined',
     expires: 'each member once its digest or notice was sent',
     owner: 'src/notify/batch.ts',
   },
@@ -280,7 +281,7 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
     pattern: '<prefix>:batch-window:<kind>:<subject>',
     type: 'string',
     holds: 'the end (epoch ms) of the batch window the first waiting member opened',
-    expires: 'twice the digest interval after it opened',
+    expires: 'twice the digest interval (kind `upload`: the upload notice window) after it opened',
     owner: 'src/notify/batch.ts',
   },
   queues: {

@@ -469,6 +469,12 @@ export const settings = {
     '345600',
     'An unfinished upload (cut off, waiting for HEAD + PATCH to resume it) is removed this long after it started (default 4 days, the staging period of the retention policy), with a log line and a metric.',
   ),
+  uploadNoticeWindowSeconds: setting(
+    'CASEDROP_UPLOAD_NOTICE_WINDOW_SECONDS',
+    positiveInt,
+    '300',
+    'Uploads to one case (any channel but email) within this window after the first become one engineer notice, sent when it ends; a notice counts against `CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR`, and past that cap waits a digest interval.',
+  ),
   uploadRequireEncrypted: setting(
     'CASEDROP_UPLOAD_REQUIRE_ENCRYPTED',
     list.pipe(z.array(z.enum(['https', 'tus', 'sftp', 'scp', 'ftps', 'web']))),

@@ -30,6 +30,8 @@ export interface IntakeFileDeps {
   logger: Logger;
   /** the case's audit trail: uploads are recorded here (mail records a whole message at once, in the intake worker) */
   audit?: AuditSink;
+  /** the engineer's upload notice (src/notify/upload-notice.ts): each upload joins its case's next one */
+  notice?: (file: AdmittedFile) => Promise<void>;
 }
 
 export interface StreamDeps extends IntakeFileDeps {
@@ -117,9 +119,9 @@ export async function admitParts(
   return audited(file, arrival, deps);
 }
 
-/** Appends the upload's fate to the case's audit trail, once per file (the event id is the file's). */
+/** Appends the upload's fate to the case's audit trail, once per file (the event id is the file's), and tells the engineer. */
 async function audited(file: AdmittedFile, arrival: Arrival, deps: IntakeFileDeps): Promise<AdmittedFile> {
-  if (!deps.audit) return file;
+  if (!deps.audit) return noticed(file, deps);
   const actor = arrival.token ? `token ${arrival.token.label || arrival.token.id}` : arrival.channel;
   const described = {
     id: file.id,
@@ -132,6 +134,22 @@ async function audited(file: AdmittedFile, arrival: Arrival, deps: IntakeFileDep
     ? { type: 'stored', actor, channel: arrival.channel, file: described, eventId: `stored:${file.id}` }
     : { type: 'refused', actor, channel: arrival.channel, file: described, reason: file.reason, eventId: `refused:${file.id}` };
   await deps.audit.append(arrival.caseNumber, event);
+  return noticed(file, deps);
+}
+
+/**
+ * Queues the file for its engineer notice. The file is in the case already: a failure here must not
+ * fail the upload (its caller would drop the parts the case's file is made of), so it is logged.
+ */
+async function noticed(file: AdmittedFile, deps: IntakeFileDeps): Promise<AdmittedFile> {
+  try {
+    await deps.notice?.(file);
+  } catch (err) {
+    deps.logger.error(
+      { caseNumber: file.caseNumber, fileId: file.fileId, err: (err as Error).message, event: 'upload_notice_lost' },
+      'upload notice not queued',
+    );
+  }
   return file;
 }
 

@@ -12,6 +12,12 @@ export const uploadSegmentsNamespace = (uploadId: string): string => `uploads/${
 export const outcomeId = (spoolId: string): string => `outcomes/${spoolId}`;
 /** The payload of one upload webhook event, written before its jobs are added. */
 export const uploadEventObjectId = (eventId: string): string => `upload-events/${eventId}`;
+/**
+ * One admitted upload waiting for its engineer notice (the AdmittedFile as JSON): names are customer
+ * data, so they wait in the encrypted store and the batch in Redis holds only file ids.
+ */
+export const uploadNoticesNamespace = 'upload-notices';
+export const uploadNoticeEntryId = (fileId: string): string => `${uploadNoticesNamespace}/${fileId}`;
 export const spoolObjectId = (spoolId: string): string => `spool/${spoolId}`;
 /** Written by an SMTP door that answered 4xx after trying to queue the message (see Spool.abandon). */
 export const abandonedId = (spoolId: string): string => `abandoned/${spoolId}`;

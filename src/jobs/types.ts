@@ -27,11 +27,13 @@ export interface NotifyJobData {
 export type SenderReplyKind = 'dsn' | 'receipt';
 /** `digest`: a sender's combined replies; `notice-digest`: an engineer's combined notice of a case */
 /** `postmaster`: a message to postmaster@, forwarded unchanged to the operator (its spool id is the job id) */
-export type MailKind = SenderReplyKind | 'engineer' | 'digest' | 'notice-digest' | 'postmaster';
+/** `upload-notice`: the engineer's notice of the uploads to one case in one window (src/notify/upload-notice.ts) */
+export type MailKind = SenderReplyKind | 'engineer' | 'digest' | 'notice-digest' | 'postmaster' | 'upload-notice';
 
 /** Mail combined over a slot of time: the outcomes waiting in a batch (src/notify/batch.ts). */
 export interface BatchSlot {
-  kind: 'sender' | 'case';
+  /** `upload`: files uploaded to a case (members are file ids, not spool ids) */
+  kind: 'sender' | 'case' | 'upload';
   /** the sender's address (lower case, no +tag) or the case number */
   subject: string;
   /** epoch ms: the slot's end, when its job runs */
@@ -40,14 +42,14 @@ export interface BatchSlot {
 
 /** The notify stage's own queues: each job names the outcome (by spool id) and what to do with it. */
 export interface OutboundJobData {
-  /** a batch job: the spool id of the outcome that opened the slot */
+  /** a batch job: the spool id of the outcome that opened the slot (an upload notice: the file id) */
   spoolId: string;
   kind: MailKind;
   /** engineer mail only: what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
   senderReply?: string;
   /** every outbound job id of this outcome: the last one sent settles the outcome (src/notify/sent.ts) */
   planned?: string[];
-  /** digest and notice-digest only: which batch and slot to send */
+  /** digest, notice-digest and upload-notice only: which batch and slot to send */
   batch?: BatchSlot;
 }
 

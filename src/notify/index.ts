@@ -69,7 +69,18 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
     logger: log,
   };
   const postmaster = postmasterRoute(config, deliverer, log);
-  const outboundDeps: OutboundDeps = { config, store: o.store, registry: o.registry, deliverer, batches, caps, capConfig: config, logger: log, postmaster };
+  const outboundDeps: OutboundDeps = {
+    config,
+    store: o.store,
+    registry: o.registry,
+    deliverer,
+    batches,
+    caps,
+    capConfig: config,
+    outbound: outboundQueue,
+    logger: log,
+    postmaster,
+  };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
   // most of a job is waiting (store reads, an fsync or a relay's reply): as many at once as the intake worker

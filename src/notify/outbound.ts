@@ -1,6 +1,6 @@
 import type { CaseRegistry } from '../cases/types.js';
 import { outcomeId } from '../jobs/ids.js';
-import type { OutboundJobData, Outcome } from '../jobs/types.js';
+import type { BatchSlot, OutboundJobData, Outcome } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
 import { UnrecoverableError } from 'bullmq';
@@ -10,7 +10,7 @@ import type { Deliverer } from './deliver.js';
 import type { Config } from '../config/schema.js';
 import { domainOf } from '../auth/trust.js';
 import { replyCapHits } from '../metrics.js';
-import type { Batches } from './batch.js';
+import { batchJobId, type Batches } from './batch.js';
 import type { Caps } from './caps.js';
 import { MAX_MESSAGES } from './bounds.js';
 import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
@@ -20,6 +20,8 @@ import { readOutcome } from './outcome.js';
 import { buildReceipt } from './receipt.js';
 import { forwardPostmaster, type PostmasterRoute } from './postmaster.js';
 import { alreadySent, markSent, settleIfDone } from './sent.js';
+import { dropUploadEntries } from './upload-notice.js';
+import { sendUploadNotice } from './upload-send.js';
 
 /**
  * One outbound job: build the mail from the stored outcome now (job data holds ids only), then hand
@@ -34,7 +36,10 @@ export interface OutboundDeps {
   batches: Batches;
   /** digests count against the domain and total caps too: many local parts of one domain do not each get one */
   caps: Caps;
-  capConfig: Pick<Config, 'replyRatePerDomainPerHour' | 'replyRateTotalPerHour'>;
+  capConfig: Pick<Config, 'replyRatePerDomainPerHour' | 'replyRateTotalPerHour' | 'engineerNoticesPerCasePerHour' | 'digestIntervalSeconds'>;
+  /** the outbound queue itself: a batch job adds its follow-up (late members, an upload notice over the cap) */
+  outbound?: { add(name: string, data: OutboundJobData, opts: { jobId: string; delay: number }): Promise<unknown> };
+  now?: () => number;
   logger: Logger;
   /** where postmaster mail is forwarded; absent, a postmaster job fails (kept for `jobs retry`) */
   postmaster?: PostmasterRoute;
@@ -48,7 +53,7 @@ export async function processOutbound(jobId: string, data: OutboundJobData, deps
   if (await alreadySent(deps.store, jobId)) {
     deps.logger.info({ kind: data.kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
     // a digest sent just before a crash: its members must not wait for the next slot's mail
-    if (data.batch) await deps.batches.remove(data.batch, await deps.batches.due(data.batch));
+    if (data.batch) await forgetSent(data, deps);
   } else if (data.batch) {
     await processBatch(jobId, data, deps);
   } else {
@@ -91,23 +96,44 @@ async function processBatch(jobId: string, data: OutboundJobData, deps: Outbound
   const slot = data.batch!;
   const members = await deps.batches.due(slot);
   if (members.length === 0) return;
-  const content = await readBatch(members, deps);
-  if (content.entries.length === 0) {
-    await deps.batches.remove(slot, members);
-    return;
-  }
-  const mail = (await digestAllowed(data, jobId, slot.subject, deps)) ? await composeBatch(data, content, jobId, deps) : undefined;
-  if (mail) {
-    const raw = await mail.node.build();
-    const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
-    await markSent(deps.store, jobId, 'sent');
-    repliesSent.inc({ kind: data.kind, result: 'sent' });
-    deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
+  if (data.kind === 'upload-notice') {
+    if ((await sendUploadNotice(jobId, slot, members, deps)) === 'postponed') return;
+  } else {
+    await sendCombined(jobId, data, members, deps);
   }
   await deps.batches.remove(slot, members);
-  // a member that joined just as this job started (clocks of two workers differ a little) is not
-  // left behind: the job fails and its retry sends it
-  if ((await deps.batches.due(slot)).length > 0) throw new Error('members joined while the combined mail was being sent; sending them on the retry');
+  if (data.kind === 'upload-notice') await dropUploadEntries(deps.store, members);
+  await followLateMembers(data, slot, deps);
+}
+
+async function forgetSent(data: OutboundJobData, deps: OutboundDeps): Promise<void> {
+  const members = await deps.batches.due(data.batch!);
+  await deps.batches.remove(data.batch!, members);
+  if (data.kind === 'upload-notice') await dropUploadEntries(deps.store, members);
+}
+
+async function sendCombined(jobId: string, data: OutboundJobData, members: string[], deps: OutboundDeps): Promise<void> {
+  const content = await readBatch(members, deps);
+  if (content.entries.length === 0) return;
+  const mail = (await digestAllowed(data, jobId, data.batch!.subject, deps)) ? await composeBatch(data, content, jobId, deps) : undefined;
+  if (!mail) return;
+  const raw = await mail.node.build();
+  const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
+  await markSent(deps.store, jobId, 'sent');
+  repliesSent.inc({ kind: data.kind, result: 'sent' });
+  deps.logger.info({ kind: data.kind, messages: members.length, bytes: raw.length, result }, 'combined mail sent');
+}
+
+/**
+ * A member that joined just as this job started (clocks of two workers differ a little) is not left
+ * behind: a follow-up job with a slot ending now sends it. Not a retry of this job: the retry would
+ * find this job's sent marker and take the late members out unsent.
+ */
+async function followLateMembers(data: OutboundJobData, slot: BatchSlot, deps: OutboundDeps): Promise<void> {
+  if ((await deps.batches.due(slot)).length === 0) return;
+  if (!deps.outbound) throw new Error('members joined while the combined mail was being sent; sending them on the retry');
+  const later: BatchSlot = { ...slot, until: Math.max(slot.until + 1, (deps.now ?? Date.now)()) };
+  await deps.outbound.add(data.kind, { ...data, batch: later }, { jobId: batchJobId(later), delay: 0 });
 }
 
 /**

@@ -16,6 +16,7 @@ import { QueueName, type WebhookJobData } from '../jobs/types.js';
 import { loadSigningKeys } from '../receipts/keys.js';
 import { signReceipt } from '../receipts/sign.js';
 import { uploadEventSink } from '../upload/events.js';
+import { startUploadNotices } from '../notify/upload-notice.js';
 import { redisLoginLimiter } from '../upload/login-limit.js';
 import { redisPartials } from '../upload/partials.js';
 import { sweepExpiredUploads } from '../upload/resume.js';
@@ -44,6 +45,7 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
     logger,
   );
   const usage = redisCaseUsage(redis, config.redisPrefix);
+  const notices = startUploadNotices(config, redis, store);
   const intake = {
     store,
     names: redisNameRegistry(redis, config.redisPrefix),
@@ -51,6 +53,7 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
     logger,
     requireEncrypted: config.uploadRequireEncrypted,
     audit: new AuditLog(store, redis, config.redisPrefix),
+    notice: notices.notice,
   };
   const partials = redisPartials(redis, config.redisPrefix);
   const signing = await loadSigningKeys(store);
@@ -72,7 +75,7 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
     void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) =>
       logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'),
     );
-  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep, close: () => webhooks.close() };
+  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep, close: async () => (await webhooks.close(), await notices.close()) };
 }
 
 export const sshBanner = (retention: string) =>

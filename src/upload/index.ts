@@ -13,6 +13,7 @@ import { redisLoginLimiter } from './login-limit.js';
 import { redisPartials } from './partials.js';
 import type { Receipt } from './put.js';
 import { uploadEventSink } from './events.js';
+import { startUploadNotices } from '../notify/upload-notice.js';
 import { createQueue } from '../jobs/queues.js';
 import { QueueName, type WebhookJobData } from '../jobs/types.js';
 import type { Queue } from 'bullmq';
@@ -47,6 +48,7 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
   );
   const signing = await loadSigningKeys(store);
   const jwks = JSON.stringify(signing.jwks);
+  const notices = startUploadNotices(config, redis, store);
   const intake = {
     store,
     names: redisNameRegistry(redis, config.redisPrefix),
@@ -54,6 +56,7 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
     logger: log,
     requireEncrypted: config.uploadRequireEncrypted,
     audit: new AuditLog(store, redis, config.redisPrefix),
+    notice: notices.notice,
   };
   const webhooks = createQueue(config, QueueName.webhook, redis) as Queue<WebhookJobData>;
   const put = {
@@ -92,6 +95,7 @@ export async function startUpload({ config, logger, store, registry, redis }: Up
       clearInterval(timer);
       await listener.stop(grace);
       await webhooks.close();
+      await notices.close();
     },
   };
 }

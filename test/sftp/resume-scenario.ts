@@ -42,7 +42,8 @@ function tempBytes(h: Harness): number {
   return total;
 }
 
-async function writeRandom(path: string, size: number): Promise<string> {
+/** `size` random bytes written to `path` a MiB at a time (never the whole file in memory); returns their SHA-256. */
+export async function writeRandom(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   const out = createWriteStream(path);
   for (let left = size; left > 0;) {

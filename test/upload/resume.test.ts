@@ -16,6 +16,11 @@ import { CASE, caseFiles, run, startUploadEnv, type UploadEnv } from './helpers.
  * rest from a pipe, and the stored file has the original's SHA-256.
  */
 const SIZE = 64 << 20;
+/**
+ * The server notices the dead link and commits the cut segment before HEAD finds the upload; on a
+ * loaded machine that takes longer than waitFor's default second, so this only bounds a hang.
+ */
+const SEGMENT_COMMITTED = { timeout: 120_000, interval: 100 };
 let env: UploadEnv;
 let token: string;
 let other: string;
@@ -72,7 +77,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
       const r = await offsetOf('core.bin');
       expect(r.status).toBe(200);
       return r;
-    });
+    }, SEGMENT_COMMITTED);
     expect(offset).toBeGreaterThanOrEqual(0);
     expect(offset).toBeLessThanOrEqual(cutAt);
     expect(await caseFiles(env)).toEqual([]);
@@ -110,7 +115,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
       const r = await offsetOf(name);
       expect(r.status).toBe(200);
       return r.offset;
-    });
+    }, SEGMENT_COMMITTED);
     const wrong = await fetch(`${env.base}/home/${name}`, {
       method: 'PATCH',
       body: 'x',
@@ -145,7 +150,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
 
   it('unfinished uploads expire: segments and record removed, with a log line and the metric', async () => {
     await cutPut('stale.bin', 2 << 20);
-    await vi.waitFor(async () => expect((await offsetOf('stale.bin')).status).toBe(200));
+    await vi.waitFor(async () => expect((await offsetOf('stale.bin')).status).toBe(200), SEGMENT_COMMITTED);
     const put = env.listener.deps as unknown as { put: Parameters<typeof sweepExpiredUploads>[0] };
     const before = await env.store.list('uploads/');
     expect(
