@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import ssh2, { type AuthContext, type AuthenticationType, type Connection, type PublicKeyAuthContext } from 'ssh2';
 import type { KeyOffer } from '../cases/ssh-key-rules.js';
 import type { AuthPort, DriveLogin, KeyAuthPort, UploadSink } from '../drive/ports.js';
@@ -48,6 +48,7 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
       clients.add(client);
       // small SFTP status replies must leave at once: Nagle would hold them and stall the client's window
       (client as Connection & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      coalesceWrites((client as Connection & { _sock?: Socket })._sock);
       const log = opts.logger.child({ channel: 'sftp', client: info.ip });
       let login: DriveLogin | undefined;
       let keyRefusedFor: string | undefined;
@@ -134,6 +135,29 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
       await closed;
     },
   };
+}
+
+/**
+ * Every SFTP WRITE gets its own status reply, each its own SSH packet: written one by one (no
+ * Nagle) that was a send syscall per 32 KiB uploaded. Corked until the end of the event-loop turn,
+ * the replies of one turn leave in one writev, as soon as before.
+ */
+function coalesceWrites(sock: Socket | undefined): void {
+  if (!sock || typeof sock.cork !== 'function') return;
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(uncork);
+    }
+    return write(...args);
+  }) as typeof sock.write;
 }
 
 interface AuthOutcome {
