@@ -3,10 +3,11 @@
 // loopback port, what an operator would run instead), the same file uploaded by the same OpenSSH
 // sftp client, alternating runs. Reports MiB/s of each, their ratio and casedrop's peak RSS.
 // BENCH_SFTP_MIB (default 1024) sets the file size, BENCH_SFTP_RUNS (default 2) the runs per system,
-// BENCH_SFTP_NODE_FLAGS extra node flags for casedrop (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+// BENCH_SFTP_NODE_FLAGS extra node flags for casedrop (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { casedropEnv, cliPath, newMasterKeys, repoRoot, runCli, serviceNodeFlags } from './lib/casedrop.mjs';
@@ -161,5 +162,6 @@ try {
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 } finally {
   for (const s of systems) await s.stop().catch(() => undefined);
+  if (process.env.BENCH_SFTP_LOG) copyFileSync(join(root, 'casedrop', 'casedrop.log'), process.env.BENCH_SFTP_LOG);
   rmSync(root, { recursive: true, force: true });
 }
