@@ -2,10 +2,12 @@
 // npm run bench:sftp — casedrop's SFTP door against OpenSSH's sftp-server (a private sshd on a free
 // loopback port, what an operator would run instead), the same file uploaded by the same OpenSSH
 // sftp client, alternating runs. Reports MiB/s of each, their ratio and casedrop's peak RSS.
-// BENCH_SFTP_MIB (default 1024) sets the file size, BENCH_SFTP_RUNS (default 2) the runs per system.
+// BENCH_SFTP_MIB (default 1024) sets the file size, BENCH_SFTP_RUNS (default 2) the runs per system,
+// BENCH_SFTP_NODE_FLAGS extra node flags for casedrop (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { casedropEnv, cliPath, newMasterKeys, repoRoot, runCli, serviceNodeFlags } from './lib/casedrop.mjs';
@@ -46,6 +48,11 @@ function timed(cmd, args, env, cwd) {
   });
 }
 
+/** user + system CPU seconds of a process so far (clock ticks of 1/100 s) */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const peakRssKiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function startCasedropSftp(root) {
@@ -60,7 +67,8 @@ async function startCasedropSftp(root) {
   };
   await runCli(env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
   const token = /cdu_[A-Za-z0-9_-]{32}/.exec(await runCli(env, ['case', 'token', 'create', CASE, '--label', 'bench']))[0];
-  const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', 'sftp'], {
+  const extraFlags = process.env.BENCH_SFTP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawnLogged(process.execPath, [...serviceNodeFlags, ...extraFlags, cliPath, 'serve', '--role', 'sftp'], {
     env,
     cwd: repoRoot,
     logFile: join(root, 'casedrop.log'),
@@ -123,10 +131,15 @@ try {
   log(`writing a ${SIZE / MiB} MiB payload`);
   await writeFile(join(client, 'payload.bin'), SIZE);
   systems.push(await startCasedropSftp(join(root, 'casedrop')), await startOpenSsh(root));
+  const startRssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${systems[0].pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  log(`casedrop RSS before the first upload: ${startRssMiB.toFixed(1)} MiB`);
   const results = { casedrop: [], openssh: [] };
+  const cpuPerGiB = [];
   for (let run = 0; run < RUNS; run++) {
     for (const sys of run % 2 ? [...systems].reverse() : systems) {
+      const cpuBefore = sys.name === 'casedrop' ? cpuSeconds(sys.pid) : 0;
       const ms = await sys.upload(client);
+      if (sys.name === 'casedrop') cpuPerGiB.push(((cpuSeconds(sys.pid) - cpuBefore) * 1024 * MiB) / SIZE);
       const mibs = SIZE / MiB / (ms / 1000);
       results[sys.name].push(mibs);
       log(`${sys.name} run ${run + 1}: ${mibs.toFixed(1)} MiB/s`);
@@ -142,10 +155,13 @@ try {
     opensshMiBs: results.openssh.map((x) => +x.toFixed(1)),
     ratio: +ratio.toFixed(2),
     casedropPeakRssMiB: +casedropPeak.toFixed(1),
+    // CPU time of the casedrop process per GiB uploaded: comparable across runs whatever the machine's load
+    casedropCpuSecondsPerGiB: cpuPerGiB.map((x) => +x.toFixed(2)),
     targets: { ratio: 0.7, peakRssMiB: 120 },
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 } finally {
   for (const s of systems) await s.stop().catch(() => undefined);
+  if (process.env.BENCH_SFTP_LOG) copyFileSync(join(root, 'casedrop', 'casedrop.log'), process.env.BENCH_SFTP_LOG);
   rmSync(root, { recursive: true, force: true });
 }

@@ -33,6 +33,7 @@ export const redisKey = {
   uploadTokens: (prefix: string, caseNumber: string): string => join(prefix, 'upload-tokens', caseNumber),
   uploadTokenUse: (prefix: string, caseNumber: string): string => join(prefix, 'upload-token-use', caseNumber),
   uploadTokenIndex: (prefix: string): string => join(prefix, 'upload-token-index'),
+  uploadSshKeys: (prefix: string, caseNumber: string): string => join(prefix, 'upload-ssh-keys', caseNumber),
   uploadBytes: (prefix: string, caseNumber: string): string => join(prefix, 'upload-bytes', caseNumber),
   upload: (prefix: string, uploadId: string): string => join(prefix, 'upload', uploadId),
   uploadByName: (prefix: string, caseNumber: string, tokenId: string): string => join(prefix, 'upload-by-name', caseNumber, tokenId),
@@ -203,8 +204,8 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
   uploadTokenUse: {
     pattern: '<prefix>:upload-token-use:<caseNumber>',
     type: 'hash',
-    holds: '`<id>:bytes` uploaded and `<id>:last` used, per token',
-    expires: 'when the token is revoked',
+    holds: '`<id>:bytes` uploaded and `<id>:last` used, per token or SSH key',
+    expires: 'when the token is revoked or the key removed',
     owner: 'src/cases/tokens.ts',
   },
   uploadTokenIndex: {
@@ -213,6 +214,13 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
     holds: 'SHA-256 of a secret → its case (a Bearer login names no case)',
     expires: 'when the token is revoked',
     owner: 'src/cases/tokens.ts',
+  },
+  uploadSshKeys: {
+    pattern: '<prefix>:upload-ssh-keys:<caseNumber>',
+    type: 'hash',
+    holds: 'SSH key id → JSON (label, type, SHA-256 fingerprint, added, the public key) for SFTP/SCP logins to the case',
+    expires: 'when removed',
+    owner: 'src/cases/ssh-keys.ts',
   },
   uploadBytes: {
     pattern: '<prefix>:upload-bytes:<caseNumber>',

@@ -1,5 +1,6 @@
 /**
- * Events that touch a case's files. `token-created`/`token-revoked` come from the upload channels;
+ * Events that touch a case's files. `token-created`/`token-revoked` and `key-added`/`key-removed`
+ * (SSH keys) come from the upload channels;
  * every other stage appends through the same `AuditSink`.
  */
 export const auditTypes = [
@@ -8,6 +9,8 @@ export const auditTypes = [
   'downloaded',
   'token-created',
   'token-revoked',
+  'key-added',
+  'key-removed',
   'purged',
   'archived',
   'retention-deleted',

@@ -10,6 +10,7 @@ import { registerCaseAuditCommands } from './commands/case-audit.js';
 import { registerCasePurgeCommands } from './commands/case-purge.js';
 import { registerCaseHoldCommands, registerRetentionCommands } from './commands/retention.js';
 import { registerCaseContactCommands } from './commands/case-contacts.js';
+import { registerCaseKeyCommands } from './commands/case-keys.js';
 import { registerCaseTokenCommands } from './commands/case-tokens.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerReceiptCommands } from './commands/receipt.js';
@@ -29,6 +30,7 @@ export function buildProgram(ctx: CliContext = createContext()): Command {
   registerRetentionCommands(program, ctx);
   registerCaseContactCommands(caseCommand, ctx);
   registerCaseTokenCommands(caseCommand, ctx);
+  registerCaseKeyCommands(caseCommand, ctx);
   registerKeysCommands(program, ctx);
   registerReceiptCommands(program, ctx);
   registerJobsCommands(program, ctx);

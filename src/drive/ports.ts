@@ -4,11 +4,13 @@
  * ports only, so the token store, the brute-force limits and the one intake path can change
  * behind them without touching protocol code.
  */
+import type { KeyOffer } from '../cases/ssh-key-rules.js';
+
 export type DeviceChannel = 'sftp' | 'scp' | 'ftps';
 
 export interface DriveLogin {
   caseNumber: string;
-  /** the upload token's id and label (never the token itself) */
+  /** the upload token's (or SSH key's) id and label (never the token itself) */
   token: { id: string; label: string };
   clientAddress: string;
   /** the asked-for channels this token allows (one SSH login serves both SFTP and SCP) */
@@ -25,6 +27,17 @@ export type AuthResult =
 export interface AuthPort {
   /** username is the case number, password an upload token allowed on at least one of `channels` */
   login(caseNumber: string, password: string, channels: DeviceChannel[], clientAddress: string): Promise<AuthResult>;
+}
+
+/** SSH public-key logins (SFTP/SCP only): the case's registered keys, under the same failed-login limits. */
+export interface KeyAuthPort {
+  /**
+   * Unsigned: whether this key may log in (OpenSSH asks before it signs); not a failure when not,
+   * as clients offer every key they hold. Signed: the login, once the signature checks.
+   */
+  loginWithKey(caseNumber: string, offer: KeyOffer, clientAddress: string): Promise<AuthResult>;
+  /** a connection that offered only refused keys and never logged in counts as one failed login */
+  keysRefused(caseNumber: string, clientAddress: string): Promise<void>;
 }
 
 /** One of this token's uploads, as a directory listing shows it. */

@@ -1,11 +1,13 @@
 import { AuditLog } from '../audit/log.js';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { RedisSshKeyStore } from '../cases/ssh-keys.js';
 import { RedisTokenStore } from '../cases/tokens.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import type { UploadSink } from '../drive/ports.js';
 import { deviceUploadSink } from '../drive/segmented-sink.js';
+import { keyAuth } from '../drive/key-auth.js';
 import { tokenAuth } from '../drive/token-auth.js';
 import type { Logger } from '../log.js';
 import { redisNameRegistry } from '../pipeline/stored-names.js';
@@ -35,7 +37,7 @@ export interface DriveRoleDeps {
   redis: Redis;
 }
 
-/** Tokens, limits and the intake path every device door (SFTP/SCP, FTPS) shares. */
+/** Tokens (and SSH keys), limits and the intake path every device door (SFTP/SCP, FTPS) shares. */
 export async function deviceDoorDeps({ config, logger, store, registry, redis }: Omit<DriveRoleDeps, 'sweepExpired'>) {
   const tokens = new RedisTokenStore(redis, config.redisPrefix, registry, config.caseDigits);
   const limiter = redisLoginLimiter(
@@ -75,12 +77,14 @@ export async function deviceDoorDeps({ config, logger, store, registry, redis }:
     void sweepExpiredUploads({ intake, partials }, logger).catch((err: unknown) =>
       logger.warn({ err: (err as Error).message }, 'sweep of expired uploads failed'),
     );
-  return { auth: tokenAuth(tokens, limiter, config.caseDigits), sink, sweep, close: async () => (await webhooks.close(), await notices.close()) };
+  const keys = new RedisSshKeyStore(redis, config.redisPrefix, registry, config.caseDigits);
+  const auth = { ...tokenAuth(tokens, limiter, config.caseDigits), ...keyAuth(keys, limiter, config.caseDigits) };
+  return { auth, sink, sweep, close: async () => (await webhooks.close(), await notices.close()) };
 }
 
 export const sshBanner = (retention: string) =>
   'casedrop upload drive: files sent here go into the support case named by the user name.\r\n' +
-  'Log in with the case number as user and an upload token as password.\r\n' +
+  'Log in with the case number as user and an upload token as password (or an SSH key added to the case).\r\n' +
   'Upload only: put files into /; nothing here can be read, listed (except your own uploads) or deleted.\r\n' +
   `${retention}\r\n`;
 

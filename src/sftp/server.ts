@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import ssh2, { type AuthContext, type AuthenticationType, type Connection } from 'ssh2';
-import type { AuthPort, DriveLogin, UploadSink } from '../drive/ports.js';
+import type { AddressInfo, Socket } from 'node:net';
+import ssh2, { type AuthContext, type AuthenticationType, type Connection, type PublicKeyAuthContext } from 'ssh2';
+import type { KeyOffer } from '../cases/ssh-key-rules.js';
+import type { AuthPort, DriveLogin, KeyAuthPort, UploadSink } from '../drive/ports.js';
 import type { Logger } from '../log.js';
 import { sshAlgorithms } from './algorithms.js';
 import { serveJail } from './jail.js';
@@ -14,7 +15,7 @@ export interface SshDriveOptions {
   banner: string;
   legacyAlgorithms: boolean;
   maxConnections: number;
-  auth: AuthPort;
+  auth: AuthPort & KeyAuthPort;
   sink: UploadSink;
   logger: Logger;
 }
@@ -27,8 +28,8 @@ export interface SshDrive {
 const NO_SHELL = "This is casedrop's upload drive: no shell and no commands. Upload with sftp or scp.\r\n";
 
 /**
- * The SSH door of the upload drive: password (or keyboard-interactive) login with the case
- * number and an upload token, then SFTP into the upload-only jail or legacy SCP's sink. No
+ * The SSH door of the upload drive: login with the case number and an upload token as password
+ * (or keyboard-interactive), or with an SSH key registered for the case, then SFTP into the upload-only jail or legacy SCP's sink. No
  * shell, no other command, no port forwarding.
  */
 export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
@@ -47,13 +48,20 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
       clients.add(client);
       // small SFTP status replies must leave at once: Nagle would hold them and stall the client's window
       (client as Connection & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      coalesceWrites((client as Connection & { _sock?: Socket })._sock);
       const log = opts.logger.child({ channel: 'sftp', client: info.ip });
       let login: DriveLogin | undefined;
+      let keyRefusedFor: string | undefined;
+      const outcome = { onLogin: (who: DriveLogin) => (login = who), onKeyRefused: (user: string) => (keyRefusedFor = user) };
       client.on('authentication', (ctx) => {
-        authenticate(ctx, opts.auth, info.ip, log, (who) => (login = who)).catch((err: unknown) => {
+        authenticate(ctx, opts.auth, info.ip, log, outcome).catch((err: unknown) => {
           log.error({ err }, 'login check failed');
           ctx.reject(['password']);
         });
+      });
+      client.on('close', () => {
+        if (login || keyRefusedFor === undefined) return;
+        opts.auth.keysRefused(keyRefusedFor, info.ip).catch((err: unknown) => log.warn({ err }, 'counting a refused key failed'));
       });
       client.on('ready', () => {
         const who = login!;
@@ -129,8 +137,38 @@ export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
   };
 }
 
-async function authenticate(ctx: AuthContext, auth: AuthPort, ip: string, log: Logger, onLogin: (who: DriveLogin) => void): Promise<void> {
-  const methods: AuthenticationType[] = ['password', 'keyboard-interactive'];
+/**
+ * Every SFTP WRITE gets its own status reply, each its own SSH packet: written one by one (no
+ * Nagle) that was a send syscall per 32 KiB uploaded. Corked until the end of the event-loop turn,
+ * the replies of one turn leave in one writev, as soon as before.
+ */
+function coalesceWrites(sock: Socket | undefined): void {
+  if (!sock || typeof sock.cork !== 'function') return;
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(uncork);
+    }
+    return write(...args);
+  }) as typeof sock.write;
+}
+
+interface AuthOutcome {
+  onLogin(who: DriveLogin): void;
+  onKeyRefused(user: string): void;
+}
+
+const methods: AuthenticationType[] = ['publickey', 'password', 'keyboard-interactive'];
+
+async function authenticate(ctx: AuthContext, auth: AuthPort & KeyAuthPort, ip: string, log: Logger, outcome: AuthOutcome): Promise<void> {
+  if (ctx.method === 'publickey') return keyLogin(ctx, auth, ip, log, outcome);
   let password: string | undefined;
   if (ctx.method === 'password') password = ctx.password;
   else if (ctx.method === 'keyboard-interactive') {
@@ -148,6 +186,28 @@ async function authenticate(ctx: AuthContext, auth: AuthPort, ip: string, log: L
     ctx.reject(methods, result.why === 'limited');
     return;
   }
-  onLogin(result.login);
+  outcome.onLogin(result.login);
+  ctx.accept();
+}
+
+/** ssh2's server pattern: an unsigned offer is answered "this key would do" (PK_OK); a signed one is verified. */
+async function keyLogin(ctx: PublicKeyAuthContext, auth: KeyAuthPort, ip: string, log: Logger, outcome: AuthOutcome): Promise<void> {
+  const { signature, blob, hashAlgo } = ctx;
+  const offer: KeyOffer = {
+    algo: ctx.key.algo,
+    data: ctx.key.data,
+    ...(signature && blob ? { signed: { blob, signature, ...(hashAlgo ? { hashAlgo } : {}) } } : {}),
+  };
+  const result = await auth.loginWithKey(ctx.username, offer, ip);
+  if (!result.ok) {
+    if (offer.signed || result.why === 'limited') log.info({ caseNumber: ctx.username.slice(0, 40), why: result.why }, 'ssh key login refused');
+    else outcome.onKeyRefused(ctx.username);
+    ctx.reject(methods);
+    return;
+  }
+  if (offer.signed) {
+    log.info({ caseNumber: result.login.caseNumber, key: result.login.token.id }, 'ssh key login');
+    outcome.onLogin(result.login);
+  }
   ctx.accept();
 }

@@ -1,6 +1,6 @@
 import { ErrorCode, isCasedropError } from '../errors.js';
 import type { OpenUpload } from '../drive/ports.js';
-import { Reassembly } from '../drive/reassembly.js';
+import { Reassembly, type Piece } from '../drive/reassembly.js';
 
 /** Bytes of out-of-order WRITEs held per open file (OpenSSH keeps at most 64 × 32 KiB in flight). */
 export const MAX_REORDER_BYTES = 16 << 20;
@@ -36,21 +36,29 @@ export class UploadHandle {
       }[placed.why];
       return answer(why);
     }
-    for (const piece of placed.ready) {
-      this.chain = this.chain.then(async () => {
-        if (this.failure) return piece.tag(this.failure);
-        try {
-          await this.upload.write(piece.data);
-          piece.tag();
-        } catch (err) {
-          this.failure = isCasedropError(err, ErrorCode.UploadTooBig)
-            ? `Refused: ${err.message}.`
-            : 'the upload could not be written here; what arrived before is kept, resume later (sftp reput)';
-          piece.tag(this.failure);
-          throw err;
-        }
-      });
-      this.chain = this.chain.catch(() => undefined);
+    // one step of the chain for all the pieces this request made contiguous, not one per piece
+    if (placed.ready.length > 0) {
+      const ready = placed.ready;
+      this.chain = this.chain.then(() => this.writeInOrder(ready));
+    }
+  }
+
+  /** Never rejects: a failure is kept in `failure` and told to this and every later request. */
+  private async writeInOrder(pieces: Piece<WriteAnswer>[]): Promise<void> {
+    for (const piece of pieces) {
+      if (this.failure) {
+        piece.tag(this.failure);
+        continue;
+      }
+      try {
+        await this.upload.write(piece.data);
+        piece.tag();
+      } catch (err) {
+        this.failure = isCasedropError(err, ErrorCode.UploadTooBig)
+          ? `Refused: ${err.message}.`
+          : 'the upload could not be written here; what arrived before is kept, resume later (sftp reput)';
+        piece.tag(this.failure);
+      }
     }
   }
 
