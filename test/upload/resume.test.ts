@@ -22,6 +22,11 @@ let other: string;
 const dir = mkdtempSync(join(tmpdir(), 'casedrop-resume-'));
 const file = join(dir, 'core.bin');
 let sha = '';
+/**
+ * How long a cut upload may take to be kept (its segment fsynced): vi.waitFor's default of 1 s is
+ * a wall-clock limit that a loaded machine misses, so the wait is bounded generously instead.
+ */
+const KEPT = { timeout: 60_000, interval: 100 };
 
 beforeAll(async () => {
   env = await startUploadEnv();
@@ -72,7 +77,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
       const r = await offsetOf('core.bin');
       expect(r.status).toBe(200);
       return r;
-    });
+    }, KEPT);
     expect(offset).toBeGreaterThanOrEqual(0);
     expect(offset).toBeLessThanOrEqual(cutAt);
     expect(await caseFiles(env)).toEqual([]);
@@ -110,7 +115,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
       const r = await offsetOf(name);
       expect(r.status).toBe(200);
       return r.offset;
-    });
+    }, KEPT);
     const wrong = await fetch(`${env.base}/home/${name}`, {
       method: 'PATCH',
       body: 'x',
@@ -145,7 +150,7 @@ describe('resume a cut PUT with curl (HEAD + PATCH)', () => {
 
   it('unfinished uploads expire: segments and record removed, with a log line and the metric', async () => {
     await cutPut('stale.bin', 2 << 20);
-    await vi.waitFor(async () => expect((await offsetOf('stale.bin')).status).toBe(200));
+    await vi.waitFor(async () => expect((await offsetOf('stale.bin')).status).toBe(200), KEPT);
     const put = env.listener.deps as unknown as { put: Parameters<typeof sweepExpiredUploads>[0] };
     const before = await env.store.list('uploads/');
     expect(
