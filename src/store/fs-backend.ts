@@ -131,9 +131,25 @@ export class FsBlobBackend implements BlobBackend {
   }
 }
 
+/**
+ * Written bytes after which a temp blob starts flushing them to disk (fdatasync in the
+ * background, while writing goes on): the fsync at commit then has at most this much left,
+ * instead of a whole large object at once (gigabytes when the page cache holds them all).
+ */
+const FLUSH_EVERY_BYTES = 32 << 20;
+/**
+ * Background flushes running in this process. One at most: each holds one of libuv's four pool
+ * threads for as long as the disk takes, and the pool also encrypts (src/store/crypto.ts) and
+ * writes. A writer that finds one running flushes later; its commit fsyncs whatever is left.
+ */
+let flushesRunning = 0;
+
 class FsTempWriter implements BlobWriter {
   private open = true;
   private done = false;
+  private unflushed = 0;
+  private flushing: Promise<void> | undefined;
+  private flushError: unknown;
 
   constructor(
     private readonly fh: FileHandle,
@@ -143,10 +159,28 @@ class FsTempWriter implements BlobWriter {
   ) {}
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
-    await writeAll(this.fh, chunks);
+    if (this.flushError !== undefined) throw this.flushError;
+    this.unflushed += await writeAll(this.fh, chunks);
+    if (this.unflushed >= FLUSH_EVERY_BYTES && this.flushing === undefined && flushesRunning === 0) this.startFlush();
+  }
+
+  private startFlush(): void {
+    this.unflushed = 0;
+    flushesRunning++;
+    // a failure surfaces at the next write or at commit, never as an unhandled rejection
+    this.flushing = this.fh.datasync().then(
+      () => undefined,
+      (err: unknown) => void (this.flushError ??= err),
+    );
+    void this.flushing.then(() => {
+      flushesRunning--;
+      this.flushing = undefined;
+    });
   }
 
   async commit(key: string, options: { ifVersion?: string } = {}): Promise<boolean> {
+    await this.flushing;
+    if (this.flushError !== undefined) throw this.flushError;
     await this.fh.sync();
     await this.close();
     const target = this.backend.pathOf(key);
@@ -176,6 +210,7 @@ class FsTempWriter implements BlobWriter {
   private async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    await this.flushing;
     await this.fh.close();
   }
 
@@ -210,10 +245,11 @@ class FsReader implements BlobReader {
   }
 }
 
-async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+/** Writes all of `chunks`; returns how many bytes that was. */
+async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<number> {
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   let skip = (await fh.writev(chunks as Uint8Array[])).bytesWritten;
-  if (skip === total) return;
+  if (skip === total) return total;
   // a short writev is rare but legal: finish from the first unwritten byte
   for (const c of chunks) {
     if (skip >= c.byteLength) {
@@ -224,6 +260,7 @@ async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<
     skip = 0;
     while (rest.byteLength > 0) rest = rest.subarray((await fh.write(rest)).bytesWritten);
   }
+  return total;
 }
 
 /** fsync a directory, so an entry created, renamed or removed in it survives a crash. */
