@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
+import { liftBigParts, liftedBody } from './big-parts.js';
 
 /**
  * Streams a message through mailparser and returns the customer's files with their part paths.
@@ -78,6 +78,9 @@ export const DEFAULT_MAX_DEPTH = 3;
 
 export const DEFAULT_MAX_PARTS = 1000;
 
+/** base64 bodies at least this big are decoded natively, outside mailparser (big-parts.ts) */
+const LIFT_BYTES = 128 * 1024;
+
 export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
   const limits: Limits = {
     maxParts: options.maxParts ?? DEFAULT_MAX_PARTS,
@@ -113,7 +116,32 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
   return out;
 }
 
-function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
+/**
+ * One level, big base64 bodies decoded natively (big-parts.ts): mailparser reads the message with
+ * those bodies replaced by tokens, and the result counts only if each token came back as exactly one
+ * whole attachment; otherwise mailparser reads the message as it is.
+ */
+async function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
+  const raw = Buffer.isBuffer(source) ? source : await readAll(source);
+  const lifted = liftBigParts(raw, LIFT_BYTES);
+  if (!lifted) return parseWithMailparser(raw, limits);
+  const partsBefore = limits.parts;
+  const level = await parseWithMailparser(lifted.skeleton, limits);
+  const used = new Set<Buffer>();
+  let sound = true;
+  for (const part of level.parts) {
+    const body = liftedBody(lifted, part.content);
+    if (body === undefined) continue;
+    sound &&= !used.has(body);
+    used.add(body);
+    part.content = body;
+  }
+  if (sound && used.size === lifted.bodies.size) return level;
+  limits.parts = partsBefore;
+  return parseWithMailparser(raw, limits);
+}
+
+function parseWithMailparser(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
   return new Promise((resolve, reject) => {
     // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter.
     // maxChildNodes is mailsplit's own bound on the nodes of one level (nested multiparts included).
@@ -153,7 +181,7 @@ function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel
       // mailparser may emit 'end' before the last attachment has been read (a message whose root is
       // the attachment), so the level is complete only when every read has finished
       pending.push(
-        buffer(data.content).then(
+        readAll(data.content).then(
           (content) => {
             level.parts[index - 1] = rawPart(data, content, index, limits.maxNameChars);
             data.release?.();
@@ -175,6 +203,17 @@ function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel
       source.pipe(parser);
     }
   });
+}
+
+/** One copy: stream/consumers' buffer() goes through a Blob and copies each byte twice more. */
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function rawPart(data: AttachmentStream, content: Buffer, index: number, maxNameChars: number): RawPart {
