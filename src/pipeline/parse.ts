@@ -37,6 +37,8 @@ export interface ParseOptions {
   /** attachment names and header values are cut to these before anyone reads them */
   maxNameChars?: number;
   maxHeaderChars?: number;
+  /** the message's size when known: its bytes are then read into one buffer, without a second copy */
+  size?: number;
 }
 
 /** The message has more MIME parts than `maxParts`: a refusal (`too-many-parts`), not a parse error. */
@@ -88,7 +90,7 @@ export async function parseMessage(source: Readable | Buffer, options: ParseOpti
     maxHeaderChars: options.maxHeaderChars ?? 4096,
     parts: 0,
   };
-  const top = await parseLevel(source, limits);
+  const top = await parseLevel(Buffer.isBuffer(source) ? source : await readAll(source, options.size), limits);
   const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
 }
@@ -121,8 +123,7 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
  * those bodies replaced by tokens, and the result counts only if each token came back as exactly one
  * whole attachment; otherwise mailparser reads the message as it is.
  */
-async function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
-  const raw = Buffer.isBuffer(source) ? source : await readAll(source);
+async function parseLevel(raw: Buffer, limits: Limits): Promise<OneLevel> {
   const lifted = liftBigParts(raw, LIFT_BYTES);
   if (!lifted) return parseWithMailparser(raw, limits);
   const partsBefore = limits.parts;
@@ -141,7 +142,7 @@ async function parseLevel(source: Readable | Buffer, limits: Limits): Promise<On
   return parseWithMailparser(raw, limits);
 }
 
-function parseWithMailparser(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
+function parseWithMailparser(source: Buffer, limits: Limits): Promise<OneLevel> {
   return new Promise((resolve, reject) => {
     // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter.
     // maxChildNodes is mailsplit's own bound on the nodes of one level (nested multiparts included).
@@ -197,23 +198,26 @@ function parseWithMailparser(source: Readable | Buffer, limits: Limits): Promise
     parser.once('end', () => {
       Promise.all(pending).then(() => resolve({ ...level, parts: level.parts.filter(Boolean) }), reject);
     });
-    if (Buffer.isBuffer(source)) parser.end(source);
-    else {
-      source.once('error', (err) => parser.destroy(err));
-      source.pipe(parser);
-    }
+    parser.end(source);
   });
 }
 
-/** One copy: stream/consumers' buffer() goes through a Blob and copies each byte twice more. */
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+/**
+ * One copy (stream/consumers' buffer() goes through a Blob and copies each byte twice more); with
+ * the size known, straight into one buffer, so the chunks and their concatenation are never held at once.
+ */
+async function readAll(stream: AsyncIterable<Buffer>, size?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let size = 0;
+  const into = size !== undefined && size > 0 ? Buffer.allocUnsafe(size) : undefined;
+  let length = 0;
   for await (const chunk of stream) {
-    chunks.push(chunk);
-    size += chunk.length;
+    if (into && length + chunk.length <= into.length) chunk.copy(into, length);
+    else chunks.push(chunk);
+    length += chunk.length;
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (into && chunks.length === 0) return length === into.length ? into : into.subarray(0, length);
+  if (into) chunks.unshift(into.subarray(0, length - chunks.reduce((n, c) => n + c.length, 0)));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 
 function rawPart(data: AttachmentStream, content: Buffer, index: number, maxNameChars: number): RawPart {
