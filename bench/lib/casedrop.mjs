@@ -71,7 +71,9 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
     const logFile = join(dir, `casedrop-${role}.log`);
     const httpPort = await freePort();
     const uploadPort = await freePort();
-    const child = spawnLogged(process.execPath, [...serviceNodeFlags, cliPath, 'serve', '--role', role], {
+    // BENCH_NODE_FLAGS: extra V8/Node flags for a look inside, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+    const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawnLogged(process.execPath, [...serviceNodeFlags, ...extra, cliPath, 'serve', '--role', role], {
       env: { CASEDROP_UPLOAD_PORT: String(uploadPort), ...env, ...opsPortEnv(httpPort) },
       cwd: repoRoot,
       logFile,

@@ -48,10 +48,12 @@ export async function analyseSpooled(spoolId: string, deps: AnalyseDeps): Promis
 
 /** A store failure is thrown (temporary, or corrupt: the caller decides); bytes mailparser cannot read never will be. */
 async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
+  const { size } = await deps.store.head(spoolObjectId(spoolId));
   const stream = await deps.store.get(spoolObjectId(spoolId));
   const c = deps.config;
   try {
     return await parseMessage(stream, {
+      size,
       maxDepth: c.forwardDepth,
       maxParts: c.maxMimeParts,
       maxNameChars: c.maxNameChars,

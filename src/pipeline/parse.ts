@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
+import { liftBigParts, liftedBody } from './big-parts.js';
 
 /**
  * Streams a message through mailparser and returns the customer's files with their part paths.
@@ -37,6 +37,8 @@ export interface ParseOptions {
   /** attachment names and header values are cut to these before anyone reads them */
   maxNameChars?: number;
   maxHeaderChars?: number;
+  /** the message's size when known: its bytes are then read into one buffer, without a second copy */
+  size?: number;
 }
 
 /** The message has more MIME parts than `maxParts`: a refusal (`too-many-parts`), not a parse error. */
@@ -78,6 +80,9 @@ export const DEFAULT_MAX_DEPTH = 3;
 
 export const DEFAULT_MAX_PARTS = 1000;
 
+/** base64 bodies at least this big are decoded natively, outside mailparser (big-parts.ts) */
+const LIFT_BYTES = 128 * 1024;
+
 export async function parseMessage(source: Readable | Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
   const limits: Limits = {
     maxParts: options.maxParts ?? DEFAULT_MAX_PARTS,
@@ -85,7 +90,7 @@ export async function parseMessage(source: Readable | Buffer, options: ParseOpti
     maxHeaderChars: options.maxHeaderChars ?? 4096,
     parts: 0,
   };
-  const top = await parseLevel(source, limits);
+  const top = await parseLevel(Buffer.isBuffer(source) ? source : await readAll(source, options.size), limits);
   const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
 }
@@ -113,7 +118,31 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
   return out;
 }
 
-function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel> {
+/**
+ * One level, big base64 bodies decoded natively (big-parts.ts): mailparser reads the message with
+ * those bodies replaced by tokens, and the result counts only if each token came back as exactly one
+ * whole attachment; otherwise mailparser reads the message as it is.
+ */
+async function parseLevel(raw: Buffer, limits: Limits): Promise<OneLevel> {
+  const lifted = liftBigParts(raw, LIFT_BYTES);
+  if (!lifted) return parseWithMailparser(raw, limits);
+  const partsBefore = limits.parts;
+  const level = await parseWithMailparser(lifted.skeleton, limits);
+  const used = new Set<Buffer>();
+  let sound = true;
+  for (const part of level.parts) {
+    const body = liftedBody(lifted, part.content);
+    if (body === undefined) continue;
+    sound &&= !used.has(body);
+    used.add(body);
+    part.content = body;
+  }
+  if (sound && used.size === lifted.bodies.size) return level;
+  limits.parts = partsBefore;
+  return parseWithMailparser(raw, limits);
+}
+
+function parseWithMailparser(source: Buffer, limits: Limits): Promise<OneLevel> {
   return new Promise((resolve, reject) => {
     // no HTML rendering of plain text, no link rewriting: only the text note and the cid: references matter.
     // maxChildNodes is mailsplit's own bound on the nodes of one level (nested multiparts included).
@@ -153,7 +182,7 @@ function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel
       // mailparser may emit 'end' before the last attachment has been read (a message whose root is
       // the attachment), so the level is complete only when every read has finished
       pending.push(
-        buffer(data.content).then(
+        readAll(data.content).then(
           (content) => {
             level.parts[index - 1] = rawPart(data, content, index, limits.maxNameChars);
             data.release?.();
@@ -169,12 +198,26 @@ function parseLevel(source: Readable | Buffer, limits: Limits): Promise<OneLevel
     parser.once('end', () => {
       Promise.all(pending).then(() => resolve({ ...level, parts: level.parts.filter(Boolean) }), reject);
     });
-    if (Buffer.isBuffer(source)) parser.end(source);
-    else {
-      source.once('error', (err) => parser.destroy(err));
-      source.pipe(parser);
-    }
+    parser.end(source);
   });
+}
+
+/**
+ * One copy (stream/consumers' buffer() goes through a Blob and copies each byte twice more); with
+ * the size known, straight into one buffer, so the chunks and their concatenation are never held at once.
+ */
+async function readAll(stream: AsyncIterable<Buffer>, size?: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const into = size !== undefined && size > 0 ? Buffer.allocUnsafe(size) : undefined;
+  let length = 0;
+  for await (const chunk of stream) {
+    if (into && length + chunk.length <= into.length) chunk.copy(into, length);
+    else chunks.push(chunk);
+    length += chunk.length;
+  }
+  if (into && chunks.length === 0) return length === into.length ? into : into.subarray(0, length);
+  if (into) chunks.unshift(into.subarray(0, length - chunks.reduce((n, c) => n + c.length, 0)));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 
 function rawPart(data: AttachmentStream, content: Buffer, index: number, maxNameChars: number): RawPart {
