@@ -111,7 +111,6 @@ async function indeterminate(body: BodyReader, tag: number, keep: number): Promi
  * lacking integrity whatever it holds, so it is not tested.
  */
 const RANDOM_FROM: Readonly<Record<number, number>> = { 18: 4, 20: 4, 21: 0 };
-const PIECE = 256 * 1024;
 
 /** Reads one packet body, its partial chunks in turn, feeding the bytes the test covers to a meter. */
 class BodyReader {
@@ -140,13 +139,7 @@ class BodyReader {
       this.position += skipped;
       return skipped;
     }
-    let passed = 0;
-    while (passed < length) {
-      const piece = await this.read(Math.min(PIECE, length - passed));
-      if (piece.length === 0) break;
-      passed += piece.length;
-    }
-    return passed;
+    return this.reader.scan(length, (bytes) => this.feed(bytes));
   }
 
   /** The body's length; refuses it if the bytes claimed random are not. */
