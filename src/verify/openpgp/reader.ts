@@ -77,7 +77,8 @@ export function streamReader(stream: ReadableStream<Uint8Array>): ByteReader & {
     while (pending.length < length && !done) {
       const next = await reader.read();
       if (next.done) done = true;
-      else pending = pending.length === 0 ? Buffer.from(next.value) : Buffer.concat([pending, next.value]);
+      // a view, not a copy: the decoder hands over fresh buffers
+      else pending = pending.length === 0 ? Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength) : Buffer.concat([pending, next.value]);
     }
   }
   function take(length: number): Buffer {
@@ -88,7 +89,8 @@ export function streamReader(stream: ReadableStream<Uint8Array>): ByteReader & {
   async function scan(length: number, visit: (bytes: Buffer) => void): Promise<number> {
     let passed = 0;
     while (passed < length) {
-      await fill(Math.min(length - passed, WINDOW));
+      // what is pending first, then one decoded piece at a time: joining pieces would copy them
+      if (pending.length === 0) await fill(1);
       if (pending.length === 0) break;
       const piece = take(length - passed);
       visit(piece);
