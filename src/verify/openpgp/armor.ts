@@ -1,4 +1,4 @@
-import { decodeBase64Lines } from '../common/base64-text.js';
+import { decodeBase64Lines, decodeIfPlain, textPieces } from '../common/base64-text.js';
 import { refuse, SCAN_CHUNK } from '../common/byte-map.js';
 import { checkFreeText } from '../common/free-text.js';
 import { malformed } from '../common/malformed.js';
@@ -53,10 +53,16 @@ export function unarmoredStream(source: ByteSource): ReadableStream<Uint8Array> 
           const whole = last ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
           if (whole === 0 || chunk.length - whole > MAX_LINE)
             malformed(`an armor line longer than ${MAX_LINE} characters, before offset ${offset + chunk.length}`);
+          let decoded = 0;
+          for (const { text, cut } of textPieces(chunk, whole)) {
+            if (cut) malformed(`an armor line longer than ${MAX_LINE} characters, after offset ${offset}`);
+            for (const bytes of armor.push(text)) {
+              controller.enqueue(bytes);
+              decoded++;
+            }
+          }
           offset += whole;
-          const decoded = armor.push(chunk.toString('latin1', 0, whole));
-          for (const bytes of decoded) controller.enqueue(bytes);
-          if (decoded.length > 0) return;
+          if (decoded > 0) return;
         }
       })().catch((err: unknown) => controller.error(err));
     },
@@ -90,13 +96,19 @@ class ArmorLines {
    * lines the line rules would pass without a change of state; returns where they end.
    */
   private plainLines(text: string, at: number, decoded: Buffer[]): number {
+    // the common case, a read of nothing but body lines, is decoded as it is: no scan, no copy of the text
+    const plain = at === 0 && text.endsWith('\n') ? decodeIfPlain(text, this.base64) : undefined;
+    if (plain) {
+      if (plain.bytes.length > 0) decoded.push(plain.bytes);
+      this.base64 = plain.pending;
+      return text.length;
+    }
     NOT_BASE64_OR_EOL.lastIndex = at;
     let stop = NOT_BASE64_OR_EOL.exec(text)?.index ?? text.length;
     for (let cr = text.indexOf('\r', at); cr >= 0 && cr < stop; cr = text.indexOf('\r', cr + 1)) if (text.charCodeAt(cr + 1) !== 0x0a) stop = cr;
     const end = text.lastIndexOf('\n', stop - 1) + 1;
     if (end <= at) return at;
-    // the common case, a read of nothing but body lines, is decoded as it is: no copy of the text
-    const { bytes, pending } = decodeBase64Lines(at === 0 && end === text.length ? text : text.slice(at, end), this.base64);
+    const { bytes, pending } = decodeBase64Lines(text.slice(at, end), this.base64);
     if (bytes.length > 0) decoded.push(bytes);
     this.base64 = pending;
     return end;

@@ -1,4 +1,4 @@
-import { decodeBase64Lines } from '../common/base64-text.js';
+import { decodeBase64Lines, decodeIfPlain, textPieces } from '../common/base64-text.js';
 import { checkEncryptedRegions, refuse, SCAN_CHUNK } from '../common/byte-map.js';
 import { malformed } from '../common/malformed.js';
 import { RandomnessMeter } from '../common/randomness.js';
@@ -30,34 +30,42 @@ export async function checkBase64Ciphertext(source: ByteSource): Promise<void> {
   const padding = new Padding();
   let pending = '';
   let decoded = 0;
+  const sink = (bytes: Buffer): void => {
+    const skip = Math.max(0, HEADER - decoded);
+    decoded += bytes.length;
+    meter.push(bytes.subarray(skip));
+  };
   for (let offset = 0; offset < source.size && !meter.failed;) {
     const chunk = await source.read(offset, SCAN_CHUNK, scratch);
     // whole lines where there are line ends, so that the text is whole groups of 4 and decodes as it is
     const lineEnd = offset + chunk.length < source.size ? chunk.lastIndexOf(0x0a) + 1 : 0;
     const whole = lineEnd > 0 ? lineEnd : chunk.length;
-    let text = chunk.toString('latin1', 0, whole);
+    for (const piece of textPieces(chunk, whole)) {
+      if (padding.seen) padding.check(piece.text, offset);
+      else pending = decodePiece(piece.text, pending, offset, padding, sink);
+    }
     offset += whole;
-    if (padding.seen) {
-      padding.check(text, offset);
-      continue;
-    }
-    NOT_BASE64_OR_EOL.lastIndex = 0;
-    const bad = NOT_BASE64_OR_EOL.exec(text)?.index;
-    if (bad !== undefined) {
-      padding.check(text.slice(bad), offset + bad);
-      text = text.slice(0, bad);
-    }
-    const lines = decodeBase64Lines(text, pending);
-    // the last group, short of its padding, is decoded once the padding is seen
-    const bytes = padding.seen ? Buffer.concat([lines.bytes, Buffer.from(lines.pending, 'base64')]) : lines.bytes;
-    pending = padding.seen ? '' : lines.pending;
-    const skip = Math.max(0, HEADER - decoded);
-    decoded += bytes.length;
-    meter.push(bytes.subarray(skip));
   }
   const failure = meter.finish();
   if (failure)
     refuse('not-ciphertext', `the data after the salt (decoded from base64; offsets are of the decoded bytes) does not look like ciphertext: ${failure}`);
+}
+
+/** Decodes one piece of the text to `sink`; returns the characters carried to the next. */
+function decodePiece(text: string, pending: string, offset: number, padding: Padding, sink: (bytes: Buffer) => void): string {
+  // CR anywhere is a line end here, so only a text without one takes the path that needs no scan
+  let lines = text.includes('\r') ? undefined : decodeIfPlain(text, pending);
+  if (!lines) {
+    NOT_BASE64_OR_EOL.lastIndex = 0;
+    const bad = NOT_BASE64_OR_EOL.exec(text)?.index;
+    if (bad !== undefined) padding.check(text.slice(bad), offset);
+    lines = decodeBase64Lines(bad === undefined ? text : text.slice(0, bad), pending);
+  }
+  sink(lines.bytes);
+  // the last group, short of its padding, is decoded once the padding is seen
+  if (!padding.seen) return lines.pending;
+  sink(Buffer.from(lines.pending, 'base64'));
+  return '';
 }
 
 /** The text from the first character that is not a base64 letter (nor CR, LF): "="s, then white space. */
