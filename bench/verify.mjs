@@ -1,8 +1,9 @@
 // Times verify() per format on a 20 MB attachment made by the real tool (not part of npm test):
-//   npm run build && node bench/verify.mjs [path/to/dist]
-// The optional dist directory lets the same files be timed with another build, e.g. an older commit
+//   npm run build && node bench/verify.mjs [path/to/dist ...]
+// The optional dist directories let the same files be timed with other builds, e.g. an older commit
 // checked out and built elsewhere (`git worktree add /tmp/old <commit> && (cd /tmp/old && npx tsc
-// -p tsconfig.build.json)`), for before/after figures. Content is 20 MB of random bytes (so every
+// -p tsconfig.build.json)`), for before/after figures: with several, their runs alternate, so that
+// each sees the same machine load, and one column is printed per build. Content is 20 MB of random bytes (so every
 // archive is about 20 MB: compression finds nothing); the median of BENCH_VERIFY_RUNS (default 7)
 // runs from a file on disk is printed, wall time and this process's CPU time (user + system; the
 // steadier figure on a shared machine), with the verdict.
@@ -13,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const dist = resolve(process.argv[2] ?? 'dist');
-const { verify } = await import(pathToFileURL(join(dist, 'verify/index.js')).href);
+const dists = (process.argv.length > 2 ? process.argv.slice(2) : ['dist']).map((dir) => resolve(dir));
+const verifiers = [];
+for (const dist of dists) verifiers.push((await import(pathToFileURL(join(dist, 'verify/index.js')).href)).verify);
 const runs = Number(process.env.BENCH_VERIFY_RUNS ?? 7);
 const pw = 'bench-password';
 const work = mkdtempSync(join(tmpdir(), 'casedrop-bench-verify-'));
@@ -35,26 +37,29 @@ const files = {
   'openssl enc -a': ['data.b64', ['openssl', 'enc', '-aes-256-cbc', '-pbkdf2', '-a', '-pass', `pass:${pw}`, '-in', input, '-out', 'data.b64']],
 };
 
-console.log(`verify() on 20 MB files, median of ${runs} runs, build ${dist}`);
+console.log(`verify() on 20 MB files, median of ${runs} runs, builds: ${dists.join(', ')}`);
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(runs / 2)].toFixed(1).padStart(7);
+};
 for (const [label, [file, [command, ...args]]] of Object.entries(files)) {
   execFileSync(command, args, { ...quiet, cwd: work });
   const path = join(work, file);
-  const wall = [];
-  const cpu = [];
-  let result;
+  const wall = dists.map(() => []);
+  const cpu = dists.map(() => []);
+  const results = [];
   for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    const cpuBefore = process.cpuUsage();
-    result = await verify({ path });
-    const used = process.cpuUsage(cpuBefore);
-    wall.push(Number(process.hrtime.bigint() - started) / 1e6);
-    cpu.push((used.user + used.system) / 1000);
+    for (const [k, verify] of verifiers.entries()) {
+      const started = process.hrtime.bigint();
+      const cpuBefore = process.cpuUsage();
+      results[k] = await verify({ path });
+      const used = process.cpuUsage(cpuBefore);
+      wall[k].push(Number(process.hrtime.bigint() - started) / 1e6);
+      cpu[k].push((used.user + used.system) / 1000);
+    }
   }
-  const median = (list) => {
-    const sorted = [...list].sort((a, b) => a - b);
-    return sorted[Math.floor(runs / 2)].toFixed(1).padStart(7);
-  };
   const mb = (statSync(path).size / 1e6).toFixed(1);
-  console.log(`${label.padEnd(24)} ${mb.padStart(5)} MB  wall ${median(wall)} ms  cpu ${median(cpu)} ms  ${result.verdict} ${result.reason}`);
+  const columns = dists.map((_, k) => `wall ${median(wall[k])} ms  cpu ${median(cpu[k])} ms  ${results[k].verdict} ${results[k].reason}`);
+  console.log(`${label.padEnd(24)} ${mb.padStart(5)} MB  ${columns.join('  |  ')}`);
 }
 rmSync(work, { recursive: true, force: true });

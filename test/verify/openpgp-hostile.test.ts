@@ -75,6 +75,49 @@ describe('OpenPGP of attachment size', () => {
     expect(await verify({ path })).toMatchObject({ verdict: 'accept', cipher: 'AES-256' });
   });
 
+  /** gpg's framing: the body in 8 KiB partial-length chunks, the last one with a four-octet length */
+  function partialChunks(data: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (; data.length - at > 8192; at += 8192) parts.push(Buffer.from([0xed]), data.subarray(at, at + 8192));
+    const last = Buffer.from([0xff, 0, 0, 0, 0]);
+    last.writeUInt32BE(data.length - at, 1);
+    parts.push(last, data.subarray(at));
+    return Buffer.concat([skesk, Buffer.from([0xd2]), ...parts]);
+  }
+
+  it('reads 8 KiB partial-length chunks through the randomness test, a sentence across a chunk seam refused', async () => {
+    expect(await verify({ buffer: partialChunks(body) })).toMatchObject({ verdict: 'accept', cipher: 'AES-256' });
+    const planted = Buffer.from(body);
+    const at = 1280 * 8192 - 20; // past the first MiB read, straddling a chunk header in the file
+    const sentence = 'The root password is hunter2; see /etc/shadow on app-7.';
+    planted.write(sentence, at, 'latin1');
+    planted[at - 1] = planted[at + sentence.length] = 0x80; // so random neighbours cannot lengthen the run
+    const result = await verify({ buffer: partialChunks(planted) });
+    expect(result).toMatchObject({ verdict: 'reject', reason: 'not-ciphertext' });
+    expect(String(result.details.problem)).toMatch(`${sentence.length} printable characters in a row at offset ${at} `);
+  });
+
+  /** an armored message of the body as `armor` writes it, re-wrapped at `width` with `eol` */
+  function armored(data: Buffer, width: number, eol: string): string {
+    const lines = data.toString('base64').match(new RegExp(`.{1,${width}}`, 'g'))!;
+    return ['-----BEGIN PGP MESSAGE-----', '', ...lines, '-----END PGP MESSAGE-----', ''].join(eol);
+  }
+
+  it('accepts armor of any line width and CRLF line ends, and refuses a stray character deep inside', async () => {
+    const message = Buffer.concat([skesk, seipdHeader(body.length), body]);
+    for (const [width, eol] of [
+      [64, '\n'],
+      [70, '\r\n'],
+      [4000, '\n'],
+    ] as const)
+      expect(await verify({ buffer: Buffer.from(armored(message, width, eol), 'latin1') }), `${width}`).toMatchObject({ verdict: 'accept' });
+    const text = armored(message, 64, '\n');
+    const deep = 3 * 1024 * 1024 + 17; // past the first reads, inside a line
+    for (const stray of ['*', '\r', ' ', '-', '='])
+      await expectCorrupt(Buffer.from(text.slice(0, deep) + stray + text.slice(deep + 1), 'latin1'), /not base64|checksum|END/);
+  });
+
   it('decodes a 27 MiB armored message as a stream, memory flat', async () => {
     const path = join(work, 'big.asc');
     writeFileSync(path, armor(enums.armor.message, binary));

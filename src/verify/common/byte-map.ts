@@ -60,16 +60,20 @@ function gapProblem(start: number, end: number, where: string): string {
   return `${end - start} bytes at offsets ${start}–${end - 1}, ${where}, belong to no structure of the format`;
 }
 
-const CHUNK = 256 * 1024;
+/** 1 MiB: few enough reads that their overhead is small next to the scan, and still bounded memory */
+export const SCAN_CHUNK = 1024 * 1024;
 
-/** Every encrypted region of the map read once, in 256 KiB pieces, through the randomness test. */
+/** Every encrypted region of the map read once, in 1 MiB pieces into one reused buffer, through the randomness test. */
 export async function checkEncryptedRegions(source: ByteSource, regions: readonly Region[]): Promise<{ encryptedBytes: number }> {
   let encryptedBytes = 0;
+  let scratch: Buffer | undefined;
   for (const region of regions) {
     if (region.kind !== 'encrypted') continue;
     encryptedBytes += region.end - region.start;
+    scratch ??= Buffer.allocUnsafe(SCAN_CHUNK);
     const meter = new RandomnessMeter(region.start);
-    for (let at = region.start; at < region.end && !meter.failed; at += CHUNK) meter.push(await source.read(at, Math.min(CHUNK, region.end - at)));
+    for (let at = region.start; at < region.end && !meter.failed; at += SCAN_CHUNK)
+      meter.push(await source.read(at, Math.min(SCAN_CHUNK, region.end - at), scratch));
     const failure = meter.finish();
     if (failure) refuse('not-ciphertext', `${region.what} is claimed encrypted but does not look like ciphertext: ${failure}`);
   }

@@ -1,4 +1,5 @@
-import { refuse } from '../common/byte-map.js';
+import { decodeBase64Lines, decodeIfPlain, textPieces } from '../common/base64-text.js';
+import { refuse, SCAN_CHUNK } from '../common/byte-map.js';
 import { checkFreeText } from '../common/free-text.js';
 import { malformed } from '../common/malformed.js';
 import type { ByteSource } from '../common/source.js';
@@ -8,6 +9,10 @@ import type { ByteSource } from '../common/source.js';
  * lines, the BEGIN line, at most a few header lines (each a short label: free-text rule), a blank
  * line, base64 lines, an optional "=XXXX" checksum line, the END line, and nothing but blank lines
  * after it. The base64 is decoded as it is read, so a large armored attachment is never held whole.
+ * Body lines are not taken one by one: a stretch of whole lines that holds nothing but base64
+ * letters (and CR only before LF) is what the line rules would pass, so it is decoded in one call;
+ * the lines around anything else (padding, the checksum, the END line, a stray character) go
+ * through the line rules.
  */
 const BEGIN = /^\s*-----BEGIN PGP ([A-Z ,/0-9]+)-----\r?\n/;
 const BEGIN_MESSAGE = '-----BEGIN PGP MESSAGE-----';
@@ -18,7 +23,8 @@ const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
 export const MAX_HEADER_LINES = 4;
 /** RFC 9580 says 76 characters; a generous bound keeps a line-less file from filling memory */
 const MAX_LINE = 4096;
-const CHUNK = 64 * 1024;
+/** the first character in a body stretch that a line rule must look at (besides a CR not before LF) */
+const NOT_BASE64_OR_EOL = /[^A-Za-z0-9+/\r\n]/g;
 
 /** The armor type ('MESSAGE', 'SIGNED MESSAGE', 'PUBLIC KEY BLOCK' …) if the bytes start with armor. */
 export function armorType(head: Buffer): string | undefined {
@@ -31,16 +37,32 @@ type State = 'before' | 'headers' | 'body' | 'checksum' | 'after';
 export function unarmoredStream(source: ByteSource): ReadableStream<Uint8Array> {
   const armor = new ArmorLines();
   let offset = 0;
+  // the text is copied out of it at once, so one buffer serves every read
+  const scratch = Buffer.allocUnsafe(SCAN_CHUNK);
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       return (async () => {
         for (;;) {
-          const chunk = await source.read(offset, CHUNK);
-          offset += chunk.length;
-          const decoded = chunk.length === 0 ? armor.end() : armor.push(chunk.toString('latin1'), offset);
-          if (decoded.length > 0) controller.enqueue(decoded);
-          if (chunk.length === 0) return controller.close();
-          if (decoded.length > 0) return;
+          const chunk = await source.read(offset, SCAN_CHUNK, scratch);
+          if (chunk.length === 0) {
+            for (const bytes of armor.end()) controller.enqueue(bytes);
+            return controller.close();
+          }
+          // whole lines only: the next read starts again at the partial line (a line never spans two reads)
+          const last = offset + chunk.length >= source.size;
+          const whole = last ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
+          if (whole === 0 || chunk.length - whole > MAX_LINE)
+            malformed(`an armor line longer than ${MAX_LINE} characters, before offset ${offset + chunk.length}`);
+          let decoded = 0;
+          for (const { text, cut } of textPieces(chunk, whole)) {
+            if (cut) malformed(`an armor line longer than ${MAX_LINE} characters, after offset ${offset}`);
+            for (const bytes of armor.push(text)) {
+              controller.enqueue(bytes);
+              decoded++;
+            }
+          }
+          offset += whole;
+          if (decoded > 0) return;
         }
       })().catch((err: unknown) => controller.error(err));
     },
@@ -49,24 +71,53 @@ export function unarmoredStream(source: ByteSource): ReadableStream<Uint8Array> 
 
 class ArmorLines {
   private state: State = 'before';
-  private carry = '';
   private base64 = '';
   private headerLines = 0;
   private padded = false;
 
-  push(text: string, endOffset: number): Buffer {
-    const lines = (this.carry + text).split('\n');
-    this.carry = lines.pop()!;
-    if (this.carry.length > MAX_LINE) malformed(`an armor line longer than ${MAX_LINE} characters, before offset ${endOffset}`);
-    for (const line of lines) this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
-    return this.drain(false);
+  /** Whole lines (the last may lack its line end at the end of the file); returns what they decode to. */
+  push(text: string): Buffer[] {
+    const decoded: Buffer[] = [];
+    for (let at = 0; at < text.length;) {
+      if (this.state === 'body' && !this.padded) at = this.plainLines(text, at, decoded);
+      if (at >= text.length) break;
+      const eol = text.indexOf('\n', at);
+      const end = eol < 0 ? text.length : eol;
+      this.line(withoutCr(text.slice(at, end)));
+      at = end + 1;
+    }
+    const rest = this.drain(false);
+    if (rest.length > 0) decoded.push(rest);
+    return decoded;
   }
 
-  end(): Buffer {
-    if (this.carry.length > 0) this.line(this.carry.endsWith('\r') ? this.carry.slice(0, -1) : this.carry);
-    this.carry = '';
+  /**
+   * Decodes the whole lines from `at` that hold only base64 letters (and CR only before LF), the
+   * lines the line rules would pass without a change of state; returns where they end.
+   */
+  private plainLines(text: string, at: number, decoded: Buffer[]): number {
+    // the common case, a read of nothing but body lines, is decoded as it is: no scan, no copy of the text
+    const plain = at === 0 && text.endsWith('\n') ? decodeIfPlain(text, this.base64) : undefined;
+    if (plain) {
+      if (plain.bytes.length > 0) decoded.push(plain.bytes);
+      this.base64 = plain.pending;
+      return text.length;
+    }
+    NOT_BASE64_OR_EOL.lastIndex = at;
+    let stop = NOT_BASE64_OR_EOL.exec(text)?.index ?? text.length;
+    for (let cr = text.indexOf('\r', at); cr >= 0 && cr < stop; cr = text.indexOf('\r', cr + 1)) if (text.charCodeAt(cr + 1) !== 0x0a) stop = cr;
+    const end = text.lastIndexOf('\n', stop - 1) + 1;
+    if (end <= at) return at;
+    const { bytes, pending } = decodeBase64Lines(text.slice(at, end), this.base64);
+    if (bytes.length > 0) decoded.push(bytes);
+    this.base64 = pending;
+    return end;
+  }
+
+  end(): Buffer[] {
     if (this.state !== 'after') malformed('the armor has no END PGP MESSAGE line: cut short');
-    return this.drain(true);
+    const rest = this.drain(true);
+    return rest.length > 0 ? [rest] : [];
   }
 
   private line(line: string): void {
@@ -115,4 +166,8 @@ class ArmorLines {
     this.base64 = this.base64.slice(whole);
     return out;
   }
+}
+
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }

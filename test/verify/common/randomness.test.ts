@@ -38,6 +38,21 @@ describe('the randomness test', () => {
     expect(measure(shorter, 10_000)).toBeUndefined();
   });
 
+  it('gives the same finding whatever the pieces and their alignment in memory', () => {
+    const fence = Buffer.from([0x80]);
+    const text = Buffer.from('The root password is hunter2; see /etc/shadow on app-7'.slice(0, PRINTABLE_RUN_LIMIT + 3));
+    const planted = Buffer.concat([noise(70_001), fence, text, fence, noise(9_000)]);
+    // the length is as much of the run as has been pushed when it is found: with tiny pieces, less than all
+    const lengths = Array.from({ length: 4 }, (_, extra) => PRINTABLE_RUN_LIMIT + extra).join('|');
+    const expected = new RegExp(`^(${lengths}) printable characters in a row at offset ${70_002 + 7}$`);
+    const shifted = Buffer.alloc(planted.length + 3);
+    planted.copy(shifted, 3); // a view that starts off a 4-byte boundary
+    for (const piece of [1, 3, 4095, 65_536, planted.length]) {
+      expect(measure(planted, piece, 7), `piece ${piece}`).toMatch(expected);
+      expect(measure(shifted.subarray(3), piece, 7), `shifted, piece ${piece}`).toMatch(expected);
+    }
+  });
+
   it('finds a repeated byte run across a seam', () => {
     const planted = Buffer.concat([noise(5000), Buffer.alloc(REPEAT_RUN_LIMIT), noise(5000)]);
     expect(measure(planted, 5003)).toMatch(/^the byte 0x00 16 times in a row at offset 5000$/);
