@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { repliesSent, replyCapHits, sendersUntrusted } from '../metrics.js';
 import type { CaseContacts } from '../cases/contacts.js';
 import type { ObjectStore } from '../store/types.js';
-import { readOutcome } from './outcome.js';
+import { readOutcome, type OutcomeCache } from './outcome.js';
 import { isSettled, settleIfDone } from './sent.js';
 import { batchJobId, type Batches, type BatchSlot } from './batch.js';
 import type { Caps } from './caps.js';
@@ -33,10 +33,12 @@ export interface NotifyDeps {
   outbound: Adder<OutboundJobData>;
   webhook: Adder<WebhookJobData>;
   logger: Logger;
+  /** outcomes this process wrote or read a moment ago; every read goes to the store without it */
+  outcomes?: OutcomeCache;
 }
 
 export async function processNotify(outcomeId: string, deps: NotifyDeps): Promise<void> {
-  const outcome = await readOutcome(deps.store, outcomeId, deps.logger);
+  const outcome = await readOutcome(deps.store, outcomeId, deps.logger, deps.outcomes);
   const log = deps.logger.child({ spoolId: outcome.spoolId, caseNumber: outcome.caseNumber });
   if (await isSettled(deps.store, outcome.spoolId)) {
     // a replay (recovery, an operator, a pruned job id): every reply already went out

@@ -16,7 +16,7 @@ import { MAX_MESSAGES } from './bounds.js';
 import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
 import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
-import { readOutcome } from './outcome.js';
+import { readOutcome, type OutcomeCache } from './outcome.js';
 import { buildReceipt } from './receipt.js';
 import { forwardPostmaster, type PostmasterRoute } from './postmaster.js';
 import { alreadySent, markSent, settleIfDone } from './sent.js';
@@ -38,6 +38,8 @@ export interface OutboundDeps {
   logger: Logger;
   /** where postmaster mail is forwarded; absent, a postmaster job fails (kept for `jobs retry`) */
   postmaster?: PostmasterRoute;
+  /** outcomes this process wrote or read a moment ago (the notify job read this one just before) */
+  outcomes?: OutcomeCache;
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
@@ -58,7 +60,7 @@ export async function processOutbound(jobId: string, data: OutboundJobData, deps
 }
 
 async function send(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
-  const outcome = await readOutcome(deps.store, outcomeId(data.spoolId));
+  const outcome = await readOutcome(deps.store, outcomeId(data.spoolId), undefined, deps.outcomes);
   const mail = await compose(data, deps, outcome);
   if (!mail) {
     await markSent(deps.store, jobId, 'dropped');
