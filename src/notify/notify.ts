@@ -53,8 +53,10 @@ export async function processNotify(outcomeId: string, deps: NotifyDeps): Promis
     ...('send' in decision ? [outboundJobId.sender(outcome.spoolId)] : []),
     ...(notice === 'allowed' ? [outboundJobId.engineer(outcome.spoolId)] : []),
   ];
-  const senderReply = await queueSenderReply(outcome, decision, planned, deps, log);
-  await queueEngineerNotice(outcome, owner, notice, senderReply, planned, deps, log);
+  // one outbound job carries both mails when both are due (a BullMQ job fewer per message)
+  const carried = 'send' in decision && notice === 'allowed';
+  const senderReply = await queueSenderReply(outcome, decision, planned, deps, log, carried);
+  if (!carried) await queueEngineerNotice(outcome, owner, notice, senderReply, planned, deps, log);
   await queueWebhooks(outcome, deps);
   // nothing to send, or a replay that finds everything sent: settled now
   await settleIfDone(deps.store, outcome.spoolId, planned);
@@ -79,7 +81,7 @@ async function decide(outcome: Outcome, deps: NotifyDeps, log: Logger): Promise<
   return { digest: answer, kind: decision.send };
 }
 
-async function queueSenderReply(outcome: Outcome, decision: Plan, planned: string[], deps: NotifyDeps, log: Logger): Promise<string> {
+async function queueSenderReply(outcome: Outcome, decision: Plan, planned: string[], deps: NotifyDeps, log: Logger, withNotice = false): Promise<string> {
   if ('untrusted' in decision) {
     log.info(
       { reason: 'unauthenticated', how: decision.untrusted, kind: outcome.kind, sender: outcome.mailFrom, event: 'reply_untrusted' },
@@ -101,8 +103,10 @@ async function queueSenderReply(outcome: Outcome, decision: Plan, planned: strin
     repliesSent.inc({ kind: outcome.kind === 'stored' ? 'receipt' : 'dsn', result: 'suppressed' });
     return `none (${decision.suppress})`;
   }
-  await deps.outbound.add(decision.send, { spoolId: outcome.spoolId, kind: decision.send, planned }, { jobId: outboundJobId.sender(outcome.spoolId) });
-  return decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
+  const told = decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
+  const data: OutboundJobData = { spoolId: outcome.spoolId, kind: decision.send, planned, ...(withNotice ? { notice: true, senderReply: told } : {}) };
+  await deps.outbound.add(decision.send, data, { jobId: outboundJobId.sender(outcome.spoolId) });
+  return told;
 }
 
 async function queueEngineerNotice(
