@@ -35,10 +35,12 @@ export class ShredKeyStore {
     private readonly ring: KeyRing,
   ) {}
 
-  /** The object's key, made on first use. Two writers racing agree on one (link() refuses to replace). */
+  /**
+   * The object's key, made on first use. Two writers racing agree on one (link() refuses to replace).
+   * Made first, read only when one exists already: almost every object is new (its name holds a
+   * fresh spool id), so the usual path has no failed look-up; a retry pays a temp file instead.
+   */
   async obtain(objectId: string): Promise<ShredKey> {
-    const existing = await this.read(objectId);
-    if (existing) return existing;
     const key = randomBytes(KEY_BYTES);
     const made = await this.writeEntry(objectId, this.seal(objectId, key, this.ring.active), false);
     return made ? toShredKey(key) : this.get(objectId);
