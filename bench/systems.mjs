@@ -33,12 +33,19 @@ export function casedropBenchSettings(env = process.env) {
   };
 }
 
+/** BENCH_CPU_PROF=<dir>: the worker role (or `all`) writes a V8 CPU profile there when it stops. */
+function profileFlags(env = process.env) {
+  if (!env.BENCH_CPU_PROF) return {};
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`];
+  return { worker: flags, all: flags };
+}
+
 export async function startCasedropSystem(runDir, { roles, receiptPattern }) {
   const redis = await startRedis(join(runDir, 'redis'));
   const prefix = 'bench';
   let cd;
   try {
-    cd = await startCasedrop(runDir, { redisUrl: redis.url, prefix, roles, overrides: casedropBenchSettings() });
+    cd = await startCasedrop(runDir, { redisUrl: redis.url, prefix, roles, overrides: casedropBenchSettings(), roleNodeFlags: profileFlags() });
     await runCli(cd.env, ['case', 'open', CASE_NUMBER, '--owner', 'eng@example.com']);
   } catch (err) {
     await cd?.stop();

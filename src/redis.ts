@@ -37,3 +37,18 @@ export function ready(redis: Redis): Promise<void> {
     redis.once('error', onError);
   });
 }
+
+type ScriptArg = string | number | Buffer;
+
+/**
+ * A Lua script registered once per connection (ioredis `defineCommand`): each call sends EVALSHA
+ * and the arguments, not the script text; Redis answering NOSCRIPT (a restart, SCRIPT FLUSH) makes
+ * ioredis send the text once more. `name` must be unique per script. Without `numberOfKeys`, the
+ * first argument of each call is the number of keys (as for EVAL).
+ */
+export function redisScript(redis: Redis, name: string, lua: string, numberOfKeys?: number): (...keysThenArgs: ScriptArg[]) => Promise<unknown> {
+  const commands = redis as unknown as Record<string, ((...a: ScriptArg[]) => Promise<unknown>) | undefined>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  const run = commands[name]!;
+  return (...keysThenArgs) => run.apply(redis, keysThenArgs);
+}

@@ -81,14 +81,17 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       doors.push({ name: 'ftps', stop: () => ftps.stop() });
     }
     if (workerRedis) {
-      const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }] = await Promise.all([
+      const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }, { OutcomeCache }] = await Promise.all([
         import('./pipeline/intake-options.js'),
         import('./pipeline/worker.js'),
         import('./notify/index.js'),
+        import('./notify/outcome.js'),
       ]);
       const verify = await intakeVerifier(config);
-      const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis });
-      const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis });
+      // the notify job reads the outcome its intake job wrote a moment ago in this process
+      const outcomes = new OutcomeCache();
+      const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis, outcomes });
+      const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis, outcomes });
       onRedisReset.push(() => intake.recoverNow());
       workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
       const { startRetention } = await import('./retention/start.js');

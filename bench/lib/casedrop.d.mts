@@ -29,7 +29,7 @@ export interface RunningCasedrop {
 }
 export function startCasedrop(
   dir: string,
-  options: { redisUrl: string; prefix?: string; roles?: string[]; overrides?: Record<string, string> },
+  options: { redisUrl: string; prefix?: string; roles?: string[]; overrides?: Record<string, string>; roleNodeFlags?: Record<string, string[]> },
 ): Promise<RunningCasedrop>;
 export function countOutbox(dataDir: string, pattern?: RegExp): number;
 export function queueCounts(redisPort: number, prefix: string, queue: string): Promise<{ pending: number; completed: number; failed: number }>;

@@ -55,12 +55,13 @@ export async function runCli(env, args, { timeoutMs = 30_000 } = {}) {
 }
 
 /**
- * Starts one process per role (`all`, or `smtp` and `worker`) under `dir`. Returns
+ * Starts one process per role (`all`, or `smtp` and `worker`) under `dir`; `roleNodeFlags` adds
+ * V8/Node flags to one role (e.g. `{ worker: ['--cpu-prof'] }` for a profile). Returns
  * { smtpPort, env, dataDir, processes: [{ role, child, pid, logFile }], stop() }.
  * Each process gets its own free ports for its HTTP or ops endpoints (/healthz, /metrics) and uploads,
  * so several roles can run on one host. Ready means: the SMTP port accepts and each process logged `casedrop started`.
  */
-export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'worker'], overrides = {} } = {}) {
+export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'worker'], overrides = {}, roleNodeFlags = {} } = {}) {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -73,7 +74,7 @@ export async function startCasedrop(dir, { redisUrl, prefix, roles = ['smtp', 'w
     const uploadPort = await freePort();
     // BENCH_NODE_FLAGS: extra V8/Node flags for a look inside, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
     const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const child = spawnLogged(process.execPath, [...serviceNodeFlags, ...extra, cliPath, 'serve', '--role', role], {
+    const child = spawnLogged(process.execPath, [...serviceNodeFlags, ...(roleNodeFlags[role] ?? []), ...extra, cliPath, 'serve', '--role', role], {
       env: { CASEDROP_UPLOAD_PORT: String(uploadPort), ...env, ...opsPortEnv(httpPort) },
       cwd: repoRoot,
       logFile,

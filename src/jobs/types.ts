@@ -45,8 +45,13 @@ export interface OutboundJobData {
   /** a batch job: the spool id of the outcome that opened the slot (an upload notice: the file id) */
   spoolId: string;
   kind: MailKind;
-  /** engineer mail only: what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
+  /** engineer mail (or a sender reply that carries the notice): what the sender was told (e.g. `dsn`, `suppressed: rate-limit`) */
   senderReply?: string;
+  /**
+   * receipt or dsn only: this job also sends the engineer notice (id `<spool id>-engineer` in
+   * `planned`), first, so one job per message carries both mails
+   */
+  notice?: boolean;
   /** every outbound job id of this outcome: the last one sent settles the outcome (src/notify/sent.ts) */
   planned?: string[];
   /** digest, notice-digest and upload-notice only: which batch and slot to send */

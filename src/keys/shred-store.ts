@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { CasedropError, ErrorCode } from '../errors.js';
@@ -28,15 +28,19 @@ const KEY_BYTES = 32;
 const TAG = 16;
 
 export class ShredKeyStore {
+  private readonly knownDirs = new Set<string>();
+
   constructor(
     readonly dir: string,
     private readonly ring: KeyRing,
   ) {}
 
-  /** The object's key, made on first use. Two writers racing agree on one (link() refuses to replace). */
+  /**
+   * The object's key, made on first use. Two writers racing agree on one (link() refuses to replace).
+   * Made first, read only when one exists already: almost every object is new (its name holds a
+   * fresh spool id), so the usual path has no failed look-up; a retry pays a temp file instead.
+   */
   async obtain(objectId: string): Promise<ShredKey> {
-    const existing = await this.read(objectId);
-    if (existing) return existing;
     const key = randomBytes(KEY_BYTES);
     const made = await this.writeEntry(objectId, this.seal(objectId, key, this.ring.active), false);
     return made ? toShredKey(key) : this.get(objectId);
@@ -73,6 +77,7 @@ export class ShredKeyStore {
     let n = 0;
     for (const id of await this.list(prefix)) if (await this.destroy(id)) n++;
     await rm(join(this.dir, ...prefix.split('/').filter(Boolean)), { recursive: true, force: true });
+    this.knownDirs.clear();
     return n;
   }
 
@@ -131,12 +136,27 @@ export class ShredKeyStore {
     }
   }
 
+  /** A new temp file; its directory is made once per process (a key per object, few directories). */
+  private async createTemp(temp: string): Promise<FileHandle> {
+    const dir = dirname(temp);
+    const create = () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.knownDirs.add(dir);
+    }
+    return create().catch(async (err: NodeJS.ErrnoException) => {
+      // removed since (destroyUnder, here or in another process): make it again
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return create();
+    });
+  }
+
   /** Durable before it is visible: temp, fsync, then link (create) or rename (replace), then the directory. */
   private async writeEntry(objectId: string, bytes: Buffer, replace: boolean): Promise<boolean> {
     const path = this.pathOf(objectId);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const fh = await this.createTemp(temp);
     try {
       await fh.writeFile(bytes);
       await fh.sync();

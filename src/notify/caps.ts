@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKey } from '../redis-keys.js';
+import { redisScript } from '../redis.js';
 
 /**
  * Several hourly caps checked and counted at once, in Redis so every worker shares them. One Lua
@@ -45,11 +46,12 @@ export interface Caps {
 }
 
 export function redisCaps(redis: Redis, prefix: string): Caps {
+  const script = redisScript(redis, 'casedropCapCheck', SCRIPT);
   return {
     async check(use, spoolId, caps) {
       const keys = [redisKey.capDecided(prefix, use, spoolId), ...caps.map((c) => redisKey.capCount(prefix, c.name, c.subject))];
       const args = [...caps.map((c) => String(c.limit)), String(WINDOW_SECONDS), String(DECISION_TTL_SECONDS), ...caps.map((c) => c.name)];
-      return String(await redis.eval(SCRIPT, keys.length, ...keys, ...args));
+      return String(await script(keys.length, ...keys, ...args));
     },
   };
 }

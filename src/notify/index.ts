@@ -15,7 +15,7 @@ import { outboxDeliverer, smtpDeliverer, type Deliverer } from './deliver.js';
 import { processNotify, type NotifyDeps } from './notify.js';
 import { processOutbound, type OutboundDeps } from './outbound.js';
 import type { PostmasterRoute } from './postmaster.js';
-import { readOutcome } from './outcome.js';
+import { OutcomeCache, readOutcome } from './outcome.js';
 import { RedisCaseContacts } from '../cases/contacts.js';
 import { redisBatches } from './batch.js';
 import { redisCaps } from './caps.js';
@@ -31,6 +31,8 @@ export interface NotifyWorkersOptions {
   redis?: Redis;
   /** how long one webhook POST may take before it counts as failed (default 10 s) */
   webhookTimeoutMs?: number;
+  /** shared with this process's intake worker, which puts each outcome it writes here */
+  outcomes?: OutcomeCache;
 }
 
 export interface NotifyWorkers {
@@ -55,24 +57,27 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   const deliverer = makeDeliverer(config, log);
   warnAboutWebhooks(config, log);
 
+  const outcomes = o.outcomes ?? new OutcomeCache();
+  const registry = briefly(o.registry, CASE_CACHE_MS);
   const caps = redisCaps(redis, config.redisPrefix);
   const batches = redisBatches(redis, config.redisPrefix, config.digestIntervalSeconds * 1000);
   const notifyDeps: NotifyDeps = {
     config,
     store: o.store,
-    registry: o.registry,
+    registry,
     contacts: new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits),
     caps,
     batches,
     outbound: outboundQueue,
     webhook: webhookQueue,
     logger: log,
+    outcomes,
   };
   const postmaster = postmasterRoute(config, deliverer, log);
   const outboundDeps: OutboundDeps = {
     config,
     store: o.store,
-    registry: o.registry,
+    registry,
     deliverer,
     batches,
     caps,
@@ -80,6 +85,7 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
     outbound: outboundQueue,
     logger: log,
     postmaster,
+    outcomes,
   };
   const webhookTimeoutMs = o.webhookTimeoutMs ?? 10_000;
 
@@ -104,6 +110,30 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
       deliverer.close();
       if (postmaster.deliverer !== deliverer) postmaster.deliverer.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * The notify job and its engineer mail each ask for the case's owner a moment apart, as does every
+ * other message of a burst to one case: a look-up answers for a few seconds. An owner changed just
+ * now is therefore seen by mails decided up to that long after; nothing else of a case is read here.
+ */
+const CASE_CACHE_MS = 5000;
+
+function briefly(registry: Pick<CaseRegistry, 'get'>, ttlMs: number): Pick<CaseRegistry, 'get'> {
+  const seen = new Map<string, { at: number; found: Promise<Awaited<ReturnType<CaseRegistry['get']>>> }>();
+  return {
+    get(number) {
+      const now = Date.now();
+      const hit = seen.get(number);
+      if (hit && now - hit.at < ttlMs) return hit.found;
+      const found = registry.get(number);
+      seen.set(number, { at: now, found });
+      // a failed look-up is not kept; the map holds the few cases mail arrived for in the last seconds
+      found.catch(() => seen.delete(number));
+      if (seen.size > 1000) for (const [k, v] of seen) if (now - v.at >= ttlMs) seen.delete(k);
+      return found;
     },
   };
 }

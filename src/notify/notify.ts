@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { repliesSent, replyCapHits, sendersUntrusted } from '../metrics.js';
 import type { CaseContacts } from '../cases/contacts.js';
 import type { ObjectStore } from '../store/types.js';
-import { readOutcome } from './outcome.js';
+import { readOutcome, type OutcomeCache } from './outcome.js';
 import { isSettled, settleIfDone } from './sent.js';
 import { batchJobId, type Batches, type BatchSlot } from './batch.js';
 import type { Caps } from './caps.js';
@@ -33,10 +33,12 @@ export interface NotifyDeps {
   outbound: Adder<OutboundJobData>;
   webhook: Adder<WebhookJobData>;
   logger: Logger;
+  /** outcomes this process wrote or read a moment ago; every read goes to the store without it */
+  outcomes?: OutcomeCache;
 }
 
 export async function processNotify(outcomeId: string, deps: NotifyDeps): Promise<void> {
-  const outcome = await readOutcome(deps.store, outcomeId, deps.logger);
+  const outcome = await readOutcome(deps.store, outcomeId, deps.logger, deps.outcomes);
   const log = deps.logger.child({ spoolId: outcome.spoolId, caseNumber: outcome.caseNumber });
   if (await isSettled(deps.store, outcome.spoolId)) {
     // a replay (recovery, an operator, a pruned job id): every reply already went out
@@ -51,8 +53,10 @@ export async function processNotify(outcomeId: string, deps: NotifyDeps): Promis
     ...('send' in decision ? [outboundJobId.sender(outcome.spoolId)] : []),
     ...(notice === 'allowed' ? [outboundJobId.engineer(outcome.spoolId)] : []),
   ];
-  const senderReply = await queueSenderReply(outcome, decision, planned, deps, log);
-  await queueEngineerNotice(outcome, owner, notice, senderReply, planned, deps, log);
+  // one outbound job carries both mails when both are due (a BullMQ job fewer per message)
+  const carried = 'send' in decision && notice === 'allowed';
+  const senderReply = await queueSenderReply(outcome, decision, planned, deps, log, carried);
+  if (!carried) await queueEngineerNotice(outcome, owner, notice, senderReply, planned, deps, log);
   await queueWebhooks(outcome, deps);
   // nothing to send, or a replay that finds everything sent: settled now
   await settleIfDone(deps.store, outcome.spoolId, planned);
@@ -77,7 +81,7 @@ async function decide(outcome: Outcome, deps: NotifyDeps, log: Logger): Promise<
   return { digest: answer, kind: decision.send };
 }
 
-async function queueSenderReply(outcome: Outcome, decision: Plan, planned: string[], deps: NotifyDeps, log: Logger): Promise<string> {
+async function queueSenderReply(outcome: Outcome, decision: Plan, planned: string[], deps: NotifyDeps, log: Logger, withNotice = false): Promise<string> {
   if ('untrusted' in decision) {
     log.info(
       { reason: 'unauthenticated', how: decision.untrusted, kind: outcome.kind, sender: outcome.mailFrom, event: 'reply_untrusted' },
@@ -99,8 +103,10 @@ async function queueSenderReply(outcome: Outcome, decision: Plan, planned: strin
     repliesSent.inc({ kind: outcome.kind === 'stored' ? 'receipt' : 'dsn', result: 'suppressed' });
     return `none (${decision.suppress})`;
   }
-  await deps.outbound.add(decision.send, { spoolId: outcome.spoolId, kind: decision.send, planned }, { jobId: outboundJobId.sender(outcome.spoolId) });
-  return decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
+  const told = decision.send === 'dsn' ? 'delivery status notification (DSN)' : 'receipt';
+  const data: OutboundJobData = { spoolId: outcome.spoolId, kind: decision.send, planned, ...(withNotice ? { notice: true, senderReply: told } : {}) };
+  await deps.outbound.add(decision.send, data, { jobId: outboundJobId.sender(outcome.spoolId) });
+  return told;
 }
 
 async function queueEngineerNotice(

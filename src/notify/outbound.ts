@@ -1,5 +1,5 @@
 import type { CaseRegistry } from '../cases/types.js';
-import { outcomeId } from '../jobs/ids.js';
+import { outboundJobId, outcomeId } from '../jobs/ids.js';
 import type { BatchSlot, OutboundJobData, Outcome } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
@@ -16,10 +16,10 @@ import { MAX_MESSAGES } from './bounds.js';
 import { buildCombinedNotice, buildSenderDigest, type BatchContent } from './digest.js';
 import { buildDsn } from './dsn.js';
 import { buildEngineerNotice } from './engineer.js';
-import { readOutcome } from './outcome.js';
+import { readOutcome, type OutcomeCache } from './outcome.js';
 import { buildReceipt } from './receipt.js';
 import { forwardPostmaster, type PostmasterRoute } from './postmaster.js';
-import { alreadySent, markSent, settleIfDone } from './sent.js';
+import { alreadySent, markSent, markSentAndSettle, settleIfDone } from './sent.js';
 import { dropUploadEntries } from './upload-notice.js';
 import { sendUploadNotice } from './upload-send.js';
 
@@ -43,6 +43,8 @@ export interface OutboundDeps {
   logger: Logger;
   /** where postmaster mail is forwarded; absent, a postmaster job fails (kept for `jobs retry`) */
   postmaster?: PostmasterRoute;
+  /** outcomes this process wrote or read a moment ago (the notify job read this one just before) */
+  outcomes?: OutcomeCache;
 }
 
 export async function processOutbound(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
@@ -50,30 +52,50 @@ export async function processOutbound(jobId: string, data: OutboundJobData, deps
     if (!deps.postmaster) throw new UnrecoverableError('no postmaster route at this worker');
     return forwardPostmaster(jobId, data.spoolId, deps.store, deps.postmaster, deps.logger);
   }
-  if (await alreadySent(deps.store, jobId)) {
-    deps.logger.info({ kind: data.kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
-    // a digest sent just before a crash: its members must not wait for the next slot's mail
-    if (data.batch) await forgetSent(data, deps);
-  } else if (data.batch) {
-    await processBatch(jobId, data, deps);
-  } else {
-    await send(jobId, data, deps);
+  if (data.batch) {
+    if (await alreadySent(deps.store, jobId)) {
+      alreadySentLog(data.kind, deps);
+      // a digest sent just before a crash: its members must not wait for the next slot's mail
+      await forgetSent(data, deps);
+    } else {
+      await processBatch(jobId, data, deps);
+    }
+    return;
   }
-  if (!data.batch) await settleIfDone(deps.store, data.spoolId, data.planned ?? [jobId]);
+  // the engineer notice first when this job carries it: a sender reply the relay refuses for good
+  // (UnrecoverableError) must not keep the engineer from hearing of the message
+  const mails: [string, OutboundJobData][] = [
+    ...(data.notice ? [[outboundJobId.engineer(data.spoolId), { ...data, kind: 'engineer' as const }] as [string, OutboundJobData]] : []),
+    [jobId, data],
+  ];
+  let settled = false;
+  for (const [id, mail] of mails) {
+    // a reply is one of its outcome's planned mails: the outcome's settled marker covers it too
+    if (await alreadySent(deps.store, id, data.spoolId)) alreadySentLog(mail.kind, deps);
+    // settles the outcome itself when this is its last mail
+    else settled = await send(id, mail, deps);
+  }
+  if (!settled) await settleIfDone(deps.store, data.spoolId, data.planned ?? [jobId]);
 }
 
-async function send(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<void> {
-  const outcome = await readOutcome(deps.store, outcomeId(data.spoolId));
+function alreadySentLog(kind: string, deps: OutboundDeps): void {
+  deps.logger.info({ kind, event: 'reply_already_sent' }, 'mail already sent (a replayed job): not sent again');
+}
+
+/** true when the mail went out and its marker (or the outcome's settled marker) is written */
+async function send(jobId: string, data: OutboundJobData, deps: OutboundDeps): Promise<boolean> {
+  const outcome = await readOutcome(deps.store, outcomeId(data.spoolId), undefined, deps.outcomes);
   const mail = await compose(data, deps, outcome);
   if (!mail) {
     await markSent(deps.store, jobId, 'dropped');
-    return;
+    return false;
   }
   const raw = await mail.node.build();
   const result = await deps.deliverer.deliver(jobId, raw, mail.envelope);
-  await markSent(deps.store, jobId, 'sent');
+  await markSentAndSettle(deps.store, jobId, data.spoolId, data.planned ?? [jobId], 'sent');
   repliesSent.inc({ kind: data.kind, result: 'sent' });
   deps.logger.info({ kind: data.kind, caseNumber: outcome.caseNumber, bytes: raw.length, result }, 'mail sent');
+  return true;
 }
 
 async function compose(data: OutboundJobData, deps: OutboundDeps, outcome: Outcome): Promise<ComposedMail | undefined> {

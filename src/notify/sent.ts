@@ -9,8 +9,35 @@ import type { ObjectStore } from '../store/types.js';
  * replayed or re-queued job, however late, sends nothing; the one window left is a crash between
  * the relay's 250 and the marker's fsync (at-least-once, as in every MTA).
  */
-export function alreadySent(store: ObjectStore, outboundJobId: string): Promise<boolean> {
+export async function alreadySent(store: ObjectStore, outboundJobId: string, plannedFor?: string): Promise<boolean> {
+  // the last planned mail of an outcome is recorded by the settled marker alone (markSentAndSettle)
+  if (plannedFor !== undefined && (await isSettled(store, plannedFor))) return true;
   return store.exists(replySentId(outboundJobId));
+}
+
+/**
+ * After one planned mail of an outcome went out. When every other planned mail is marked already,
+ * this one is the last: the outcome's settled marker alone records it (it says every planned mail
+ * is out), one fsynced object fewer per message. Otherwise its own marker, then settle if the
+ * others finished meanwhile.
+ */
+export async function markSentAndSettle(store: ObjectStore, outboundJobId: string, spoolId: string, planned: readonly string[], result: string): Promise<void> {
+  const others = planned.filter((id) => id !== outboundJobId);
+  if (await allMarked(store, others)) {
+    await writeSettled(store, spoolId, planned.includes(outboundJobId) ? planned : [...planned, outboundJobId]);
+    return;
+  }
+  await markSent(store, outboundJobId, result);
+  await settleIfDone(store, spoolId, planned);
+}
+
+async function allMarked(store: ObjectStore, ids: readonly string[]): Promise<boolean> {
+  for (const id of ids) if (!(await store.exists(replySentId(id)))) return false;
+  return true;
+}
+
+async function writeSettled(store: ObjectStore, spoolId: string, planned: readonly string[]): Promise<void> {
+  await store.put(repliesNamespace, Readable.from([]), { kind: 'replies-settled', spoolId, replies: planned }, { name: spoolId });
 }
 
 export async function markSent(store: ObjectStore, outboundJobId: string, result: string): Promise<void> {
@@ -32,7 +59,7 @@ export function isSettled(store: ObjectStore, spoolId: string): Promise<boolean>
  * outcome then stays unsettled until a recovery scan re-runs its notify job, which settles it.
  */
 export async function settleIfDone(store: ObjectStore, spoolId: string, planned: readonly string[]): Promise<boolean> {
-  for (const id of planned) if (!(await alreadySent(store, id))) return false;
-  await store.put(repliesNamespace, Readable.from([]), { kind: 'replies-settled', spoolId, replies: planned }, { name: spoolId });
+  if (!(await allMarked(store, planned))) return false;
+  await writeSettled(store, spoolId, planned);
   return true;
 }

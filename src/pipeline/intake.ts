@@ -51,6 +51,8 @@ export interface IntakeDeps {
   checkpoint?: (step: IntakeStep) => void;
   /** the case's audit trail (stored and refused files); the worker always sets it */
   audit?: AuditSink;
+  /** told each outcome written, so this process's notify job need not read it back from the store */
+  outcomes?: { rememberWritten(outcomeId: string, json: string): void };
 }
 
 export type IntakeStep = 'during-parse' | 'after-files' | 'after-note' | 'after-outcome' | 'after-notify';
@@ -65,7 +67,7 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
     return undefined;
   }
   const { outcome, meta } = await quarantineOnDamage(spoolId, deps, log, () => processSpooled(spoolId, deps, log));
-  await writeOutcome(outcome, spoolId, deps.store);
+  await writeOutcome(outcome, spoolId, deps.store, deps.outcomes);
   await deps.attempts?.finish(spoolId);
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps);
@@ -125,13 +127,15 @@ function inBandFailure(spoolId: string, deps: IntakeDeps): (err: unknown) => Pro
   };
 }
 
-async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore): Promise<void> {
-  await store.put(
+async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore, written?: IntakeDeps['outcomes']): Promise<void> {
+  const json = JSON.stringify(outcome);
+  const { id } = await store.put(
     'outcomes',
-    Readable.from([Buffer.from(JSON.stringify(outcome))]),
+    Readable.from([Buffer.from(json)]),
     { spoolId: outcome.spoolId, caseNumber: outcome.caseNumber, kind: outcome.kind },
     { name },
   );
+  written?.rememberWritten(id, json);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKey } from '../redis-keys.js';
+import { redisScript } from '../redis.js';
 import { duplicateParts } from './filenames.js';
 
 /**
@@ -31,11 +32,12 @@ return name
 `;
 
 export function redisNameRegistry(redis: Redis, prefix: string): NameRegistry {
+  const reserve = redisScript(redis, 'casedropReserveName', RESERVE, 3);
   return {
     async reserve(caseNumber, fileId, sanitizedName) {
       const { stem, ext } = duplicateParts(sanitizedName);
       const keys = [redisKey.caseNamesByFile(prefix, caseNumber), redisKey.caseNamesByName(prefix, caseNumber), redisKey.caseNamesNext(prefix, caseNumber)];
-      return String(await redis.eval(RESERVE, keys.length, ...keys, fileId, sanitizedName, stem, ext));
+      return String(await reserve(...keys, fileId, sanitizedName, stem, ext));
     },
   };
 }

@@ -25,6 +25,8 @@ export interface IntakeWorkerOptions {
   verify: IntakeDeps['verify'];
   /** a worker-role connection (maxRetriesPerRequest: null); made from the config when absent */
   redis?: Redis;
+  /** this process's notify stage's outcome cache: each outcome written goes there too */
+  outcomes?: IntakeDeps['outcomes'];
 }
 
 export interface IntakeWorker {
@@ -63,6 +65,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     audit: new AuditLog(options.store, redis, config.redisPrefix),
     attempts: redisAttemptMarker(redis, config.redisPrefix),
     ...(pool ? { analyse: pool.analyse } : {}),
+    ...(options.outcomes ? { outcomes: options.outcomes } : {}),
   };
   const worker = new Worker<IntakeJobData>(QueueName.intake, (job: Job<IntakeJobData>) => runJob(job, deps), {
     connection: redis,

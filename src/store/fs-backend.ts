@@ -263,8 +263,38 @@ async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<
   return total;
 }
 
-/** fsync a directory, so an entry created, renamed or removed in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
+/**
+ * fsync a directory, so an entry created, renamed or removed in it survives a crash. Group commit:
+ * an fsync of a directory covers every entry changed in it before the fsync began, so a caller
+ * that finds one running joins the next one (which starts when the running one ends) together with
+ * every other caller that arrives meanwhile. Under a burst, many objects of one namespace cost one
+ * directory fsync, and each caller still returns only after an fsync that began after its change.
+ */
+export function syncDir(dir: string): Promise<void> {
+  const running = dirSyncs.get(dir);
+  if (!running) return beginDirSync(dir);
+  running.next ??= running.done.then(noop, noop).then(() => beginDirSync(dir));
+  return running.next;
+}
+
+interface DirSync {
+  done: Promise<void>;
+  /** the fsync that starts once `done` settles, shared by every caller that arrived meanwhile */
+  next?: Promise<void>;
+}
+const dirSyncs = new Map<string, DirSync>();
+const noop = (): void => undefined;
+
+function beginDirSync(dir: string): Promise<void> {
+  const entry: DirSync = { done: fsyncDir(dir) };
+  dirSyncs.set(dir, entry);
+  void entry.done.then(noop, noop).then(() => {
+    if (dirSyncs.get(dir) === entry) dirSyncs.delete(dir);
+  });
+  return entry.done;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

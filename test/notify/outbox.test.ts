@@ -44,4 +44,23 @@ describe('outbox mode', () => {
     expect(names.sort()).toEqual([`${outcome.spoolId}-engineer.eml`, `${outcome.spoolId}-sender.eml`]);
     expect(h.logLines.filter((l) => l.msg === 'mail written to the outbox (no relay configured)')).toHaveLength(2);
   });
+
+  it('records the last mail of an outcome by the settled marker alone: two reply objects for two mails, and a replay sends nothing', async () => {
+    const outcome = makeOutcome();
+    await h.notify(outcome);
+    // one mail's own marker, and the outcome's settled marker standing for the other
+    const replies = (await h.store.list('replies/')).filter((id) => id.startsWith(`replies/${outcome.spoolId}`));
+    expect(replies).toContain(`replies/${outcome.spoolId}`);
+    expect(replies, JSON.stringify(replies)).toHaveLength(2);
+    for (const kind of ['sender', 'engineer'] as const) {
+      const jobId = `${outcome.spoolId}-${kind}`;
+      await h.queues.outbound.add(
+        kind === 'sender' ? 'receipt' : 'engineer',
+        { spoolId: outcome.spoolId, kind: kind === 'sender' ? 'receipt' : 'engineer' },
+        { jobId: `${jobId}-again` },
+      );
+      await h.settle('outbound', `${jobId}-again`);
+    }
+    expect(h.logLines.filter((l) => l.msg === 'mail written to the outbox (no relay configured)')).toHaveLength(2);
+  });
 });
