@@ -93,7 +93,12 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
       log.warn({ spoolId: task.spoolId, event: 'parse_too_complex', why }, 'message refused as too complex');
       task.resolve({ kind: 'refused', reason: 'too-complex' });
     };
-    const timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
+    // the budget is the message's, so it starts once the thread has loaded: on a loaded machine a
+    // fresh thread's start-up alone can take seconds, and must not turn a plain message into too-complex
+    let timer: NodeJS.Timeout | undefined;
+    void (worker.ready ?? Promise.resolve()).then(() => {
+      if (!settled) timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
+    });
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage(task.spoolId);
   };
