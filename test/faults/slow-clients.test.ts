@@ -155,9 +155,12 @@ async function clearOut(): Promise<void> {
 describe('a client that goes away in the middle of DATA', () => {
   beforeAll(clearOut, 30_000);
 
-  /** A 2 MiB message: half of it is well past the header block, so the spool write has begun. */
+  /**
+   * A 4 MiB message: half of it is well past the header block and past what the store holds in
+   * flight before its first write (8 chunks sealing, 1 MiB batches), so the spool write has begun.
+   */
   async function startData(): Promise<{ client: RawClient; half: Buffer }> {
-    const big = await composeMessage('aborted', sent++, { attachment: { filename: 'big.bin', content: randomBytes(2 * 1024 * 1024) } });
+    const big = await composeMessage('aborted', sent++, { attachment: { filename: 'big.bin', content: randomBytes(4 * 1024 * 1024) } });
     const client = await connectRaw({ port: sys.casedrop.smtpPort });
     open.push({ client });
     expect(await client.nextReply()).toMatch(/^220 /);
