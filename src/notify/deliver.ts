@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
-import { syncDir } from '../store/fs-backend.js';
+import { removeStaleTemps, syncDir } from '../store/fs-backend.js';
+import { newTempName, tempsInFlight } from '../store/fs-temp.js';
 
 /**
  * Where a built mail goes: the configured relay over SMTP, or (no relay, the laptop default) an
@@ -59,7 +59,7 @@ export function outboxDeliverer(dir: string, tmpDir: string, logger: Logger): De
   // made once per deliverer (two mkdir calls per mail were 1.7% of the worker's profile); again if removed since
   let made: Promise<unknown> | undefined;
   const makeDirs = () =>
-    (made ??= Promise.all([mkdir(dir, { recursive: true }), mkdir(tmpDir, { recursive: true })]).catch((err: unknown) => {
+    (made ??= Promise.all([mkdir(dir, { recursive: true }), mkdir(tmpDir, { recursive: true }).then(() => sweep(tmpDir, logger))]).catch((err: unknown) => {
       made = undefined;
       throw err;
     }));
@@ -87,7 +87,23 @@ export function safeFileName(name: string): string {
 }
 
 async function writeAtomic(dir: string, tmpDir: string, path: string, data: Buffer): Promise<void> {
-  const tmp = join(tmpDir, `${process.pid}.${randomBytes(8).toString('hex')}.part`);
+  const name = newTempName();
+  const tmp = join(tmpDir, name);
+  tempsInFlight.add(name);
+  try {
+    await writeAndRename(dir, tmp, path, data);
+  } finally {
+    tempsInFlight.delete(name);
+  }
+}
+
+/** A mail a killed worker was writing stays in the temp dir: the first delivery of a process sweeps it. */
+async function sweep(tmpDir: string, logger: Logger): Promise<void> {
+  const removed = await removeStaleTemps(tmpDir);
+  if (removed > 0) logger.info({ removed, event: 'outbox_temps_removed' }, 'removed unfinished outbox mails of crashed writers');
+}
+
+async function writeAndRename(dir: string, tmp: string, path: string, data: Buffer): Promise<void> {
   const file = await open(tmp, 'w', 0o600);
   try {
     await file.writeFile(data);

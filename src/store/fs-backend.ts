@@ -26,18 +26,8 @@ export class FsBlobBackend implements BlobBackend {
     await this.removeStaleTemps();
   }
 
-  async removeStaleTemps(now = Date.now()): Promise<number> {
-    const here = { host: thisHost, pid: process.pid, now, inFlight: tempsInFlight, isAlive: isProcessAlive };
-    let removed = 0;
-    for (const name of await readdir(this.tempDir)) {
-      const path = join(this.tempDir, name);
-      const facts = await stat(path).catch(() => undefined);
-      if (facts && isStaleTemp({ name, mtimeMs: facts.mtimeMs }, here)) {
-        await unlink(path).catch(() => undefined);
-        removed++;
-      }
-    }
-    return removed;
+  removeStaleTemps(now = Date.now()): Promise<number> {
+    return removeStaleTemps(this.tempDir, now);
   }
 
   async createWriteTemp(): Promise<BlobWriter> {
@@ -243,6 +233,24 @@ class FsReader implements BlobReader {
   close(): Promise<void> {
     return (this.closing ??= this.fh.close());
   }
+}
+
+/**
+ * Removes the temp files in `dir` that a crashed writer left (src/store/fs-temp.ts decides which):
+ * the store's `objects/.tmp` and the outbox's temp dir both start with it.
+ */
+export async function removeStaleTemps(dir: string, now = Date.now()): Promise<number> {
+  const here = { host: thisHost, pid: process.pid, now, inFlight: tempsInFlight, isAlive: isProcessAlive };
+  let removed = 0;
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name);
+    const facts = await stat(path).catch(() => undefined);
+    if (facts && isStaleTemp({ name, mtimeMs: facts.mtimeMs }, here)) {
+      await unlink(path).catch(() => undefined);
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** Writes all of `chunks`; returns how many bytes that was. */
