@@ -18,9 +18,14 @@ import { CASE, caseFiles, run, startUploadEnv, type UploadEnv } from '../upload/
  * from the encrypted store and hashed. The cut point comes from a seed that is printed
  * (HTTPS_RESUME_SEED repeats a run); HTTPS_RESUME_BYTES makes it smaller for a quick try.
  */
-const GiB = 1 << 30;
 const MiB = 1 << 20;
-const SIZE = Number(process.env.HTTPS_RESUME_BYTES ?? GiB);
+/**
+ * 256 MiB in `npm test`: at 1 GiB this one test took 146 s of a CI run that must stay near 10
+ * minutes (the upload path still runs at about half of nginx's speed, issue 16).
+ * HTTPS_RESUME_BYTES=1073741824 runs the full size the issue names (passed twice, seeds 805410895
+ * and 754711433).
+ */
+const SIZE = Number(process.env.HTTPS_RESUME_BYTES ?? 256 * MiB);
 const SEED = Number(process.env.HTTPS_RESUME_SEED ?? randomInt(2 ** 31));
 
 /** mulberry32: a seeded cut point, so a failing run can be repeated exactly */
@@ -35,7 +40,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-describe('a 1 GiB HTTPS upload cut at a random point and resumed with curl (HEAD + PATCH)', () => {
+describe('a large HTTPS upload (1 GiB with HTTPS_RESUME_BYTES) cut at a random point and resumed with curl (HEAD + PATCH)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'casedrop-https-resume-'));
   const cert = join(dir, 'cert.pem');
   const file = join(dir, 'core.bin');
