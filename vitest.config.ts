@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/global-setup.ts', 'test/build-once.ts'],
     include: ['test/**/*.test.ts'],
     exclude: ['test/faults/**'],
     testTimeout: 30_000,

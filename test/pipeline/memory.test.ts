@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testConfig } from '../helpers/env.js';
 
 /**
@@ -12,18 +12,12 @@ import { testConfig } from '../helpers/env.js';
  * process so the figure is the job's own: resident memory sampled every millisecond, minus the
  * resident size just before the job started. The bound the issue sets is 4× the message size.
  */
-const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
-mkdirSync(cacheDir, { recursive: true });
-const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
+// src/ compiled once per test run (test/build-once.ts): the child runs plain node, no TypeScript loader
+const build = inject('testBuild');
 const tmp = mkdtempSync(join(tmpdir(), 'casedrop-mem-'));
 const WIRE_BYTES = 20 * 1024 * 1024;
 
 beforeAll(async () => {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere still emit JavaScript
-  }
   // an encrypted 7z of incompressible test data (no customer bytes), sized so base64 lands under 20 MB
   writeFileSync(join(tmp, 'data.bin'), randomBytes(Math.floor((WIRE_BYTES * 57) / 78) - 64 * 1024));
   execFileSync('7zz', ['a', '-t7z', '-mx=0', '-mhe=on', '-psecret', join(tmp, 'big.7z'), join(tmp, 'data.bin')], { stdio: 'ignore' });
@@ -38,7 +32,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  rmSync(build, { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 });
 

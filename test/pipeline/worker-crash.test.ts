@@ -1,7 +1,6 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import type { IntakeStep } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
@@ -13,19 +12,8 @@ import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor
  * each file, one note, one outcome, one notify job, and the spool object gone.
  */
 // inside the repository so the compiled code resolves node_modules
-const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
-mkdirSync(cacheDir, { recursive: true });
-const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
-
-beforeAll(() => {
-  // the child runs the compiled code: there is no TypeScript loader for plain node here
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere in the tree still emit JavaScript; a missing output fails below
-  }
-}, 120_000);
-afterAll(() => rmSync(build, { recursive: true, force: true }));
+// src/ compiled once per test run (test/build-once.ts): the child runs plain node, no TypeScript loader
+const build = inject('testBuild');
 
 function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {

@@ -1,7 +1,6 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { retryFailed } from '../../src/jobs/dead-letter.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
@@ -13,18 +12,8 @@ import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor
  * deaths the next attempt dead-letters it as too-complex, keeps its spool, and queues the replies;
  * `jobs retry` then runs it afresh. Runs the compiled code, parse threads included.
  */
-const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
-mkdirSync(cacheDir, { recursive: true });
-const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
-
-beforeAll(() => {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere still emit JavaScript
-  }
-}, 120_000);
-afterAll(() => rmSync(build, { recursive: true, force: true }));
+// src/ compiled once per test run (test/build-once.ts): the child runs plain node, no TypeScript loader
+const build = inject('testBuild');
 
 function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {

@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { processIntake } from '../../src/pipeline/intake.js';
 import type { RemovalStep } from '../../src/purge/remove.js';
@@ -14,7 +13,6 @@ let build = '';
 beforeAll(() => {
   build = compile();
 }, 180_000);
-afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 const steps: RemovalStep[] = ['after-record', 'after-key', 'after-object', 'after-derived', 'after-note', 'after-audit'];
 

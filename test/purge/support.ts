@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { inject } from 'vitest';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { createContext } from '../../src/cli/context.js';
@@ -27,17 +27,9 @@ export async function cli(vars: Record<string, string>, ...args: string[]): Prom
   return { code, lines };
 }
 
-/** Compiles src/ once into node_modules/.cache so a child process runs the code under test. */
+/** src/ compiled once per test run (test/build-once.ts), so a child process runs the code under test. */
 export function compile(): string {
-  const cacheDir = join(import.meta.dirname, '../../node_modules/.cache');
-  mkdirSync(cacheDir, { recursive: true });
-  const build = mkdtempSync(join(cacheDir, 'casedrop-build-'));
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'pipe' });
-  } catch {
-    // type errors elsewhere still emit JavaScript; a missing output fails the test
-  }
-  return build;
+  return inject('testBuild');
 }
 
 export function runChild(build: string, vars: Record<string, string>, ...args: string[]): Promise<number | null> {

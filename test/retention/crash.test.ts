@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { caseRegistry } from '../../src/cases/registry.js';
 import { processIntake } from '../../src/pipeline/intake.js';
@@ -16,7 +15,6 @@ let build = '';
 beforeAll(() => {
   build = compile();
 }, 180_000);
-afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 async function setUp() {
   const env = testConfig();
