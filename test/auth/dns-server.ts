@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
@@ -66,16 +67,26 @@ async function startDnsmasqOnce(txt: TxtRecords, port: number): Promise<DnsServe
   const address = `127.0.0.1:${port}`;
   const probe = new Resolver({ timeout: 200, tries: 1 });
   probe.setServers([address]);
-  // ready once it answers (NXDOMAIN for a name it does not hold is an answer)
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr}`);
-    const answered = await probe.resolveTxt('ready.probe.test').then(
-      () => true,
-      (e: NodeJS.ErrnoException) => e.code === 'ENOTFOUND' || e.code === 'ENODATA',
-    );
-    if (answered) break;
-    if (i > 100) throw new Error(`dnsmasq did not answer: ${stderr}`);
-  }
+  // ready once it answers (NXDOMAIN for a name it does not hold is an answer); the bound catches a
+  // dnsmasq that never comes up, not a slow start on a loaded machine
+  await vi
+    .waitFor(
+      async () => {
+        // exited (a port taken, say): no use waiting, reported below
+        if (child.exitCode !== null) return;
+        const answered = await probe.resolveTxt('ready.probe.test').then(
+          () => true,
+          (e: NodeJS.ErrnoException) => e.code === 'ENOTFOUND' || e.code === 'ENODATA',
+        );
+        if (!answered) throw new Error('dnsmasq did not answer yet');
+      },
+      { timeout: 120_000, interval: 50 },
+    )
+    .catch((err: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`dnsmasq did not answer: ${err.message} ${stderr}`);
+    });
+  if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${stderr}`);
   return {
     address,
     stop: () =>
