@@ -40,8 +40,12 @@ export function fingerprintOf(blob: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(blob).digest('base64').slice(0, 43);
 }
 
+export const MAX_PUB_FILE_BYTES = 16 * 1024;
+
 /** One public key from the text of a `.pub` file (OpenSSH format); a private key is refused so it is never stored. */
 export function parsePublicKey(text: string): ParsedPublicKey {
+  // a 16384-bit RSA key line is about 2.8 KB: anything far longer is not a .pub file
+  if (text.length > MAX_PUB_FILE_BYTES) throw invalid(`a .pub file is one line of a few KB; this one has ${text.length} characters`);
   if (text.includes('PRIVATE KEY')) throw invalid('that is a private key: give the .pub file');
   const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (lines.length !== 1) throw invalid(`a .pub file holds one key line (found ${lines.length})`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
-import { offerMatches, parsePublicKey, type StoredSshKey } from '../../src/cases/ssh-key-rules.js';
+import { MAX_PUB_FILE_BYTES, offerMatches, parsePublicKey, type StoredSshKey } from '../../src/cases/ssh-key-rules.js';
 
 describe('SSH key rules', () => {
   const dir = mkdtempSync(join(tmpdir(), 'casedrop-keyrules-'));
@@ -25,6 +25,10 @@ describe('SSH key rules', () => {
     };
     return { pub, priv, stored };
   };
+
+  it('refuses a text far longer than a .pub file before parsing it', () => {
+    expect(() => parsePublicKey(`ssh-ed25519 ${'A'.repeat(MAX_PUB_FILE_BYTES)}`)).toThrow(/one line of a few KB/);
+  });
 
   it('checks the signature, not only the key: a signature over other data is refused', () => {
     const { pub, priv, stored } = keygen('ed', '-t', 'ed25519');

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/log.js';
 import { assertCaseNumber } from '../../cases/number.js';
-import type { SshKey } from '../../cases/ssh-key-rules.js';
+import { MAX_PUB_FILE_BYTES, type SshKey } from '../../cases/ssh-key-rules.js';
 import { RedisSshKeyStore } from '../../cases/ssh-keys.js';
 import { openStore } from '../../store/open.js';
 import type { CliContext } from '../context.js';
@@ -21,6 +21,9 @@ export function registerCaseKeyCommands(caseCommand: Command, ctx: CliContext): 
     .option('--label <text>', 'who or what uses it (default: the comment in the .pub file)')
     .option('--operator <name>', 'who adds it, for the audit trail (default: $CASEDROP_OPERATOR or the OS user)')
     .action(async (n: string, file: string, o: { label?: string; operator?: string }) => {
+      // never read a mistaken huge file whole: a .pub file is one short line
+      const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+      if (size > MAX_PUB_FILE_BYTES) throw new UsageError(`${file} has ${size} bytes: a .pub file is one line of a few KB`);
       const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot read ${file}: ${err.code ?? err.message}`);
       });
