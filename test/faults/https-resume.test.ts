@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeRng } from '../helpers/rng.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readParts } from '../../src/intake/parts.js';
 import { writeRandom } from '../sftp/resume-scenario.js';
@@ -27,18 +28,6 @@ const MiB = 1 << 20;
  */
 const SIZE = Number(process.env.HTTPS_RESUME_BYTES ?? 256 * MiB);
 const SEED = Number(process.env.HTTPS_RESUME_SEED ?? randomInt(2 ** 31));
-
-/** mulberry32: a seeded cut point, so a failing run can be repeated exactly */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('a large HTTPS upload (1 GiB with HTTPS_RESUME_BYTES) cut at a random point and resumed with curl (HEAD + PATCH)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'casedrop-https-resume-'));
@@ -73,7 +62,7 @@ describe('a large HTTPS upload (1 GiB with HTTPS_RESUME_BYTES) cut at a random p
 
   it('ends with exactly one file with the right SHA-256, at constant memory', { timeout: 3_600_000 }, async () => {
     const sha256 = await writeRandom(file, SIZE);
-    const random = seeded(SEED);
+    const random = makeRng(SEED);
     // at least a few MiB on either side, so both requests carry data
     const margin = Math.min(64 * MiB, Math.floor(SIZE / 8));
     const cutAt = margin + Math.floor(random() * (SIZE - 2 * margin));

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeRng } from '../helpers/rng.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/index.js';
 
@@ -24,17 +25,6 @@ const work = mkdtempSync(join(tmpdir(), 'casedrop-false-refusal-'));
 const gnupg = join(work, 'gnupg');
 mkdirSync(gnupg, { mode: 0o700 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function content(rand: () => number): Buffer {
   // at least 1 byte: a 7z of only empty files has nothing encrypted and is refused as unencrypted, rightly
@@ -102,7 +92,7 @@ describe('no false refusals on freshly made encrypted files', () => {
 
   it.each(Object.keys(FORMATS))('%s: every file the tool makes is accepted', async (format) => {
     const { ext, make } = FORMATS[format]!;
-    const rand = random(SEED ^ ext.charCodeAt(0));
+    const rand = makeRng(SEED ^ ext.charCodeAt(0));
     const refused: string[] = [];
     let bytes = 0;
     await pool(PER_FORMAT, Math.max(2, availableParallelism()), async (i) => {

@@ -2,6 +2,8 @@ import { sleep } from '../../../bench/lib/procs.mjs';
 import { openSession, type SmtpSession } from '../../../bench/lib/smtp-client.mjs';
 import { INTAKE, SENDER, type Message } from './mail.js';
 
+export { makeRng } from '../../helpers/rng.js';
+
 /**
  * The client side of every fault test: a real SMTP client (bench/lib/smtp-client.mjs) sends the
  * messages and writes down each attempt and the reply it got — the ledger that ./judge.ts holds the
@@ -25,18 +27,6 @@ export interface Attempt {
   bodySent: boolean;
   /** from `250 2.0.0 queued as <id>`: the spool id, which names every object of the message */
   spoolId?: string;
-}
-
-/** mulberry32: small, seedable, good enough to pick kill moments and session lengths. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface SendOptions {
