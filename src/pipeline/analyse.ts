@@ -32,6 +32,8 @@ export interface AnalyseDeps {
   store: ObjectStore;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
   logger: Logger;
+  /** gets the buffers read for this message (parse.ts `held`), for the caller to free once it is done */
+  held?: Buffer[];
 }
 
 export async function analyseSpooled(spoolId: string, deps: AnalyseDeps): Promise<Analysis> {
@@ -58,6 +60,7 @@ async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedM
       maxParts: c.maxMimeParts,
       maxNameChars: c.maxNameChars,
       maxHeaderChars: c.maxHeaderValueChars,
+      ...(deps.held ? { held: deps.held } : {}),
     });
   } catch (err) {
     if (err instanceof CasedropError) throw err;

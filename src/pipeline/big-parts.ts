@@ -29,6 +29,7 @@ const CR = 0x0d;
 const MAX_HEADER_BYTES = 64 * 1024;
 const MAX_PARTS = 1000;
 const MAX_DEPTH = 16;
+const STAGING_BYTES = 64 * 1024;
 
 interface Span {
   start: number;
@@ -150,7 +151,9 @@ function decodeLines(text: Buffer): Buffer | undefined {
   if (size === undefined) return undefined;
   // exactly the decoded size, so the buffer owns its whole memory and moves to the main thread without a copy
   const out = Buffer.allocUnsafe(size);
-  const staging = Buffer.allocUnsafe(Math.min(1 << 20, text.length));
+  // small enough that its strings stay in the young generation: 1 MiB ones went to the large-object
+  // space, tens of MiB of them per message, freed only by a full collection
+  const staging = Buffer.allocUnsafe(Math.min(STAGING_BYTES, text.length));
   let fill = 0;
   let written = 0;
   const flush = (last: boolean): boolean => {

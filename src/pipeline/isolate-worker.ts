@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { openStoreForReading } from '../store/open.js';
 import { intakeVerifier } from './intake-options.js';
 import { analyseSpooled, type AnalyseDeps, type Analysis } from './analyse.js';
+import { releaseBuffer } from './release.js';
 
 /**
  * The parse thread (isolate.ts starts it): reads one spooled message at a time from the store and
@@ -23,10 +24,14 @@ const deps: AnalyseDeps = {
 
 parentPort!.postMessage({ ready: true });
 parentPort!.on('message', (spoolId: string) => {
-  analyseSpooled(spoolId, deps).then(
-    (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis)),
-    (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),
-  );
+  const held: Buffer[] = [];
+  analyseSpooled(spoolId, { ...deps, held })
+    .then(
+      (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis)),
+      (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),
+    )
+    // posted (copied or moved): nothing here reads the message's bytes any more
+    .finally(() => held.forEach(releaseBuffer));
 });
 
 /** Attachment buffers that own their whole memory can be moved; small pooled ones are copied. */

@@ -39,6 +39,11 @@ export interface ParseOptions {
   maxHeaderChars?: number;
   /** the message's size when known: its bytes are then read into one buffer, without a second copy */
   size?: number;
+  /**
+   * Gets the buffer the message was read into. The result may hold views of it, so it may be freed
+   * (release.ts) only once nothing reads the result any more, e.g. after the parse thread posted it.
+   */
+  held?: Buffer[];
 }
 
 /** The message has more MIME parts than `maxParts`: a refusal (`too-many-parts`), not a parse error. */
@@ -90,7 +95,9 @@ export async function parseMessage(source: Readable | Buffer, options: ParseOpti
     maxHeaderChars: options.maxHeaderChars ?? 4096,
     parts: 0,
   };
-  const top = await parseLevel(Buffer.isBuffer(source) ? source : await readAll(source, options.size), limits);
+  const raw = Buffer.isBuffer(source) ? source : await readAll(source, options.size);
+  if (source !== raw) options.held?.push(raw);
+  const top = await parseLevel(raw, limits);
   const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
 }

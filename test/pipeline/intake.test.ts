@@ -4,7 +4,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config/schema.js';
 import { createRedis } from '../../src/redis.js';
+import { analyseSpooled } from '../../src/pipeline/analyse.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from '../../src/pipeline/intake.js';
+import { RELEASE_MIN_BYTES } from '../../src/pipeline/release.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, namesFor, realVerify, notifyQueue, openTestStore, readAll, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
@@ -66,6 +68,25 @@ describe('processIntake', () => {
     expect((await readAll(await store.get(`cases/${CASE}/notes/${spoolId}`))).toString()).toContain('Logs attached.');
     expect((await notify.getJob(spoolId))?.data).toEqual({ outcomeId: `outcomes/${spoolId}` });
     expect(await store.exists(`spool/${spoolId}`)).toBe(false);
+  });
+
+  it("frees a big attachment's memory once it is stored, and stores it whole first", async () => {
+    const spoolId = await spool(store, sample('verdicts.eml'));
+    const held: Buffer[] = [];
+    const analyse: IntakeDeps['analyse'] = async (id) => {
+      const analysis = await analyseSpooled(id, deps);
+      if (analysis.kind === 'parsed') {
+        for (const j of analysis.judged) {
+          // as the parse thread hands it over: a buffer owning its memory, big enough to be worth freeing
+          j.part.content = Buffer.concat([j.part.content, Buffer.alloc(RELEASE_MIN_BYTES)]);
+          held.push(j.part.content);
+        }
+      }
+      return analysis;
+    };
+    const outcome = await processIntake(spoolId, { ...deps, analyse });
+    expect(Math.min(...outcome!.stored.map((f) => f.size))).toBeGreaterThan(RELEASE_MIN_BYTES);
+    expect(held.map((b) => b.length)).toEqual(held.map(() => 0));
   });
 
   it('a message without attachments gets no-attachment, and its note is kept', async () => {
