@@ -25,7 +25,8 @@ export type Analysis =
   | { kind: 'parsed'; message: Omit<ParsedMessage, 'attachments'>; judged: Judged[]; extra: { count: number; size: number } }
   | { kind: 'refused'; reason: MessageReason };
 
-export type Analyse = (spoolId: string) => Promise<Analysis>;
+/** `size`: the spooled object's size when the caller has read its header already (one open of it fewer) */
+export type Analyse = (spoolId: string, size?: number) => Promise<Analysis>;
 
 export interface AnalyseDeps {
   config: AnalyseConfig;
@@ -36,8 +37,8 @@ export interface AnalyseDeps {
   held?: Buffer[];
 }
 
-export async function analyseSpooled(spoolId: string, deps: AnalyseDeps): Promise<Analysis> {
-  const parsed = await parseSpooled(spoolId, deps);
+export async function analyseSpooled(spoolId: string, deps: AnalyseDeps, size?: number): Promise<Analysis> {
+  const parsed = await parseSpooled(spoolId, deps, size);
   if (parsed === 'unparseable' || parsed === 'too-many-parts') return { kind: 'refused', reason: parsed };
   const { attachments, ...message } = parsed;
   const files = attachments.slice(0, deps.config.maxFilesPerMessage);
@@ -49,8 +50,8 @@ export async function analyseSpooled(spoolId: string, deps: AnalyseDeps): Promis
 }
 
 /** A store failure is thrown (temporary, or corrupt: the caller decides); bytes mailparser cannot read never will be. */
-async function parseSpooled(spoolId: string, deps: AnalyseDeps): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
-  const { size } = await deps.store.head(spoolObjectId(spoolId));
+async function parseSpooled(spoolId: string, deps: AnalyseDeps, known?: number): Promise<ParsedMessage | 'unparseable' | 'too-many-parts'> {
+  const size = known ?? (await deps.store.head(spoolObjectId(spoolId))).size;
   const stream = await deps.store.get(spoolObjectId(spoolId));
   const c = deps.config;
   try {

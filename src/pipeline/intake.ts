@@ -85,7 +85,7 @@ async function processSpooled(spoolId: string, deps: IntakeDeps, log: Logger): P
   await refusePoison(meta, deps, log);
   // the parsed attachments and the copies being stored: about twice the spooled size in memory
   const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = await holding.run(2 * size, () => processMessage(meta, deps, log, auth).catch(inBandFailure(meta.spoolId, deps)));
+  const outcome = await holding.run(2 * size, () => processMessage(meta, size, deps, log, auth).catch(inBandFailure(meta.spoolId, deps)));
   return { outcome, meta };
 }
 
@@ -224,9 +224,9 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
   for (const id of mine) await store.delete(id);
 }
 
-async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger, auth: SenderAuth | undefined): Promise<Outcome> {
+async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, log: Logger, auth: SenderAuth | undefined): Promise<Outcome> {
   deps.checkpoint?.('during-parse');
-  const analysis = await analyse(meta.spoolId, deps);
+  const analysis = await analyse(meta.spoolId, size, deps);
   const checked = auth ? { auth } : {};
   if (analysis.kind === 'refused') return { ...baseOutcome(meta), ...checked, kind: 'refused', refused: [messageRefusal(analysis.reason)] };
   const { message, judged, extra } = analysis;
@@ -256,9 +256,9 @@ async function processMessage(meta: SpoolMeta, deps: IntakeDeps, log: Logger, au
 }
 
 /** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
-async function analyse(spoolId: string, deps: IntakeDeps): Promise<Analysis> {
+async function analyse(spoolId: string, size: number, deps: IntakeDeps): Promise<Analysis> {
   // damage is quarantined by processIntake; other store errors may pass and are retried
-  return (deps.analyse ?? ((id: string) => analyseSpooled(id, deps)))(spoolId);
+  return deps.analyse ? deps.analyse(spoolId, size) : analyseSpooled(spoolId, deps, size);
 }
 
 function refusal(j: Judged): RefusedFile {

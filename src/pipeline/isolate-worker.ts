@@ -23,9 +23,9 @@ const deps: AnalyseDeps = {
 };
 
 parentPort!.postMessage({ ready: true });
-parentPort!.on('message', (spoolId: string) => {
+parentPort!.on('message', ({ spoolId, size }: { spoolId: string; size?: number }) => {
   const held: Buffer[] = [];
-  analyseSpooled(spoolId, { ...deps, held })
+  analyseSpooled(spoolId, { ...deps, held }, size)
     .then(
       (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis)),
       (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),

@@ -23,6 +23,7 @@ type Reply = { ok: Analysis } | { error: { code?: ErrorCode; message: string } }
 
 interface Task {
   spoolId: string;
+  size?: number;
   resolve: (a: Analysis) => void;
   reject: (e: unknown) => void;
 }
@@ -100,14 +101,14 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
       if (!settled) timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
     });
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    worker.postMessage(task.spoolId);
+    worker.postMessage({ spoolId: task.spoolId, size: task.size });
   };
 
   return {
-    analyse: (spoolId) =>
+    analyse: (spoolId, size) =>
       new Promise<Analysis>((resolve, reject) => {
         if (closed) return reject(new Error('parse pool closed'));
-        queue.push({ spoolId, resolve, reject });
+        queue.push({ spoolId, size, resolve, reject });
         pump();
       }),
     warm: async () => {

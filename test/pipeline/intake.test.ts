@@ -89,6 +89,22 @@ describe('processIntake', () => {
     expect(held.map((b) => b.length)).toEqual(held.map(() => 0));
   });
 
+  it('opens the spooled message for its header once: the analysis gets its size from the job', async () => {
+    const spoolId = await spool(store, sample('verdicts.eml'));
+    const heads: string[] = [];
+    const counting = new Proxy(store, {
+      get: (target, key, receiver) =>
+        key === 'head'
+          ? (id: string) => {
+              heads.push(id);
+              return target.head(id);
+            }
+          : (Reflect.get(target, key, receiver) as unknown),
+    });
+    expect((await processIntake(spoolId, { ...deps, store: counting }))?.kind).toBe('partial');
+    expect(heads.filter((id) => id === `spool/${spoolId}`)).toHaveLength(1);
+  });
+
   it('a message without attachments gets no-attachment, and its note is kept', async () => {
     const spoolId = await spool(store, sample('no-attachment.eml'));
     const outcome = await processIntake(spoolId, deps);
