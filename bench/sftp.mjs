@@ -7,7 +7,7 @@
 // BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { casedropEnv, cliPath, newMasterKeys, repoRoot, runCli, serviceNodeFlags } from './lib/casedrop.mjs';
@@ -52,6 +52,21 @@ function timed(cmd, args, env, cwd) {
 const cpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+/** CPU seconds so far per kind of thread: the event loop, libuv's pool (crypto jobs, fs), V8's helpers (GC) */
+const threadCpuSeconds = (pid) => {
+  const byKind = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let comm;
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const kind = Number(tid) === pid ? 'main' : /^libuv/.test(comm) ? 'threadpool' : /^V8/.test(comm) ? 'v8' : 'other';
+    byKind[kind] = (byKind[kind] ?? 0) + cpuSeconds(`${pid}/task/${tid}`);
+  }
+  return byKind;
 };
 const peakRssKiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -135,11 +150,18 @@ try {
   log(`casedrop RSS before the first upload: ${startRssMiB.toFixed(1)} MiB`);
   const results = { casedrop: [], openssh: [] };
   const cpuPerGiB = [];
+  const threadsPerGiB = [];
   for (let run = 0; run < RUNS; run++) {
     for (const sys of run % 2 ? [...systems].reverse() : systems) {
       const cpuBefore = sys.name === 'casedrop' ? cpuSeconds(sys.pid) : 0;
+      const threadsBefore = sys.name === 'casedrop' ? threadCpuSeconds(sys.pid) : {};
       const ms = await sys.upload(client);
-      if (sys.name === 'casedrop') cpuPerGiB.push(((cpuSeconds(sys.pid) - cpuBefore) * 1024 * MiB) / SIZE);
+      if (sys.name === 'casedrop') {
+        const perGiB = (s) => (s * 1024 * MiB) / SIZE;
+        cpuPerGiB.push(perGiB(cpuSeconds(sys.pid) - cpuBefore));
+        const after = threadCpuSeconds(sys.pid);
+        threadsPerGiB.push(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, +perGiB(v - (threadsBefore[k] ?? 0)).toFixed(2)])));
+      }
       const mibs = SIZE / MiB / (ms / 1000);
       results[sys.name].push(mibs);
       log(`${sys.name} run ${run + 1}: ${mibs.toFixed(1)} MiB/s`);
@@ -157,6 +179,7 @@ try {
     casedropPeakRssMiB: +casedropPeak.toFixed(1),
     // CPU time of the casedrop process per GiB uploaded: comparable across runs whatever the machine's load
     casedropCpuSecondsPerGiB: cpuPerGiB.map((x) => +x.toFixed(2)),
+    casedropCpuSecondsPerGiBByThread: threadsPerGiB,
     targets: { ratio: 0.7, peakRssMiB: 120 },
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
