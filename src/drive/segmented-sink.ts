@@ -15,6 +15,7 @@ import { appendSegment, dropStaging, segments, stagedOffset } from '../upload/st
 import type { EventSink } from '../upload/events.js';
 import { receiptOf, type Receipt } from '../upload/put.js';
 import type { CaseUsage } from '../upload/usage.js';
+import { uploadBuffers } from './buffer-pool.js';
 import { ChunkQueue } from './chunk-queue.js';
 import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadEntry, UploadSink } from './ports.js';
 
@@ -236,7 +237,8 @@ class DeviceUpload implements OpenUpload {
   }
 
   private startSegment(): { body: ChunkQueue; put: Promise<PutResult>; start: number } {
-    const body = new ChunkQueue(QUEUED_BYTES);
+    // the store's writer copies each chunk before it asks for the next: pooled buffers go back then
+    const body = new ChunkQueue(QUEUED_BYTES, (chunk) => uploadBuffers.give(chunk));
     const put = appendSegment(this.deps.intake.store, this.partial.id, this.written, body, { caseNumber: this.partial.caseNumber });
     put.catch(() => undefined);
     return { body, put, start: this.written };
