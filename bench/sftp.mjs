@@ -4,7 +4,8 @@
 // sftp client, alternating runs. Reports MiB/s of each, their ratio and casedrop's peak RSS.
 // BENCH_SFTP_MIB (default 1024) sets the file size, BENCH_SFTP_RUNS (default 2) the runs per system,
 // BENCH_SFTP_NODE_FLAGS extra node flags for casedrop (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
-// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`).
+// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`), BENCH_SFTP_ENV extra
+// environment for casedrop (`NAME=value …`), BENCH_SFTP_CIPHER the cipher the client asks for.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,13 @@ async function startCasedropSftp(root) {
     ...casedropEnv({ dataDir, redisUrl: redis.url, smtpPort: await freePort(), masterKeys: newMasterKeys() }),
     CASEDROP_SFTP_PORT: String(port),
     CASEDROP_UPLOAD_MAX_CASE_BYTES: String(2 ** 50),
+    // process-wide settings to try without changing casedrop, e.g. `MALLOC_ARENA_MAX=2`
+    ...Object.fromEntries(
+      (process.env.BENCH_SFTP_ENV ?? '')
+        .split(' ')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    ),
   };
   await runCli(env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
   const token = /cdu_[A-Za-z0-9_-]{32}/.exec(await runCli(env, ['case', 'token', 'create', CASE, '--label', 'bench']))[0];

@@ -32,7 +32,8 @@ export class BufferPool {
   give(view: Uint8Array): void {
     const buffer = view.buffer;
     if (!(buffer instanceof ArrayBuffer) || !this.lent.delete(buffer)) return;
-    if (this.free.length < this.keep) this.free.push(buffer);
+    // a buffer someone detached (transferred) has no bytes left to lend
+    if (buffer.byteLength === this.size && this.free.length < this.keep) this.free.push(buffer);
   }
 }
 

@@ -40,4 +40,14 @@ describe('BufferPool', () => {
     expect(pool.take(1).buffer).toBe(x.buffer);
     expect([x.buffer, y.buffer]).not.toContain(pool.take(1).buffer);
   });
+
+  it('does not lend again a buffer that was detached meanwhile', () => {
+    const pool = new BufferPool(1024, 4);
+    const a = pool.take(10);
+    const { port1 } = new MessageChannel();
+    port1.postMessage(null, [a.buffer]);
+    port1.close();
+    pool.give(a);
+    expect(pool.take(10).length).toBe(10);
+  });
 });
