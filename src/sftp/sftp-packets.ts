@@ -26,9 +26,10 @@ const OPENSSH_MAX_PACKET = 256 << 10;
  * ssh2's SFTP layer (ssh2 1.x, `SFTP.prototype.push`) copies every SFTP packet that arrives in two
  * SSH packets into a new buffer, and every 32 KiB WRITE from OpenSSH does (its SSH packets carry
  * 32 KiB; the WRITE is 29 bytes longer). This wraps `push` so that such packets are put together
- * in `pool`'s buffers, which the upload gives back once stored, and ssh2 is only ever handed whole
- * packets, which it parses in place: its own checks and dispatch stay as they are. Packets that fit
- * no pooled buffer (or are malformed) go through to ssh2 untouched. Installed once per process.
+ * in `pool`'s buffers, which the upload gives back once the store copied them, and handed to ssh2
+ * whole, which it parses in place: its own checks and dispatch stay as they are. Small packets,
+ * packets too long for a pooled buffer and malformed ones go through to ssh2 as they come.
+ * Installed on ssh2's prototype, once per process (an in-process ssh2 SFTP client gets it too).
  */
 export function assembleSftpPacketsIn(pool: BufferPool): void {
   const require = createRequire(import.meta.url);
