@@ -4,10 +4,11 @@
 // sftp client, alternating runs. Reports MiB/s of each, their ratio and casedrop's peak RSS.
 // BENCH_SFTP_MIB (default 1024) sets the file size, BENCH_SFTP_RUNS (default 2) the runs per system,
 // BENCH_SFTP_NODE_FLAGS extra node flags for casedrop (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
-// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`).
+// BENCH_SFTP_LOG a file to keep casedrop's log in (e.g. with `--trace-gc`), BENCH_SFTP_ENV extra
+// environment for casedrop (`NAME=value …`), BENCH_SFTP_CIPHER the cipher the client asks for.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { casedropEnv, cliPath, newMasterKeys, repoRoot, runCli, serviceNodeFlags } from './lib/casedrop.mjs';
@@ -53,6 +54,21 @@ const cpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+/** CPU seconds so far per kind of thread: the event loop, libuv's pool (crypto jobs, fs), V8's helpers (GC) */
+const threadCpuSeconds = (pid) => {
+  const byKind = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let comm;
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const kind = Number(tid) === pid ? 'main' : /^libuv/.test(comm) ? 'threadpool' : /^V8/.test(comm) ? 'v8' : 'other';
+    byKind[kind] = (byKind[kind] ?? 0) + cpuSeconds(`${pid}/task/${tid}`);
+  }
+  return byKind;
+};
 const peakRssKiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function startCasedropSftp(root) {
@@ -64,6 +80,13 @@ async function startCasedropSftp(root) {
     ...casedropEnv({ dataDir, redisUrl: redis.url, smtpPort: await freePort(), masterKeys: newMasterKeys() }),
     CASEDROP_SFTP_PORT: String(port),
     CASEDROP_UPLOAD_MAX_CASE_BYTES: String(2 ** 50),
+    // process-wide settings to try without changing casedrop, e.g. `MALLOC_ARENA_MAX=2`
+    ...Object.fromEntries(
+      (process.env.BENCH_SFTP_ENV ?? '')
+        .split(' ')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    ),
   };
   await runCli(env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
   const token = /cdu_[A-Za-z0-9_-]{32}/.exec(await runCli(env, ['case', 'token', 'create', CASE, '--label', 'bench']))[0];
@@ -135,11 +158,18 @@ try {
   log(`casedrop RSS before the first upload: ${startRssMiB.toFixed(1)} MiB`);
   const results = { casedrop: [], openssh: [] };
   const cpuPerGiB = [];
+  const threadsPerGiB = [];
   for (let run = 0; run < RUNS; run++) {
     for (const sys of run % 2 ? [...systems].reverse() : systems) {
       const cpuBefore = sys.name === 'casedrop' ? cpuSeconds(sys.pid) : 0;
+      const threadsBefore = sys.name === 'casedrop' ? threadCpuSeconds(sys.pid) : {};
       const ms = await sys.upload(client);
-      if (sys.name === 'casedrop') cpuPerGiB.push(((cpuSeconds(sys.pid) - cpuBefore) * 1024 * MiB) / SIZE);
+      if (sys.name === 'casedrop') {
+        const perGiB = (s) => (s * 1024 * MiB) / SIZE;
+        cpuPerGiB.push(perGiB(cpuSeconds(sys.pid) - cpuBefore));
+        const after = threadCpuSeconds(sys.pid);
+        threadsPerGiB.push(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, +perGiB(v - (threadsBefore[k] ?? 0)).toFixed(2)])));
+      }
       const mibs = SIZE / MiB / (ms / 1000);
       results[sys.name].push(mibs);
       log(`${sys.name} run ${run + 1}: ${mibs.toFixed(1)} MiB/s`);
@@ -157,6 +187,7 @@ try {
     casedropPeakRssMiB: +casedropPeak.toFixed(1),
     // CPU time of the casedrop process per GiB uploaded: comparable across runs whatever the machine's load
     casedropCpuSecondsPerGiB: cpuPerGiB.map((x) => +x.toFixed(2)),
+    casedropCpuSecondsPerGiBByThread: threadsPerGiB,
     targets: { ratio: 0.7, peakRssMiB: 120 },
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { TokenStore } from '../cases/tokens.js';
 import type { Config } from '../config/schema.js';
@@ -16,6 +15,8 @@ import { appendSegment, dropStaging, segments, stagedOffset } from '../upload/st
 import type { EventSink } from '../upload/events.js';
 import { receiptOf, type Receipt } from '../upload/put.js';
 import type { CaseUsage } from '../upload/usage.js';
+import { uploadBuffers } from './buffer-pool.js';
+import { ChunkQueue } from './chunk-queue.js';
 import type { DeviceChannel, DriveLogin, FinishedUpload, OpenUpload, UploadEntry, UploadSink } from './ports.js';
 
 export interface DeviceSinkDeps {
@@ -106,8 +107,11 @@ export function deviceUploadSink(deps: DeviceSinkDeps): UploadSink {
 
 const busy = () => new CasedropError(ErrorCode.UploadLocked, 'this file is being uploaded on another connection');
 
+/** Bytes a connection may have queued for the store's writer before its writes wait. */
+const QUEUED_BYTES = 1 << 20;
+
 class DeviceUpload implements OpenUpload {
-  private segment?: { body: PassThrough; put: Promise<PutResult>; start: number };
+  private segment?: { body: ChunkQueue; put: Promise<PutResult>; start: number };
   private written: number;
   /** size and SHA-256 when one segment from offset 0 holds the whole file: no second read needed */
   private whole?: PutResult;
@@ -139,7 +143,8 @@ class DeviceUpload implements OpenUpload {
     }
     const segment = (this.segment ??= this.startSegment());
     this.written += chunk.length;
-    if (!segment.body.write(chunk)) await Promise.race([once(segment.body, 'drain'), segment.put]);
+    const full = segment.body.push(chunk);
+    if (full) await Promise.race([full, segment.put]);
   }
 
   async suspend(): Promise<void> {
@@ -231,8 +236,9 @@ class DeviceUpload implements OpenUpload {
     };
   }
 
-  private startSegment(): { body: PassThrough; put: Promise<PutResult>; start: number } {
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
+  private startSegment(): { body: ChunkQueue; put: Promise<PutResult>; start: number } {
+    // the store's writer copies each chunk before it asks for the next: pooled buffers go back then
+    const body = new ChunkQueue(QUEUED_BYTES, (chunk) => uploadBuffers.give(chunk));
     const put = appendSegment(this.deps.intake.store, this.partial.id, this.written, body, { caseNumber: this.partial.caseNumber });
     put.catch(() => undefined);
     return { body, put, start: this.written };
