@@ -2,6 +2,10 @@
 # Node 24: the current long-term-support line (Node 20 left LTS in April 2026); keep it in step with
 # .nvmrc and "engines" in package.json (test/deploy/node-version.test.ts checks the three).
 FROM node:24-bookworm-slim AS build
+# ssh2 (and its cpu-features) compile their native crypto bindings at install; without a compiler
+# the install quietly falls back to slower JavaScript paths for the SFTP/SCP door. The runtime
+# stage has the same base image, so the bindings built here run there.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
