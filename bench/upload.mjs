@@ -3,16 +3,21 @@
 // with WebDAV PUT into a directory: what an operator would run instead). Loads, each with curl:
 //   big:  1 × UPLOAD_BENCH_BIG_MIB (default 2048) MiB over one connection
 //   many: 50 × 100 MiB over 4 connections (UPLOAD_BENCH_MANY / UPLOAD_BENCH_MANY_MIB to change)
-// Reports MiB/s per system and load, the ratio to nginx, and the peak RSS (VmHWM) of the casedrop
-// process. casedrop encrypts (AES-256-GCM), hashes (SHA-256), verifies and signs; nginx only writes.
+// UPLOAD_BENCH_ROUNDS (default 3) runs per load and system, alternating which goes first, each on a
+// fresh instance. Reports per load the median MiB/s of each, their ratio, the casedrop process's
+// CPU seconds (user + system, every thread) per GiB received, and the peak RSS (VmHWM) of the casedrop
+// process (the highest of the rounds). casedrop encrypts (AES-256-GCM), hashes (SHA-256), verifies and
+// signs; nginx only writes. UPLOAD_BENCH_NODE_FLAGS: extra node flags for casedrop (e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { runCli, startCasedrop } from './lib/casedrop.mjs';
 import { freePort, procStats, sleep, waitForPort } from './lib/procs.mjs';
+import { median } from './lib/stats.mjs';
 import { startRedis } from './lib/redis.mjs';
 
 const run = promisify(execFile);
@@ -21,6 +26,8 @@ const CASE = '612345678';
 const BIG_MIB = Number(process.env.UPLOAD_BENCH_BIG_MIB ?? 2048);
 const MANY = Number(process.env.UPLOAD_BENCH_MANY ?? 50);
 const MANY_MIB = Number(process.env.UPLOAD_BENCH_MANY_MIB ?? 100);
+const ROUNDS = Number(process.env.UPLOAD_BENCH_ROUNDS ?? 3);
+const NODE_FLAGS = (process.env.UPLOAD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONNECTIONS = 4;
 const log = (line) => process.stderr.write(`bench-upload: ${line}\n`);
 
@@ -104,6 +111,55 @@ function nginxPids(child) {
   }
 }
 
+/** One load into a fresh nginx: MiB/s and its peak RSS. */
+async function runNginx(root, load) {
+  const ngDir = mkdtempSync(join(root, 'nginx-'));
+  execFileSync('chmod', ['755', ngDir]);
+  const nginx = await startNginx(ngDir);
+  const stopPeak = peakWatcher(() => nginxPids(nginx.child));
+  let ms;
+  try {
+    ms = await putAll((i) => `http://127.0.0.1:${nginx.port}/f${i}.bin`, load.file, load.count, load.connections);
+  } finally {
+    await nginx.stop();
+    rmSync(ngDir, { recursive: true, force: true });
+  }
+  return { mibps: +((load.mib * load.count) / (ms / 1000)).toFixed(1), peakRssMiB: +(stopPeak() / 1024).toFixed(1) };
+}
+
+/** One load into a fresh casedrop upload role (own Redis, data dir, case and token): MiB/s, CPU s per GiB, peak RSS. */
+async function runCasedrop(root, load) {
+  const cdDir = mkdtempSync(join(root, 'casedrop-'));
+  const redis = await startRedis(join(cdDir, 'redis'));
+  const cd = await startCasedrop(cdDir, {
+    redisUrl: redis.url,
+    prefix: 'bench-upload',
+    roles: ['upload'],
+    overrides: { CASEDROP_LOG_LEVEL: 'info' },
+    roleNodeFlags: { upload: NODE_FLAGS },
+  });
+  try {
+    await runCli(cd.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
+    const token = (await runCli(cd.env, ['case', 'token', 'create', CASE, '--label', 'bench'])).trim();
+    const { uploadPort: port, pid } = cd.processes[0];
+    await waitForPort(port, { timeoutMs: 15_000 });
+    const stopPeak = peakWatcher(() => [pid]);
+    const cpuBefore = procStats(pid).cpuSeconds;
+    const ms = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
+    const cpu = procStats(pid).cpuSeconds - cpuBefore;
+    const mibTotal = load.mib * load.count;
+    return {
+      mibps: +(mibTotal / (ms / 1000)).toFixed(1),
+      cpuSecondsPerGiB: +((cpu * 1024) / mibTotal).toFixed(2),
+      peakRssMiB: +(stopPeak() / 1024).toFixed(1),
+    };
+  } finally {
+    await cd.stop();
+    await redis.stop();
+    rmSync(cdDir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'casedrop-bench-upload-'));
   // nginx's worker runs as nobody: it must reach its directories under here
@@ -119,56 +175,43 @@ async function main() {
       { name: `${MANY} × ${MANY_MIB} MiB / ${CONNECTIONS} conn`, file: many, count: MANY, mib: MANY_MIB, connections: CONNECTIONS },
     ];
     for (const load of loads) {
-      // nginx
-      const ngDir = mkdtempSync(join(root, 'nginx-'));
-      execFileSync('chmod', ['755', ngDir]);
-      const nginx = await startNginx(ngDir);
-      let stopPeak = peakWatcher(() => nginxPids(nginx.child));
-      let ngMs;
-      try {
-        ngMs = await putAll((i) => `http://127.0.0.1:${nginx.port}/f${i}.bin`, load.file, load.count, load.connections);
-      } finally {
-        await nginx.stop();
+      const runs = { nginx: [], casedrop: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 ? ['casedrop', 'nginx'] : ['nginx', 'casedrop'];
+        for (const system of order) {
+          const run = system === 'nginx' ? await runNginx(root, load) : await runCasedrop(root, load);
+          runs[system].push(run);
+          log(`${load.name} round ${round + 1} ${system}: ${JSON.stringify(run)}`);
+          await sleep(500);
+        }
       }
-      const ngPeak = stopPeak();
-      rmSync(ngDir, { recursive: true, force: true });
-      // casedrop
-      const cdDir = mkdtempSync(join(root, 'casedrop-'));
-      const redis = await startRedis(join(cdDir, 'redis'));
-      const cd = await startCasedrop(cdDir, { redisUrl: redis.url, prefix: 'bench-upload', roles: ['upload'], overrides: { CASEDROP_LOG_LEVEL: 'info' } });
-      try {
-        await runCli(cd.env, ['case', 'open', CASE, '--owner', 'eng@example.com']);
-        const token = (await runCli(cd.env, ['case', 'token', 'create', CASE, '--label', 'bench'])).trim();
-        const port = cd.processes[0].uploadPort;
-        await waitForPort(port, { timeoutMs: 15_000 });
-        stopPeak = peakWatcher(() => [cd.processes[0].pid]);
-        const cdMs = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
-        const cdPeak = stopPeak();
-        const mibTotal = load.mib * load.count;
-        const row = {
-          load: load.name,
-          nginxMiBps: +(mibTotal / (ngMs / 1000)).toFixed(1),
-          casedropMiBps: +(mibTotal / (cdMs / 1000)).toFixed(1),
-          ratio: +(ngMs / cdMs).toFixed(2),
-          casedropPeakRssMiB: +(cdPeak / 1024).toFixed(1),
-          nginxPeakRssMiB: +(ngPeak / 1024).toFixed(1),
-        };
-        results.push(row);
-        log(JSON.stringify(row));
-      } finally {
-        await cd.stop();
-        await redis.stop();
-        rmSync(cdDir, { recursive: true, force: true });
-      }
-      await sleep(500);
+      const mibps = (xs) => median(xs.map((r) => r.mibps));
+      const row = {
+        load: load.name,
+        nginxMiBps: +mibps(runs.nginx).toFixed(1),
+        casedropMiBps: +mibps(runs.casedrop).toFixed(1),
+        ratio: +(mibps(runs.casedrop) / mibps(runs.nginx)).toFixed(2),
+        casedropCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
+        casedropPeakRssMiB: Math.max(...runs.casedrop.map((r) => r.peakRssMiB)),
+        nginxPeakRssMiB: Math.max(...runs.nginx.map((r) => r.peakRssMiB)),
+        rounds: { nginx: runs.nginx.map((r) => r.mibps), casedrop: runs.casedrop.map((r) => r.mibps) },
+      };
+      results.push(row);
+      log(JSON.stringify(row));
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   const lines = [
-    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop peak RSS MiB | nginx peak RSS MiB |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`),
+    `${ROUNDS} round(s) per load and system, medians; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at the end`,
+    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop CPU s/GiB | casedrop peak RSS MiB | nginx peak RSS MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropCpuSecondsPerGiB} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -2,47 +2,23 @@
 import { Command, CommanderError } from 'commander';
 import { isCasedropError, ErrorCode } from '../errors.js';
 import { createContext, ExitStatus, UsageError, type CliContext } from './context.js';
-// command modules register themselves here, one line each
-import { registerConfigCommands } from './commands/config.js';
-import { registerCaseCommands } from './commands/case.js';
-import { registerCaseFileCommands } from './commands/case-files.js';
-import { registerCaseAuditCommands } from './commands/case-audit.js';
-import { registerCasePurgeCommands } from './commands/case-purge.js';
-import { registerCaseHoldCommands, registerRetentionCommands } from './commands/retention.js';
-import { registerCaseContactCommands } from './commands/case-contacts.js';
-import { registerCaseKeyCommands } from './commands/case-keys.js';
-import { registerCaseTokenCommands } from './commands/case-tokens.js';
-import { registerKeysCommands } from './commands/keys.js';
-import { registerReceiptCommands } from './commands/receipt.js';
-import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
-import { registerSpoolCommands } from './commands/spool.js';
-import { registerVerifyCommands } from './commands/verify.js';
 
-export function buildProgram(ctx: CliContext = createContext()): Command {
+/**
+ * `casedrop serve` loads its own command only: the other commands' modules (and with them ssh2,
+ * OpenPGP, BullMQ…) are imported only for a command that needs them, so a door's long-running
+ * process does not carry what its role never uses.
+ */
+async function buildProgram(argv: readonly string[], ctx: CliContext): Promise<Command> {
   const program = new Command('casedrop').description('Safe intake of customer diagnostics into support cases').exitOverride().showHelpAfterError();
-  registerConfigCommands(program, ctx);
-  const caseCommand = registerCaseCommands(program, ctx);
-  registerCaseFileCommands(caseCommand, ctx);
-  registerCaseAuditCommands(caseCommand, ctx);
-  registerCasePurgeCommands(caseCommand, ctx);
-  registerCaseHoldCommands(caseCommand, ctx);
-  registerRetentionCommands(program, ctx);
-  registerCaseContactCommands(caseCommand, ctx);
-  registerCaseTokenCommands(caseCommand, ctx);
-  registerCaseKeyCommands(caseCommand, ctx);
-  registerKeysCommands(program, ctx);
-  registerReceiptCommands(program, ctx);
-  registerJobsCommands(program, ctx);
-  registerServeCommands(program, ctx);
-  registerSpoolCommands(program, ctx);
-  registerVerifyCommands(program, ctx);
+  if (argv[2] === 'serve') registerServeCommands(program, ctx);
+  else (await import('./program.js')).registerCommands(program, ctx);
   return program;
 }
 
 export async function main(argv: string[], ctx: CliContext = createContext()): Promise<number> {
   try {
-    await buildProgram(ctx).parseAsync(argv);
+    await (await buildProgram(argv, ctx)).parseAsync(argv);
     return 0;
   } catch (err) {
     return exitCodeFor(err);

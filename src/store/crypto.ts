@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CasedropError, ErrorCode } from '../errors.js';
 import type { KeyRing, MasterKey } from '../keys/ring.js';
 import { CONTENT_VERSION, corrupt, TAG_BYTES, WRAP_NONCE_BYTES, type WrappedKey } from './format.js';
@@ -18,7 +18,6 @@ export class ObjectCipher {
   private readonly nonce = Buffer.alloc(12);
   private readonly aad: Buffer;
   private readonly tail: number;
-  private subtleKey: Promise<webcrypto.CryptoKey> | undefined;
 
   constructor(
     private readonly dataKey: Buffer,
@@ -34,24 +33,6 @@ export class ObjectCipher {
 
   sealChunk(index: number, final: boolean, plain: Uint8Array): [Buffer, Buffer] {
     return this.seal(Part.Chunk, index, final, plain);
-  }
-
-  /**
-   * The same sealed chunk as sealChunk (ciphertext ‖ tag, one buffer), computed by WebCrypto on
-   * libuv's thread pool: several chunks encrypt at once on other cores while the event loop
-   * receives the next ones. Nonce and AAD are fresh copies: the job may read them after this returns.
-   */
-  async sealChunkAsync(index: number, final: boolean, plain: Uint8Array): Promise<Buffer> {
-    const key = await this.subtle();
-    const iv = Buffer.from(this.setNonce(index));
-    const additionalData = Buffer.from(this.setAad(Part.Chunk, index, final));
-    const sealed = await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData, tagLength: TAG_BYTES * 8 }, key, plain);
-    return Buffer.from(sealed);
-  }
-
-  // imported once per object, on its first sealChunkAsync (small objects never need it)
-  private subtle(): Promise<webcrypto.CryptoKey> {
-    return (this.subtleKey ??= webcrypto.subtle.importKey('raw', this.dataKey, 'AES-GCM', false, ['encrypt']));
   }
 
   /** Returns the plaintext only after its tag verified; throws otherwise. */

@@ -3,6 +3,7 @@ import { CasedropError, ErrorCode } from '../errors.js';
 import type { MasterKey } from '../keys/ring.js';
 import type { ObjectMeta } from './types.js';
 import { ObjectCipher, wrapDataKey } from './crypto.js';
+import { release } from './release.js';
 import { CHUNK_LOG2, CHUNK_SIZE, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNKS, SALT_BYTES } from './format.js';
 
 /** Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory. */
@@ -52,24 +53,29 @@ function metaJson(meta: ObjectMeta): string {
 /**
  * Cuts the body into CHUNK_SIZE pieces. A full chunk is sealed only once more input arrives, so
  * the last one (possibly empty) can carry the final flag without knowing the size up front.
- * Full chunks are sealed on the thread pool, several at once (Sealer); the event loop only
- * hashes and copies. Every chunk is copied into a buffer the sealer owns until its seal is done,
- * so a body may reuse the buffers it yields.
+ * Chunks are sealed on the event loop, synchronously: AES-GCM with AES-NI costs less than handing
+ * 64 KiB to the thread pool (WebCrypto copies the input, allocates promises and an ArrayBuffer per
+ * chunk, and the garbage it leaves made V8 collect far more often than the encryption itself
+ * costs). Sealing copies the chunk out, so one staging buffer serves the whole object and a body
+ * may reuse the buffers it yields.
  */
 async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: ObjectCipher, out: Batcher): Promise<{ size: number; sha256: Buffer }> {
   const hash = createHash('sha256');
-  const sealer = new Sealer(cipher, out);
-  let staging = sealer.buffer();
+  const staging = Buffer.allocUnsafeSlow(CHUNK_SIZE);
+  let index = 0;
   let fill = 0;
   let size = 0;
+  const sealFull = () => {
+    if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
+    return cipher.sealChunk(index++, false, staging);
+  };
   for await (const piece of body) {
     let data = asBuffer(piece);
     hash.update(data);
     size += data.length;
     while (data.length > 0) {
       if (fill === CHUNK_SIZE) {
-        await sealer.seal(staging);
-        staging = sealer.buffer();
+        await out.push(sealFull());
         fill = 0;
       }
       const n = data.copy(staging, fill, 0, Math.min(data.length, CHUNK_SIZE - fill));
@@ -77,58 +83,9 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
       data = data.subarray(n);
     }
   }
-  await sealer.finish(staging.subarray(0, fill));
+  if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
+  await out.push(cipher.sealChunk(index, true, staging.subarray(0, fill)));
   return { size, sha256: hash.digest() };
-}
-
-/** Chunks encrypting at once per object: enough to keep both cores busy, 512 KiB of plaintext. */
-const SEALS_IN_FLIGHT = 8;
-
-/**
- * Seals full chunks in order with a bounded number in flight, handing each to the batcher as
- * soon as it and all before it are done; the final chunk is sealed synchronously (an object of
- * one chunk never pays for a thread hop).
- */
-class Sealer {
-  private readonly inFlight: Array<{ sealed: Promise<Buffer>; staging: Buffer }> = [];
-  private readonly spare: Buffer[] = [];
-  private index = 0;
-
-  constructor(
-    private readonly cipher: ObjectCipher,
-    private readonly out: Batcher,
-  ) {}
-
-  /** A CHUNK_SIZE buffer to fill, no longer used by any seal. */
-  buffer(): Buffer {
-    return this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE);
-  }
-
-  /** `staging` (a full chunk from buffer()) belongs to the sealer from now on. */
-  async seal(staging: Buffer): Promise<void> {
-    const sealed = this.cipher.sealChunkAsync(this.nextIndex(), false, staging);
-    // a failure is rethrown when its turn comes; until then it must not count as unhandled
-    sealed.catch(() => undefined);
-    this.inFlight.push({ sealed, staging });
-    if (this.inFlight.length >= SEALS_IN_FLIGHT) await this.takeOne();
-  }
-
-  async finish(last: Buffer): Promise<void> {
-    while (this.inFlight.length > 0) await this.takeOne();
-    await this.out.push(this.cipher.sealChunk(this.nextIndex(), true, last));
-  }
-
-  private nextIndex(): number {
-    if (this.index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
-    return this.index++;
-  }
-
-  private async takeOne(): Promise<void> {
-    const { sealed, staging } = this.inFlight.shift()!;
-    const record = await sealed;
-    this.spare.push(staging);
-    await this.out.push([record]);
-  }
 }
 
 function asBuffer(piece: Uint8Array | string): Buffer {
@@ -138,7 +95,8 @@ function asBuffer(piece: Uint8Array | string): Buffer {
 
 /**
  * Collects ciphertext and hands it to the sink in ~1 MiB batches, keeping one batch in flight so
- * the disk write (on libuv's thread pool) overlaps with encrypting the next batch.
+ * the disk write (on libuv's thread pool) overlaps with encrypting the next batch. Every buffer
+ * pushed here is the writer's own, so once written it is released (src/store/release.ts).
  */
 class Batcher {
   private pending: Buffer[] = [];
@@ -167,7 +125,7 @@ class Batcher {
     const out = this.pending;
     this.pending = [];
     this.bytes = 0;
-    this.inFlight = this.sink(out);
+    this.inFlight = this.sink(out).then(() => out.forEach(release));
     // a failure is rethrown by the next settle(); until then it must not count as unhandled
     this.inFlight.catch(() => undefined);
   }

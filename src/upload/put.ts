@@ -6,6 +6,7 @@ import { admitParts, type StreamDeps } from '../intake/admit.js';
 import type { AdmittedFile, Channel } from '../intake/types.js';
 import type { Logger } from '../log.js';
 import { uploadBytes, uploads } from '../metrics.js';
+import { release } from '../store/release.js';
 import type { EventSink } from './events.js';
 import type { Admission } from './gate.js';
 import { reprDigest } from './headers.js';
@@ -195,7 +196,9 @@ export async function finishUpload(
 
 /**
  * Counts the body as it streams; past the allowance (a chunked body, or more than announced) it
- * stops. A client that vanishes mid-body ends a resumable segment where its bytes ended.
+ * stops. A client that vanishes mid-body ends a resumable segment where its bytes ended. Each
+ * piece is released once the store has taken it (the store copies what it keeps, and nothing else
+ * reads the request): uploads do not pile up body pieces waiting for the GC.
  */
 export async function* metered(req: IncomingMessage, allowance: number, cut: { happened: boolean; resumable: boolean }): AsyncGenerator<Buffer> {
   let seen = 0;
@@ -204,6 +207,7 @@ export async function* metered(req: IncomingMessage, allowance: number, cut: { h
       seen += chunk.length;
       if (seen > allowance) throw new CasedropError(ErrorCode.UploadTooBig, `more than ${allowance} bytes`);
       yield chunk;
+      release(chunk);
     }
   } catch (err) {
     if (!cut.resumable || !isClientGone(err)) throw err;
