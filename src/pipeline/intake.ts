@@ -21,7 +21,7 @@ import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type J
 import type { AttemptMarker } from './attempts.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { messageRefusal } from './refusals.js';
-import { releaseBuffer } from './release.js';
+import { releaseViewed } from './release.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
@@ -249,9 +249,10 @@ async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, l
   deps.checkpoint?.('after-note');
   outcome.kind = outcomeKind(outcome.stored, outcome.refused);
   log.debug({ parts: judged.length + extra.count }, 'message parsed');
-  // stored and sealed (the store copies what it encrypts): a 20 MB attachment's memory goes now,
-  // not at some later collection, so the memory budget's bound on held bytes is the real one
-  for (const j of judged) releaseBuffer(j.part.content);
+  // stored and sealed (the store copies what it encrypts): a 20 MB message's memory, which its big
+  // attachments are views of, goes now, not at some later collection, so the memory budget's bound
+  // on held bytes is the real one
+  releaseViewed(judged.map((j) => j.part.content));
   return outcome;
 }
 
