@@ -17,7 +17,7 @@ import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
-import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type Judged } from './analyse.js';
+import type { Analyse, AnalyseConfig, Analysis, Judged } from './analyse.js';
 import type { AttemptMarker } from './attempts.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { messageRefusal } from './refusals.js';
@@ -259,7 +259,10 @@ async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, l
 /** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
 async function analyse(spoolId: string, size: number, deps: IntakeDeps): Promise<Analysis> {
   // damage is quarantined by processIntake; other store errors may pass and are retried
-  return deps.analyse ? deps.analyse(spoolId, size) : analyseSpooled(spoolId, deps, size);
+  if (deps.analyse) return deps.analyse(spoolId, size);
+  // loaded only here: with parse threads, the worker's main thread never holds the parser in memory
+  const { analyseSpooled } = await import('./analyse.js');
+  return analyseSpooled(spoolId, deps, size);
 }
 
 function refusal(j: Judged): RefusedFile {
