@@ -209,11 +209,11 @@ function eachRun(text: Buffer, use: (chars: string, last: boolean) => boolean): 
     fill -= n;
     return true;
   };
-  for (let line = 0; line < text.length; ) {
+  for (let line = 0; line < text.length;) {
     const lf = text.indexOf(LF, line);
     const next = lf < 0 ? text.length : lf + 1;
     const stop = lf > line && text[lf - 1] === CR ? lf - 1 : lf < 0 ? text.length : lf;
-    for (let at = line; at < stop; ) {
+    for (let at = line; at < stop;) {
       const n = text.copy(staging, fill, at, Math.min(stop, at + staging.length - fill));
       fill += n;
       at += n;
