@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { checkSender, type CheckOptions, type Envelope } from './check.js';
+import type { CheckOptions, Envelope } from './check.js';
 import type { SenderAuth } from './types.js';
 
 /**
@@ -15,7 +15,8 @@ export class AuthTap {
   private settled = false;
 
   constructor(env: Envelope, o: CheckOptions) {
-    this.result = checkSender(this.input, env, o).catch(() => failed(env, o));
+    // mailauth is loaded with the first tap: a door without the `require` policy never loads it
+    this.result = import('./check.js').then(({ checkSender }) => checkSender(this.input, env, o)).catch(() => failed(env, o));
     void this.result.finally(() => {
       this.settled = true;
     });

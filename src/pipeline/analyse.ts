@@ -62,6 +62,8 @@ async function parseSpooled(spoolId: string, deps: AnalyseDeps, known?: number):
       maxNameChars: c.maxNameChars,
       maxHeaderChars: c.maxHeaderValueChars,
       ...(deps.held ? { held: deps.held } : {}),
+      // the store decrypts each chunk into a buffer of its own, which nothing else keeps
+      freeChunks: true,
     });
   } catch (err) {
     if (err instanceof CasedropError) throw err;

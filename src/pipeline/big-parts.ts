@@ -18,8 +18,17 @@ import libmime from 'libmime';
 export interface Lifted {
   /** the message with each lifted body replaced by its token line */
   skeleton: Buffer;
-  /** decoded bodies by their token (the token's own 18 bytes, hex) */
-  bodies: Map<string, Buffer>;
+  /** where each lifted body is in the message, by its token (the token's own 18 bytes, hex) */
+  bodies: Map<string, Body>;
+  /** the message the bodies are in */
+  raw: Buffer;
+}
+
+/** A canonical base64 body: its lines are raw[start, end) and decode to `size` bytes. */
+export interface Body {
+  start: number;
+  end: number;
+  size: number;
 }
 
 const TOKEN_BYTES = 18;
@@ -31,11 +40,8 @@ const MAX_PARTS = 1000;
 const MAX_DEPTH = 16;
 const STAGING_BYTES = 64 * 1024;
 
-interface Span {
-  start: number;
-  end: number;
+interface Span extends Body {
   token: Buffer;
-  body: Buffer;
 }
 
 /** `undefined` when nothing is worth lifting (the caller then parses the message as it is). */
@@ -44,20 +50,43 @@ export function liftBigParts(raw: Buffer, minBytes: number): Lifted | undefined 
   walk(raw, 0, raw.length, 0, { minBytes, spans, parts: 0 });
   if (spans.length === 0) return undefined;
   const pieces: Buffer[] = [];
-  const bodies = new Map<string, Buffer>();
+  const bodies = new Map<string, Body>();
   let at = 0;
   for (const s of spans) {
     pieces.push(raw.subarray(at, s.start), Buffer.from(s.token.toString('base64'), 'latin1'));
-    bodies.set(s.token.toString('hex'), s.body);
+    bodies.set(s.token.toString('hex'), { start: s.start, end: s.end, size: s.size });
     at = s.end;
   }
   pieces.push(raw.subarray(at));
-  return { skeleton: Buffer.concat(pieces), bodies };
+  return { skeleton: Buffer.concat(pieces), bodies, raw };
 }
 
-/** The lifted body mailparser's attachment content stands for, if it is one of our tokens. */
-export function liftedBody(lifted: Lifted, content: Buffer): Buffer | undefined {
-  return content.length === TOKEN_BYTES ? lifted.bodies.get(content.toString('hex')) : undefined;
+/** The token of the lifted body mailparser's attachment content stands for, if it is one of ours. */
+export function liftedToken(lifted: Lifted, content: Buffer): string | undefined {
+  if (content.length !== TOKEN_BYTES) return undefined;
+  const token = content.toString('hex');
+  return lifted.bodies.has(token) ? token : undefined;
+}
+
+/**
+ * Decodes one lifted body. `inPlace`: into the message's own memory, over its base64 lines, giving
+ * a view of the decoded bytes, so a 20 MB message and its 15 MB attachment are one buffer, not two
+ * (decoded bytes are fewer than the characters they come from, so each write lands on lines already
+ * read). The message is then no longer what was received there: only for a buffer nobody else
+ * reads, once mailparser has accepted the skeleton (the message will not be parsed as it is).
+ * Otherwise into a buffer of its own.
+ */
+export function decodeLifted(lifted: Lifted, token: string, inPlace: boolean): Buffer {
+  const body = lifted.bodies.get(token)!;
+  const into = inPlace ? lifted.raw : Buffer.allocUnsafe(body.size);
+  const offset = inPlace ? body.start : 0;
+  let written = 0;
+  const ok = eachRun(lifted.raw.subarray(body.start, body.end), (chars) => {
+    written += into.write(chars, offset + written, 'base64');
+    return true;
+  });
+  if (!ok || written !== body.size) throw new Error('a lifted base64 body decoded differently the second time');
+  return into.subarray(offset, offset + written);
 }
 
 interface Walk {
@@ -83,8 +112,8 @@ function walk(raw: Buffer, start: number, end: number, depth: number, w: Walk): 
   }
   const leaf = mediaType !== '' && !mediaType.startsWith('text/') && !mediaType.startsWith('message/');
   if (!leaf || fields.encoding?.toLowerCase().trim() !== 'base64' || end - head.bodyStart < w.minBytes) return;
-  const body = decodeLines(raw.subarray(head.bodyStart, end));
-  if (body) w.spans.push({ start: head.bodyStart, end, token: randomBytes(TOKEN_BYTES), body });
+  const size = canonicalSize(raw.subarray(head.bodyStart, end));
+  if (size !== undefined) w.spans.push({ start: head.bodyStart, end, size, token: randomBytes(TOKEN_BYTES) });
 }
 
 /** End of the header block (at the first empty line) and start of the body; lines end at LF. */
@@ -145,25 +174,37 @@ function delimiterRest(raw: Buffer, at: number, end: number): { close: boolean; 
   return raw[i] === LF ? { close, next: i + 1 } : undefined;
 }
 
-/** Decodes base64 lines (CRLF or LF) at native speed; `undefined` unless they are canonical base64. */
-function decodeLines(text: Buffer): Buffer | undefined {
+/**
+ * The size the base64 lines (CRLF or LF) decode to, at native speed, without keeping the bytes;
+ * `undefined` unless they are canonical base64.
+ */
+function canonicalSize(text: Buffer): number | undefined {
   const size = decodedSize(text);
   if (size === undefined) return undefined;
-  // exactly the decoded size, so the buffer owns its whole memory and moves to the main thread without a copy
-  const out = Buffer.allocUnsafe(size);
-  // small enough that its strings stay in the young generation: 1 MiB ones went to the large-object
-  // space, tens of MiB of them per message, freed only by a full collection
-  const staging = Buffer.allocUnsafe(Math.min(STAGING_BYTES, text.length));
-  let fill = 0;
+  const scratch = Buffer.allocUnsafe((STAGING_BYTES / 4) * 3);
   let written = 0;
-  const flush = (last: boolean): boolean => {
-    const n = last ? fill : fill - (fill % 4);
-    const chars = staging.toString('latin1', 0, n);
+  const ok = eachRun(text, (chars, last) => {
     // `=` only at the very end; the round trip rejects stray characters and non-zero pad bits
     if (!last && chars.includes('=')) return false;
-    const got = out.write(chars, written, 'base64');
-    if (out.toString('base64', written, written + got) !== chars) return false;
+    const got = scratch.write(chars, 0, 'base64');
     written += got;
+    return scratch.toString('base64', 0, got) === chars;
+  });
+  return ok && written === size ? size : undefined;
+}
+
+/**
+ * Hands the base64 characters of the lines to `use` in runs of whole 4-character groups (the last
+ * run: whatever is left), without the line ends; stops when `use` says false. The runs are small
+ * enough that their strings stay in the young generation: 1 MiB ones went to the large-object
+ * space, tens of MiB of them per message, freed only by a full collection.
+ */
+function eachRun(text: Buffer, use: (chars: string, last: boolean) => boolean): boolean {
+  const staging = Buffer.allocUnsafe(Math.min(STAGING_BYTES, text.length));
+  let fill = 0;
+  const flush = (last: boolean): boolean => {
+    const n = last ? fill : fill - (fill % 4);
+    if (!use(staging.toString('latin1', 0, n), last)) return false;
     staging.copy(staging, 0, n, fill);
     fill -= n;
     return true;
@@ -176,11 +217,11 @@ function decodeLines(text: Buffer): Buffer | undefined {
       const n = text.copy(staging, fill, at, Math.min(stop, at + staging.length - fill));
       fill += n;
       at += n;
-      if (fill === staging.length && !flush(false)) return undefined;
+      if (fill === staging.length && !flush(false)) return false;
     }
     line = next;
   }
-  return flush(true) && written === size ? out : undefined;
+  return flush(true);
 }
 
 /** The bytes the lines decode to, from their count of base64 characters and the final padding. */

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
-import { verify } from '../verify/index.js';
 import type { IntakeKey, VerifyInput, VerifyResult } from '../verify/types.js';
 
 /** Reads casedrop's published OpenPGP key pair (when configured) once, at start. */
@@ -13,8 +12,16 @@ export async function loadIntakeKey(
   return { publicKeyArmored, privateKeyArmored, passphrase: config.pgpPrivateKeyPassphrase };
 }
 
-/** The verifier the intake worker uses: `verify` with the configured intake key bound in. */
+/**
+ * The verifier the intake worker uses: `verify` with the configured intake key bound in. The
+ * verifiers (OpenPGP among them) are loaded at the first call: a worker whose parse threads judge
+ * the mail never loads them in its main thread.
+ */
 export async function intakeVerifier(config: Parameters<typeof loadIntakeKey>[0]): Promise<(input: VerifyInput) => Promise<VerifyResult>> {
   const intakeKey = await loadIntakeKey(config);
-  return (input) => verify(input, { intakeKey });
+  let loaded: Promise<typeof import('../verify/index.js')> | undefined;
+  return async (input) => {
+    loaded ??= import('../verify/index.js');
+    return (await loaded).verify(input, { intakeKey });
+  };
 }

@@ -17,11 +17,11 @@ import { isDamaged, quarantineDamaged } from '../store/quarantine.js';
 import type { ObjectStore } from '../store/types.js';
 import type { VerifyInput, VerifyResult } from '../verify/types.js';
 import { abandonedId, caseFilesNamespace, caseNotesNamespace, outcomeId, spoolObjectId } from '../jobs/ids.js';
-import { analyseSpooled, type Analyse, type AnalyseConfig, type Analysis, type Judged } from './analyse.js';
+import type { Analyse, AnalyseConfig, Analysis, Judged } from './analyse.js';
 import type { AttemptMarker } from './attempts.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { messageRefusal } from './refusals.js';
-import { releaseBuffer } from './release.js';
+import { releaseViewed } from './release.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
@@ -249,16 +249,20 @@ async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, l
   deps.checkpoint?.('after-note');
   outcome.kind = outcomeKind(outcome.stored, outcome.refused);
   log.debug({ parts: judged.length + extra.count }, 'message parsed');
-  // stored and sealed (the store copies what it encrypts): a 20 MB attachment's memory goes now,
-  // not at some later collection, so the memory budget's bound on held bytes is the real one
-  for (const j of judged) releaseBuffer(j.part.content);
+  // stored and sealed (the store copies what it encrypts): a 20 MB message's memory, which its big
+  // attachments are views of, goes now, not at some later collection, so the memory budget's bound
+  // on held bytes is the real one
+  releaseViewed(judged.map((j) => j.part.content));
   return outcome;
 }
 
 /** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
 async function analyse(spoolId: string, size: number, deps: IntakeDeps): Promise<Analysis> {
   // damage is quarantined by processIntake; other store errors may pass and are retried
-  return deps.analyse ? deps.analyse(spoolId, size) : analyseSpooled(spoolId, deps, size);
+  if (deps.analyse) return deps.analyse(spoolId, size);
+  // loaded only here: with parse threads, the worker's main thread never holds the parser in memory
+  const { analyseSpooled } = await import('./analyse.js');
+  return analyseSpooled(spoolId, deps, size);
 }
 
 function refusal(j: Judged): RefusedFile {

@@ -27,20 +27,29 @@ parentPort!.on('message', ({ spoolId, size }: { spoolId: string; size?: number }
   const held: Buffer[] = [];
   analyseSpooled(spoolId, { ...deps, held }, size)
     .then(
-      (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis)),
+      (analysis) => parentPort!.postMessage({ ok: analysis }, transferables(analysis, held)),
       (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),
     )
     // posted (copied or moved): nothing here reads the message's bytes any more
     .finally(() => held.forEach(releaseBuffer));
 });
 
-/** Attachment buffers that own their whole memory can be moved; small pooled ones are copied. */
-function transferables(analysis: Analysis): ArrayBuffer[] {
+/**
+ * Moved rather than copied: attachment buffers that own their whole memory, and the buffer the
+ * message was read into when attachments are views of it (big ones are decoded over their base64
+ * lines, parse.ts). Small pooled buffers are copied.
+ */
+function transferables(analysis: Analysis, held: readonly Buffer[]): ArrayBuffer[] {
   if (analysis.kind !== 'parsed') return [];
+  const ours = new Set(held.filter(ownsAll).map((b) => b.buffer));
   const out = new Set<ArrayBuffer>();
   for (const { part } of analysis.judged) {
     const b = part.content.buffer;
-    if (b instanceof ArrayBuffer && part.content.byteOffset === 0 && part.content.byteLength === b.byteLength) out.add(b);
+    if (b instanceof ArrayBuffer && (ownsAll(part.content) || ours.has(b))) out.add(b);
   }
   return [...out];
+}
+
+function ownsAll(view: Buffer): boolean {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }

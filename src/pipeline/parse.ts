@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
-import { liftBigParts, liftedBody } from './big-parts.js';
+import { decodeLifted, liftBigParts, liftedToken } from './big-parts.js';
+import { releaseBuffer } from './release.js';
 
 /**
  * Streams a message through mailparser and returns the customer's files with their part paths.
@@ -44,6 +45,12 @@ export interface ParseOptions {
    * (release.ts) only once nothing reads the result any more, e.g. after the parse thread posted it.
    */
   held?: Buffer[];
+  /**
+   * The stream's chunks are the parser's alone (e.g. fresh decryptions from the store): each is freed
+   * (release.ts) once copied into the message's buffer, instead of ~20 MB of them per message
+   * waiting for a collection that V8 starts only after 64 MiB more external memory.
+   */
+  freeChunks?: boolean;
 }
 
 /** The message has more MIME parts than `maxParts`: a refusal (`too-many-parts`), not a parse error. */
@@ -60,6 +67,8 @@ interface Limits {
   maxHeaderChars: number;
   /** parts seen so far, over all levels */
   parts: number;
+  /** the message's buffer (and so every part cut from it) is parseMessage's own: see decodeLifted */
+  inPlace?: boolean;
 }
 
 interface RawPart {
@@ -85,6 +94,9 @@ export const DEFAULT_MAX_DEPTH = 3;
 
 export const DEFAULT_MAX_PARTS = 1000;
 
+/** a store chunk is 64 KiB: its own allocation, never a slice of Node's 8 KiB buffer pool */
+const CHUNK_RELEASE_BYTES = 16 * 1024;
+
 /** base64 bodies at least this big are decoded natively, outside mailparser (big-parts.ts) */
 const LIFT_BYTES = 128 * 1024;
 
@@ -95,8 +107,10 @@ export async function parseMessage(source: Readable | Buffer, options: ParseOpti
     maxHeaderChars: options.maxHeaderChars ?? 4096,
     parts: 0,
   };
-  const raw = Buffer.isBuffer(source) ? source : await readAll(source, options.size);
+  const raw = Buffer.isBuffer(source) ? source : await readAll(source, options.size, options.freeChunks);
   if (source !== raw) options.held?.push(raw);
+  // big bodies are decoded over the message's own bytes only when it is ours, not a caller's buffer
+  limits.inPlace = source !== raw;
   const top = await parseLevel(raw, limits);
   const attachments = await collect(top, '', 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, limits);
   return { headers: top.headers, from: top.from, subject: top.subject, messageId: top.messageId, text: top.text, attachments };
@@ -128,23 +142,29 @@ async function collect(level: OneLevel, prefix: string, depth: number, maxDepth:
 /**
  * One level, big base64 bodies decoded natively (big-parts.ts): mailparser reads the message with
  * those bodies replaced by tokens, and the result counts only if each token came back as exactly one
- * whole attachment; otherwise mailparser reads the message as it is.
+ * whole attachment; otherwise mailparser reads the message as it is. The lifted files are views of
+ * `raw` (decoded over their own base64 lines), so `raw` is not the message any more afterwards.
  */
 async function parseLevel(raw: Buffer, limits: Limits): Promise<OneLevel> {
   const lifted = liftBigParts(raw, LIFT_BYTES);
   if (!lifted) return parseWithMailparser(raw, limits);
   const partsBefore = limits.parts;
   const level = await parseWithMailparser(lifted.skeleton, limits);
-  const used = new Set<Buffer>();
+  const tokens = new Map<RawPart, string>();
+  const used = new Set<string>();
   let sound = true;
   for (const part of level.parts) {
-    const body = liftedBody(lifted, part.content);
-    if (body === undefined) continue;
-    sound &&= !used.has(body);
-    used.add(body);
-    part.content = body;
+    const token = liftedToken(lifted, part.content);
+    if (token === undefined) continue;
+    sound &&= !used.has(token);
+    used.add(token);
+    tokens.set(part, token);
   }
-  if (sound && used.size === lifted.bodies.size) return level;
+  if (sound && used.size === lifted.bodies.size) {
+    // only now: decoding in place overwrites the message mailparser would otherwise read
+    for (const [part, token] of tokens) part.content = decodeLifted(lifted, token, limits.inPlace === true);
+    return level;
+  }
   limits.parts = partsBefore;
   return parseWithMailparser(raw, limits);
 }
@@ -213,14 +233,18 @@ function parseWithMailparser(source: Buffer, limits: Limits): Promise<OneLevel> 
  * One copy (stream/consumers' buffer() goes through a Blob and copies each byte twice more); with
  * the size known, straight into one buffer, so the chunks and their concatenation are never held at once.
  */
-async function readAll(stream: AsyncIterable<Buffer>, size?: number): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<Buffer>, size?: number, freeChunks = false): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const into = size !== undefined && size > 0 ? Buffer.allocUnsafe(size) : undefined;
   let length = 0;
   for await (const chunk of stream) {
-    if (into && length + chunk.length <= into.length) chunk.copy(into, length);
-    else chunks.push(chunk);
-    length += chunk.length;
+    const n = chunk.length;
+    if (into && length + n <= into.length) {
+      chunk.copy(into, length);
+      // empty from here on
+      if (freeChunks) releaseBuffer(chunk, CHUNK_RELEASE_BYTES);
+    } else chunks.push(chunk);
+    length += n;
   }
   if (into && chunks.length === 0) return length === into.length ? into : into.subarray(0, length);
   if (into) chunks.unshift(into.subarray(0, length - chunks.reduce((n, c) => n + c.length, 0)));

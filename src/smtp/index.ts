@@ -10,7 +10,6 @@ import { QueueName, type IntakeJobData, type OutboundJobData } from '../jobs/typ
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { RedisCaseContacts } from '../cases/contacts.js';
-import { senderCheckOptions } from '../auth/options.js';
 import { credentialChecker } from './auth.js';
 import { Dedup } from './dedup.js';
 import { replyText } from './replies.js';
@@ -72,7 +71,8 @@ async function listen(config: Config, logger: Logger, spool: Spool, o: StartSmtp
     checkCredentials: config.smtpAuthUsers ? credentialChecker(config.smtpAuthUsers) : undefined,
     contacts: new RedisCaseContacts(o.redis, config.redisPrefix, config.caseDigits),
     // under `record` the worker checks the sender from the spool (see src/auth/options.ts)
-    ...(config.authPolicy === 'require' ? { senderChecks: senderCheckOptions(config) } : {}),
+    // mailauth (~10 MiB of heap) only in a door that checks senders itself
+    ...(config.authPolicy === 'require' ? { senderChecks: (await import('../auth/options.js')).senderCheckOptions(config) } : {}),
     probe: new ProbeGuard(o.redis, config),
   });
   const server = new DoorServer(serverOptions(config, door), config.smtpEarlyTalkerDelayMs, config.smtpSessionTimeoutMs, uploadBaseUrl(config));

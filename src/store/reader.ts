@@ -17,6 +17,7 @@ import {
   type ObjectHeader,
 } from './format.js';
 import { storage } from './storage-errors.js';
+import { release } from './release.js';
 
 /** Chunks fetched per backend read: one syscall (or range GET) per ~1 MiB. */
 const SPAN_CHUNKS = 16;
@@ -97,6 +98,9 @@ export async function* decryptContent(o: OpenedObject, size: number): AsyncGener
       const plain = openChunk(o, i, i === n - 1, record);
       if (plain.length > 0) yield plain;
     }
+    // every chunk of it is deciphered into a buffer of its own: the 1 MiB read goes now, not after
+    // V8 has let tens of MiB of them pile up (a 20 MB message is 20 of them)
+    release(span);
   }
 }
 

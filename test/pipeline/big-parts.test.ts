@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { liftBigParts } from '../../src/pipeline/big-parts.js';
+import { decodeLifted, liftBigParts } from '../../src/pipeline/big-parts.js';
 import { parseMessage } from '../../src/pipeline/parse.js';
 
 /**
@@ -34,7 +35,35 @@ describe('big base64 parts', () => {
     const lifted = liftBigParts(message([text, { type: 'application/zip', name: 'a.zip', body: lines(data, '\r\n') }]), 64 * 1024);
     expect(lifted).toBeDefined();
     expect(lifted!.skeleton.length).toBeLessThan(2000);
-    expect([...lifted!.bodies.values()]).toEqual([data]);
+    expect([...lifted!.bodies.keys()].map((token) => decodeLifted(lifted!, token, false))).toEqual([data]);
+  });
+
+  it('decode over the message own base64 lines when asked: the file is a view of the message, no copy', () => {
+    const data = randomBytes(BIG + 2);
+    const raw = message([text, { type: 'application/zip', name: 'a.zip', body: lines(data, '\r\n') }]);
+    const lifted = liftBigParts(raw, 64 * 1024)!;
+    const [token] = [...lifted.bodies.keys()];
+    const body = decodeLifted(lifted, token!, true);
+    expect(body.equals(data)).toBe(true);
+    expect(body.buffer).toBe(raw.buffer);
+    expect(body.byteOffset).toBe(raw.byteOffset + lifted.bodies.get(token!)!.start);
+  });
+
+  it('a message read from a stream gives its big files as views of the one buffer it was read into', async () => {
+    const data = randomBytes(BIG);
+    const raw = message([text, { type: 'application/zip', name: 'a.zip', body: lines(data, '\r\n') }]);
+    const held: Buffer[] = [];
+    const parsed = await parseMessage(Readable.from([raw.subarray(0, 1000), raw.subarray(1000)]), { size: raw.length, held });
+    expect(parsed.attachments[0]!.content.equals(data)).toBe(true);
+    expect(parsed.attachments[0]!.content.buffer).toBe(held[0]!.buffer);
+    // chunks the parser may free (the store's own decryptions) are freed once copied, the message intact
+    const owned = [raw.subarray(0, 64 * 1024), raw.subarray(64 * 1024)].map((c) => Buffer.from(c));
+    const freed = await parseMessage(Readable.from(owned), { size: raw.length, freeChunks: true });
+    expect(freed.attachments[0]!.content.equals(data)).toBe(true);
+    expect(owned.map((c) => c.length)).toEqual([0, 0]);
+    // a caller's buffer is left as it was
+    await parseMessage(raw);
+    expect(raw.equals(message([text, { type: 'application/zip', name: 'a.zip', body: lines(data, '\r\n') }]))).toBe(true);
   });
 
   it.each([

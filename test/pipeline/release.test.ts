@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RELEASE_MIN_BYTES, releaseBuffer } from '../../src/pipeline/release.js';
+import { RELEASE_MIN_BYTES, releaseBuffer, releaseViewed } from '../../src/pipeline/release.js';
 
 /**
  * A big attachment's memory is given back when the job is done with it, not at a later garbage
@@ -28,5 +28,17 @@ describe('releaseBuffer', () => {
     const big = Buffer.alloc(RELEASE_MIN_BYTES);
     expect(releaseBuffer(big)).toBe(true);
     expect(releaseBuffer(big)).toBe(false);
+  });
+});
+
+describe('releaseViewed', () => {
+  it('frees the memory big views share, once each, and leaves small (pooled) memory alone', () => {
+    const message = Buffer.alloc(2 * RELEASE_MIN_BYTES, 3);
+    const a = message.subarray(10, 20);
+    const b = message.subarray(RELEASE_MIN_BYTES);
+    const pooled = Buffer.from('hello');
+    expect(releaseViewed([a, b, pooled])).toBe(1);
+    expect(message.buffer.byteLength).toBe(0);
+    expect(pooled.toString()).toBe('hello');
   });
 });
