@@ -21,7 +21,7 @@ import type { Analyse, AnalyseConfig, Analysis, Judged } from './analyse.js';
 import type { AttemptMarker } from './attempts.js';
 import { attachmentName, boundText, outcomeKind } from './outcome.js';
 import { messageRefusal } from './refusals.js';
-import { releaseViewed } from './release.js';
+import { releaseViewed } from '../release.js';
 import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 

@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { openStoreForReading } from '../store/open.js';
 import { intakeVerifier } from './intake-options.js';
 import { analyseSpooled, type AnalyseDeps, type Analysis } from './analyse.js';
-import { releaseBuffer } from './release.js';
+import { BIG_BUFFER_BYTES, release } from '../release.js';
 
 /**
  * The parse thread (isolate.ts starts it): reads one spooled message at a time from the store and
@@ -31,7 +31,7 @@ parentPort!.on('message', ({ spoolId, size }: { spoolId: string; size?: number }
       (err: unknown) => parentPort!.postMessage({ error: { code: isCasedropError(err) ? err.code : undefined, message: (err as Error).message } }),
     )
     // posted (copied or moved): nothing here reads the message's bytes any more
-    .finally(() => held.forEach(releaseBuffer));
+    .finally(() => held.forEach((buffer) => release(buffer, BIG_BUFFER_BYTES)));
 });
 
 /**

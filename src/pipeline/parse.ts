@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { classifyPart, looksLikeTnef, referencedCids, type PartClass } from './attachments.js';
 import { decodeLifted, liftBigParts, liftedToken } from './big-parts.js';
-import { releaseBuffer } from './release.js';
+import { release } from '../release.js';
 
 /**
  * Streams a message through mailparser and returns the customer's files with their part paths.
@@ -42,12 +42,12 @@ export interface ParseOptions {
   size?: number;
   /**
    * Gets the buffer the message was read into. The result may hold views of it, so it may be freed
-   * (release.ts) only once nothing reads the result any more, e.g. after the parse thread posted it.
+   * (src/release.ts) only once nothing reads the result any more, e.g. after the parse thread posted it.
    */
   held?: Buffer[];
   /**
    * The stream's chunks are the parser's alone (e.g. fresh decryptions from the store): each is freed
-   * (release.ts) once copied into the message's buffer, instead of ~20 MB of them per message
+   * (src/release.ts) once copied into the message's buffer, instead of ~20 MB of them per message
    * waiting for a collection that V8 starts only after 64 MiB more external memory.
    */
   freeChunks?: boolean;
@@ -242,7 +242,7 @@ async function readAll(stream: AsyncIterable<Buffer>, size?: number, freeChunks 
     if (into && length + n <= into.length) {
       chunk.copy(into, length);
       // empty from here on
-      if (freeChunks) releaseBuffer(chunk, CHUNK_RELEASE_BYTES);
+      if (freeChunks) release(chunk, CHUNK_RELEASE_BYTES);
     } else chunks.push(chunk);
     length += n;
   }

@@ -4,7 +4,7 @@
  * without changing callers. Keys are validated object ids (`namespace/name`).
  */
 export interface BlobWriter {
-  /** Appends bytes in order. Keeps no reference to `chunks` once settled: the writer releases them (src/store/release.ts). */
+  /** Appends bytes in order. Keeps no reference to `chunks` once settled: the writer releases them (src/release.ts). */
   write(chunks: readonly Uint8Array[]): Promise<void>;
   /**
    * Makes the blob durable, then visible under `key`, atomically replacing an older blob.

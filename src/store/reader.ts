@@ -17,7 +17,7 @@ import {
   type ObjectHeader,
 } from './format.js';
 import { storage } from './storage-errors.js';
-import { release } from './release.js';
+import { release } from '../release.js';
 
 /** Chunks fetched per backend read: one syscall (or range GET) per ~1 MiB. */
 const SPAN_CHUNKS = 16;

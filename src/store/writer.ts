@@ -3,7 +3,7 @@ import { CasedropError, ErrorCode } from '../errors.js';
 import type { MasterKey } from '../keys/ring.js';
 import type { ObjectMeta } from './types.js';
 import { ObjectCipher, wrapDataKey } from './crypto.js';
-import { release } from './release.js';
+import { release } from '../release.js';
 import { CHUNK_LOG2, CHUNK_SIZE, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNKS, SALT_BYTES } from './format.js';
 
 /** Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory. */
@@ -96,7 +96,7 @@ function asBuffer(piece: Uint8Array | string): Buffer {
 /**
  * Collects ciphertext and hands it to the sink in ~1 MiB batches, keeping one batch in flight so
  * the disk write (on libuv's thread pool) overlaps with encrypting the next batch. Every buffer
- * pushed here is the writer's own, so once written it is released (src/store/release.ts).
+ * pushed here is the writer's own, so once written it is released (src/release.ts).
  */
 class Batcher {
   private pending: Buffer[] = [];
@@ -125,7 +125,7 @@ class Batcher {
     const out = this.pending;
     this.pending = [];
     this.bytes = 0;
-    this.inFlight = this.sink(out).then(() => out.forEach(release));
+    this.inFlight = this.sink(out).then(() => out.forEach((chunk) => release(chunk)));
     // a failure is rethrown by the next settle(); until then it must not count as unhandled
     this.inFlight.catch(() => undefined);
   }

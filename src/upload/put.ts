@@ -6,7 +6,7 @@ import { admitParts, type StreamDeps } from '../intake/admit.js';
 import type { AdmittedFile, Channel } from '../intake/types.js';
 import type { Logger } from '../log.js';
 import { uploadBytes, uploads } from '../metrics.js';
-import { release } from '../store/release.js';
+import { release } from '../release.js';
 import type { EventSink } from './events.js';
 import type { Admission } from './gate.js';
 import { reprDigest } from './headers.js';

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createRedis } from '../../src/redis.js';
 import { analyseSpooled } from '../../src/pipeline/analyse.js';
 import { processIntake, type IntakeDeps, type IntakeStep } from '../../src/pipeline/intake.js';
-import { RELEASE_MIN_BYTES } from '../../src/pipeline/release.js';
+import { BIG_BUFFER_BYTES as RELEASE_MIN_BYTES } from '../../src/release.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, namesFor, realVerify, notifyQueue, openTestStore, readAll, readOutcome, registryFor, sample, silent, spool } from './helpers.js';
