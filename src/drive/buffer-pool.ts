@@ -43,3 +43,9 @@ export class BufferPool {
  * store, for a couple of connections at once.
  */
 export const uploadBuffers = new BufferPool(34 << 10, 128);
+
+/**
+ * SSH packets of up to 34 KiB cut across socket reads (OpenSSH's carry 32 KiB), lent to ssh2's
+ * decipher and given back as soon as the SFTP layer copied their data: one in use per connection.
+ */
+export const sshPacketBuffers = new BufferPool(34 << 10, 16);

@@ -1,7 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import ssh2, { type AuthContext, type AuthenticationType, type Connection, type PublicKeyAuthContext } from 'ssh2';
 import type { KeyOffer } from '../cases/ssh-key-rules.js';
-import { uploadBuffers } from '../drive/buffer-pool.js';
+import { sshPacketBuffers, uploadBuffers } from '../drive/buffer-pool.js';
 import type { AuthPort, DriveLogin, KeyAuthPort, UploadSink } from '../drive/ports.js';
 import type { Logger } from '../log.js';
 import { sshAlgorithms } from './algorithms.js';
@@ -9,6 +9,7 @@ import { serveJail } from './jail.js';
 import { runScpSink } from './scp.js';
 import { parseExec } from './scp-command.js';
 import { assembleSftpPacketsIn } from './sftp-packets.js';
+import { decipherIntoPool } from './ssh-packets.js';
 
 export interface SshDriveOptions {
   host: string;
@@ -36,7 +37,8 @@ const NO_SHELL = "This is casedrop's upload drive: no shell and no commands. Upl
  */
 export async function startSshDrive(opts: SshDriveOptions): Promise<SshDrive> {
   const clients = new Set<Connection>();
-  assembleSftpPacketsIn(uploadBuffers);
+  assembleSftpPacketsIn(uploadBuffers, sshPacketBuffers);
+  decipherIntoPool(sshPacketBuffers);
   const server = new ssh2.Server(
     // keepalives find a dead link within a minute, so its upload's lock is freed for the resume
     {

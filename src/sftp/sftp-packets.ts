@@ -31,19 +31,24 @@ const OPENSSH_MAX_PACKET = 256 << 10;
  * packets too long for a pooled buffer and malformed ones go through to ssh2 as they come.
  * Installed on ssh2's prototype, once per process (an in-process ssh2 SFTP client gets it too).
  */
-export function assembleSftpPacketsIn(pool: BufferPool): void {
+export function assembleSftpPacketsIn(pool: BufferPool, sshPackets?: BufferPool): void {
   const require = createRequire(import.meta.url);
   const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: { prototype: { push: Push } } };
   if (wrapped.has(SFTP.prototype.push)) return;
-  SFTP.prototype.push = pooledPush(SFTP.prototype.push, pool);
+  SFTP.prototype.push = pooledPush(SFTP.prototype.push, pool, sshPackets);
 }
 
 const wrapped = new WeakSet<Push>();
 
-/** `push` of one SFTP channel: hands `original` the same bytes in the same order, whole packets where it can. */
-export function pooledPush(original: Push, pool: BufferPool): Push {
+/**
+ * `push` of one SFTP channel: hands `original` the same bytes in the same order, whole packets where
+ * it can. When none of `data` went to `original` as it came (all copied), nothing refers to it any
+ * more, and it is given back to `sshPackets` (a no-op unless that pool lent it: `ssh-packets.ts`).
+ */
+export function pooledPush(original: Push, pool: BufferPool, sshPackets?: BufferPool): Push {
   const push: Push = function (this: SftpChannel, data) {
     if (data === null) return original.call(this, null);
+    let viewed = false;
     const state = (this[assembly] ??= { filled: 0, prefix: Buffer.alloc(4), prefixLen: 0, through: 0 });
     const max = this._maxInPktLen ?? OPENSSH_MAX_PACKET;
     const pooled = (length: number) => length >= POOLED_FROM && length <= max && 4 + length <= pool.size;
@@ -51,12 +56,13 @@ export function pooledPush(original: Push, pool: BufferPool): Push {
       if (state.through > 0) {
         const n = Math.min(state.through, data.length - p);
         state.through -= n;
+        viewed = true;
         if (original.call(this, data.subarray(p, (p += n))) === false) return stop(state);
       } else if (state.packet) {
         const n = data.copy(state.packet, state.filled, p, Math.min(data.length, p + state.packet.length - state.filled));
         p += n;
         state.filled += n;
-        if (state.filled < state.packet.length) return undefined;
+        if (state.filled < state.packet.length) break; // all of data copied
         const whole = state.packet;
         state.packet = undefined;
         if (original.call(this, whole) === false) return stop(state);
@@ -85,6 +91,7 @@ export function pooledPush(original: Push, pool: BufferPool): Push {
         }
       }
     }
+    if (!viewed) sshPackets?.give(data);
     return undefined;
   };
   wrapped.add(push);

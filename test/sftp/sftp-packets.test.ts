@@ -15,7 +15,7 @@ const { SFTP } = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js') as 
 };
 
 /** ssh2's own SFTP server parser, fed as its channel feeds it, with `push` wrapped as the door wraps it */
-function sftpServer(pool: BufferPool): { sftp: SftpServer; writes: Array<{ offset: number; data: Buffer }> } {
+function sftpServer(pool: BufferPool, sshPackets?: BufferPool): { sftp: SftpServer; writes: Array<{ offset: number; data: Buffer }> } {
   const client = { _protocol: { _remoteIdentRaw: 'SSH-2.0-OpenSSH_9.6', channelData: () => undefined, channelClose: () => undefined } };
   const chanInfo = {
     type: 'session',
@@ -23,7 +23,7 @@ function sftpServer(pool: BufferPool): { sftp: SftpServer; writes: Array<{ offse
     outgoing: { id: 0, window: 1 << 30, packetSize: 1 << 20, state: 'open' },
   };
   const sftp = new SFTP(client, chanInfo, { server: true });
-  sftp.push = pooledPush(SFTP.prototype.push, pool) as SftpServer['push'];
+  sftp.push = pooledPush(SFTP.prototype.push, pool, sshPackets) as SftpServer['push'];
   const writes: Array<{ offset: number; data: Buffer }> = [];
   sftp.on('WRITE', (_id, _handle, offset, data) => writes.push({ offset, data }));
   return { sftp, writes };
@@ -78,6 +78,44 @@ describe('SFTP packets put together in pooled buffers (ssh2 SFTP.prototype.push 
         },
       ),
     );
+  });
+
+  it('gives an SSH packet back to its pool once all its data was copied, never one ssh2 may still read', () => {
+    /** pushes each piece as ssh2's decipher hands a packet over (in a buffer lent by the pool); counts those given back */
+    const feed = (sftp: SftpServer, sshPackets: BufferPool, pieces: Buffer[], check: () => void) => {
+      let given = 0;
+      for (const piece of pieces) {
+        const lent = sshPackets.take(piece.length);
+        piece.copy(lent);
+        expect(sftp.push(lent)).not.toBe(false);
+        const next = sshPackets.take(1);
+        if (next.buffer === lent.buffer) given++;
+        // the pool lends it again at once: whatever ssh2 kept of it must not change
+        new Uint8Array(next.buffer).fill(0xee);
+        sshPackets.give(next);
+        check();
+      }
+      return given;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(10, 100, 32768), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), (sizes, points) => {
+        const sshPackets = new BufferPool(34 << 10, 64);
+        const { sftp, writes } = sftpServer(new BufferPool(34 << 10, 8), sshPackets);
+        const datas = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+        const stream = Buffer.concat([init(), ...datas.map((d, i) => write(i, i * 40000, d))]);
+        feed(sftp, sshPackets, cut(stream, points), () => writes.forEach((w, i) => expect(w.data.equals(datas[i]!)).toBe(true)));
+        expect(writes.length).toBe(datas.length);
+      }),
+    );
+    // OpenSSH's shape: 32 KiB WRITEs in SSH packets of 32 KiB, so each packet holds the end of one and the start of the next
+    const sshPackets = new BufferPool(34 << 10, 64);
+    const { sftp, writes } = sftpServer(new BufferPool(34 << 10, 8), sshPackets);
+    const datas = Array.from({ length: 6 }, (_, i) => Buffer.alloc(32768, i + 1));
+    const rest = Buffer.concat(datas.map((d, i) => write(i, i * 32768, d)));
+    const pieces = [init(), ...Array.from({ length: Math.ceil(rest.length / 32768) }, (_, i) => rest.subarray(i * 32768, (i + 1) * 32768))];
+    const given = feed(sftp, sshPackets, pieces, () => undefined);
+    writes.forEach((w, i) => expect(w.data.equals(datas[i]!)).toBe(true));
+    expect(given).toBe(pieces.length - 1);
   });
 
   it('a malformed length still reaches ssh2, which refuses it', () => {
