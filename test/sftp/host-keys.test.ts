@@ -7,7 +7,7 @@ import { HOST_KEY_KINDS, loadHostKeys, newPrivateKey } from '../../src/sftp/host
 import { createLogger } from '../../src/log.js';
 
 const silent = createLogger('silent');
-const ed25519 = HOST_KEY_KINDS[0];
+const ed25519 = HOST_KEY_KINDS[0]!;
 
 describe('SSH host keys', () => {
   const dirs: string[] = [];
