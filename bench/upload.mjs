@@ -10,7 +10,7 @@
 // signs; nginx only writes. UPLOAD_BENCH_NODE_FLAGS: extra node flags for casedrop (e.g.
 // `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,6 +111,36 @@ function nginxPids(child) {
   }
 }
 
+/** CPU seconds (user + system) of the process's main thread (its event loop) so far; 0 once it is gone. */
+function mainThreadCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds so far by thread name (comm), every thread but the main one: libuv's pool, V8's helpers, worker threads. */
+function otherThreadsCpuSeconds(pid) {
+  const byName = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (Number(tid) === pid) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
+        .trim()
+        .replace(/[0-9]+$/, '');
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[comm] = (byName[comm] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
 /** One load into a fresh nginx: MiB/s and its peak RSS. */
 async function runNginx(root, load) {
   const ngDir = mkdtempSync(join(root, 'nginx-'));
@@ -145,12 +175,20 @@ async function runCasedrop(root, load) {
     await waitForPort(port, { timeoutMs: 15_000 });
     const stopPeak = peakWatcher(() => [pid]);
     const cpuBefore = procStats(pid).cpuSeconds;
+    const mainBefore = mainThreadCpuSeconds(pid);
+    const othersBefore = otherThreadsCpuSeconds(pid);
     const ms = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
     const cpu = procStats(pid).cpuSeconds - cpuBefore;
+    const mainCpu = mainThreadCpuSeconds(pid) - mainBefore;
+    const others = otherThreadsCpuSeconds(pid);
     const mibTotal = load.mib * load.count;
+    const perGiB = (s) => +((s * 1024) / mibTotal).toFixed(2);
     return {
       mibps: +(mibTotal / (ms / 1000)).toFixed(1),
-      cpuSecondsPerGiB: +((cpu * 1024) / mibTotal).toFixed(2),
+      cpuSecondsPerGiB: perGiB(cpu),
+      mainCpuSecondsPerGiB: perGiB(mainCpu),
+      // threads that ended during the load are missing here (they count in the total above)
+      threadsCpuSecondsPerGiB: Object.fromEntries(Object.entries(others).map(([name, s]) => [name, perGiB(s - (othersBefore[name] ?? 0))])),
       peakRssMiB: +(stopPeak() / 1024).toFixed(1),
     };
   } finally {
@@ -192,6 +230,7 @@ async function main() {
         casedropMiBps: +mibps(runs.casedrop).toFixed(1),
         ratio: +(mibps(runs.casedrop) / mibps(runs.nginx)).toFixed(2),
         casedropCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
+        casedropMainThreadCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.mainCpuSecondsPerGiB)).toFixed(2),
         casedropPeakRssMiB: Math.max(...runs.casedrop.map((r) => r.peakRssMiB)),
         nginxPeakRssMiB: Math.max(...runs.nginx.map((r) => r.peakRssMiB)),
         rounds: { nginx: runs.nginx.map((r) => r.mibps), casedrop: runs.casedrop.map((r) => r.mibps) },
@@ -206,11 +245,11 @@ async function main() {
     `${ROUNDS} round(s) per load and system, medians; load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')} at the end`,
-    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop CPU s/GiB | casedrop peak RSS MiB | nginx peak RSS MiB |',
+    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop CPU s/GiB (main thread) | casedrop peak RSS MiB | nginx peak RSS MiB |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropCpuSecondsPerGiB} | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`,
+        `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropCpuSecondsPerGiB} (${r.casedropMainThreadCpuSecondsPerGiB}) | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,7 +4,11 @@ import type { MasterKey } from '../keys/ring.js';
 import type { ObjectMeta } from './types.js';
 import { ObjectCipher, wrapDataKey } from './crypto.js';
 import { release } from '../release.js';
+import { ThreadHash } from './hash-thread.js';
 import { CHUNK_LOG2, CHUNK_SIZE, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNKS, SALT_BYTES } from './format.js';
+
+/** Plaintext is collected in staging buffers of this size (a multiple of CHUNK_SIZE), each hashed as a whole. */
+const STAGE_BYTES = 16 * CHUNK_SIZE;
 
 /** Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory. */
 const BATCH_BYTES = 1 << 20;
@@ -56,36 +60,54 @@ function metaJson(meta: ObjectMeta): string {
  * Chunks are sealed on the event loop, synchronously: AES-GCM with AES-NI costs less than handing
  * 64 KiB to the thread pool (WebCrypto copies the input, allocates promises and an ArrayBuffer per
  * chunk, and the garbage it leaves made V8 collect far more often than the encryption itself
- * costs). Sealing copies the chunk out, so one staging buffer serves the whole object and a body
- * may reuse the buffers it yields.
+ * costs). Sealing copies the chunk out, so a body may reuse the buffers it yields.
+ * The body is collected in 1 MiB staging buffers; once one is full and sealed, its plaintext is
+ * hashed on the hash thread (src/store/hash-thread.ts) while the next one fills. An object that
+ * fits in one staging buffer is hashed here at the end: a thread hop costs more than that.
  */
 async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: ObjectCipher, out: Batcher): Promise<{ size: number; sha256: Buffer }> {
-  const hash = createHash('sha256');
-  const staging = Buffer.allocUnsafeSlow(CHUNK_SIZE);
-  let index = 0;
+  let stage: Buffer = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  let hash: ThreadHash | undefined;
+  let start = 0; // where the chunk being filled begins in `stage`
   let fill = 0;
+  let index = 0;
   let size = 0;
   const sealFull = () => {
     if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
-    return cipher.sealChunk(index++, false, staging);
+    return cipher.sealChunk(index++, false, stage.subarray(start, start + CHUNK_SIZE));
   };
-  for await (const piece of body) {
-    let data = asBuffer(piece);
-    hash.update(data);
-    size += data.length;
-    while (data.length > 0) {
-      if (fill === CHUNK_SIZE) {
-        await out.push(sealFull());
-        fill = 0;
+  try {
+    for await (const piece of body) {
+      let data = asBuffer(piece);
+      size += data.length;
+      while (data.length > 0) {
+        if (fill === CHUNK_SIZE) {
+          await out.push(sealFull());
+          start += CHUNK_SIZE;
+          fill = 0;
+          if (start === STAGE_BYTES) {
+            hash ??= new ThreadHash(STAGE_BYTES);
+            stage = await hash.update(stage);
+            start = 0;
+          }
+        }
+        const n = data.copy(stage, start + fill, 0, Math.min(data.length, CHUNK_SIZE - fill));
+        fill += n;
+        data = data.subarray(n);
       }
-      const n = data.copy(staging, fill, 0, Math.min(data.length, CHUNK_SIZE - fill));
-      fill += n;
-      data = data.subarray(n);
     }
+    if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
+    await out.push(cipher.sealChunk(index, true, stage.subarray(start, start + fill)));
+    if (hash) return { size, sha256: await hash.digest(stage, start + fill) };
+    const sha256 = createHash('sha256')
+      .update(stage.subarray(0, start + fill))
+      .digest();
+    release(stage);
+    return { size, sha256 };
+  } catch (err) {
+    hash?.abort();
+    throw err;
   }
-  if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
-  await out.push(cipher.sealChunk(index, true, staging.subarray(0, fill)));
-  return { size, sha256: hash.digest() };
 }
 
 function asBuffer(piece: Uint8Array | string): Buffer {

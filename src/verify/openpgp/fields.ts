@@ -1,11 +1,12 @@
-import { AEADEncryptedDataPacket, PublicKeyEncryptedSessionKeyPacket, SymEncryptedIntegrityProtectedDataPacket, SymEncryptedSessionKeyPacket } from 'openpgp';
 import { malformed } from '../common/malformed.js';
 import type { RawPacket } from './packets.js';
 
 /**
  * The fields of session-key and encrypted-data packets that the policy needs, parsed by openpgp.js
  * from the bytes the walker kept. openpgp's typings omit these fields (formats.md), so each is
- * narrowed here at run time and nothing untyped leaves this module.
+ * narrowed here at run time and nothing untyped leaves this module. openpgp.js is imported on first
+ * use: it is ~10 MiB of heap in every process that verifies (the upload role, the intake worker)
+ * whether or not an OpenPGP file ever arrives.
  */
 export type EskInfo =
   /** dataCipher: visible only in a v4 SKESK without an encrypted session key (gpg -c) */
@@ -45,7 +46,8 @@ interface EncryptedDataFields {
   aeadAlgorithm?: unknown;
 }
 
-export function parseEsk(packet: RawPacket): EskInfo {
+export async function parseEsk(packet: RawPacket): Promise<EskInfo> {
+  const { PublicKeyEncryptedSessionKeyPacket, SymEncryptedSessionKeyPacket } = await import('openpgp');
   if (packet.tag === 3) {
     const skesk = new SymEncryptedSessionKeyPacket();
     skesk.read(packet.head);
@@ -68,6 +70,7 @@ export function parseEsk(packet: RawPacket): EskInfo {
 
 export async function parseData(packet: RawPacket): Promise<DataInfo> {
   if (packet.tag === 9) return { tag: 9 };
+  const { AEADEncryptedDataPacket, SymEncryptedIntegrityProtectedDataPacket } = await import('openpgp');
   const parsed = packet.tag === 18 ? new SymEncryptedIntegrityProtectedDataPacket() : new AEADEncryptedDataPacket();
   await parsed.read(packet.head);
   const fields: EncryptedDataFields = parsed as unknown as EncryptedDataFields;

@@ -1,7 +1,7 @@
 import { decide } from '../advice.js';
 import type { Detector } from '../common/detector.js';
 import { armorType, unarmoredStream } from './armor.js';
-import { checkIntegrity, intakeKeyring, type IntakeKeyring } from './intake.js';
+import type { IntakeKeyring } from './intake.js';
 import type { EskInfo } from './fields.js';
 import { cipherName, isStrong, judgeMessage, type MessageShape } from './policy.js';
 import { sourceReader, streamReader } from './reader.js';
@@ -22,6 +22,8 @@ export const openpgpDetector: Detector = {
     const type = armorType(head);
     if (type !== undefined && type !== 'MESSAGE') return decide('openpgp', 'unencrypted', { details: { armor: `PGP ${type}` } });
     const shape = await readMessageShape(source, type !== undefined);
+    // openpgp.js only once an OpenPGP message arrives (see fields.ts)
+    const { intakeKeyring } = await import('./intake.js');
     const keyring = await intakeKeyring(options.intakeKey);
     const result = judgeMessage(shape, keyring.keyIds);
     if (type !== undefined) result.details.armored = true;
@@ -49,6 +51,7 @@ async function proveIfIntake(result: VerifyResult, esks: EskInfo[], keyring: Int
   if (!toIntake) return result;
   const details = { ...result.details, intakeKey: true };
   if (!keyring.privateKey) return { ...result, details: { ...details, integrity: 'not checked (no intake secret key configured)' } };
+  const { checkIntegrity } = await import('./intake.js');
   const check = await checkIntegrity(source, armored, keyring.privateKey);
   if (!check.checked) return { ...result, details: { ...details, integrity: `not checked (${check.why})` } };
   if (!check.ok) return decide('openpgp', 'corrupt', { details: { ...details, integrity: 'failed', problem: check.error } });

@@ -36,7 +36,7 @@ export async function readShape(reader: ByteReader): Promise<MessageShape> {
       refuse('plaintext-metadata', `a marker packet whose body is not "PGP" but ${packet.length} other bytes`);
     if (IGNORED.has(packet.tag)) continue;
     if (data) refuse('unaccounted-bytes', `a packet (tag ${packet.tag}) after the encrypted data, which ends the message`);
-    if (ESK_TAGS.has(packet.tag)) esks.push(parseEsk(packet));
+    if (ESK_TAGS.has(packet.tag)) esks.push(await parseEsk(packet));
     else if (ENCRYPTED_DATA.has(packet.tag)) data = await parseData(packet);
     else if (esks.length === 0) return { kind: 'plain', what: PLAIN_NAMES[packet.tag] ?? `packet tag ${packet.tag}` };
     else malformed(`packet tag ${packet.tag} after the session-key packets`);
