@@ -152,7 +152,11 @@ export class ThreadHash {
   }
 
   private returned(buf: Buffer): void {
-    if (this.done) return release(buf); // the last buffers come back with the digest: nothing fills them again
+    if (this.done) {
+      // the last buffers come back with the digest: nothing fills them again
+      release(buf);
+      return;
+    }
     if (this.waiting) {
       this.waiting.resolve(buf);
       this.waiting = undefined;
