@@ -129,14 +129,14 @@ export class ThreadHash {
   async digest(stage: Buffer, length: number): Promise<Buffer> {
     this.post(stage, length, true);
     this.done = true;
-    this.free.splice(0).forEach(release);
+    this.free.splice(0).forEach((buf) => release(buf));
     return this.result;
   }
 
   /** The object failed: the thread forgets it, what it still holds of it is dropped. */
   abort(): void {
     this.done = true;
-    this.free.splice(0).forEach(release);
+    this.free.splice(0).forEach((buf) => release(buf));
     if (!jobs.delete(this.id)) return;
     thread?.postMessage({ id: this.id, drop: true });
     holdProcess();
