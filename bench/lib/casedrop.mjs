@@ -13,7 +13,7 @@ const execFileP = promisify(execFile);
 export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 export const cliPath = join(repoRoot, 'dist/cli/main.js');
 /** The V8 flags `npm start` and the Docker image run the service with (see package.json). */
-export const serviceNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=128'];
+export const serviceNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=128', '--initial-old-space-size=32'];
 
 /** A fresh master key in casedrop's `id:base64(32 bytes)` form. */
 export function newMasterKeys() {
