@@ -1,10 +1,9 @@
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { CasedropError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { readOrCreateFile } from './create-once.js';
 import { generateMasterKey } from './generate.js';
 import { makeKeyRing, parseEntry, parseMasterKeys, type KeyRing } from './ring.js';
 
@@ -32,41 +31,10 @@ export async function loadMasterKeys(config: Pick<Config, 'masterKeys' | 'mode' 
   return makeKeyRing([key]);
 }
 
-/**
- * Two processes starting at once must end up with the same key: the key is written in full to a
- * private temp file, then hard-linked into place. link() fails with EEXIST like O_EXCL, and the
- * name never points at a half-written file, so the loser simply reads the winner's key.
- */
+/** The development master key file's one entry, made on first use (see readOrCreateFile). */
 export async function readOrCreateKeyFile(file: string): Promise<{ entry: string; created: boolean }> {
-  const existing = await readIfExists(file);
-  if (existing !== undefined) return { entry: existing, created: false };
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const entry = generateMasterKey();
-  const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await fh.writeFile(`${entry}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(temp, file);
-    return { entry, created: true };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { entry: (await readIfExists(file)) ?? '', created: false };
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const { text, created } = await readOrCreateFile(file, () => `${generateMasterKey()}\n`);
+  return { entry: text.trim(), created };
 }
 
 function parseDevKey(entry: string, file: string) {
