@@ -15,11 +15,14 @@ import { MessageChannel } from 'node:worker_threads';
  * shared pool) is left to the collector, as is one under `minBytes`.
  */
 export function release(buffer: Uint8Array, minBytes = MIN_BYTES): boolean {
-  const memory = buffer.buffer;
-  if (!(memory instanceof ArrayBuffer) || buffer.byteLength < Math.max(minBytes, POOL_SLAB_BYTES)) return false;
-  if (buffer.byteOffset !== 0 || buffer.byteLength !== memory.byteLength) return false;
-  detach(memory);
+  if (buffer.byteLength < Math.max(minBytes, POOL_SLAB_BYTES) || !ownsAllOfItsMemory(buffer)) return false;
+  detach(buffer.buffer as ArrayBuffer);
   return true;
+}
+
+/** The view is the whole of a (non-shared) ArrayBuffer: freeing or moving that memory touches nothing else. */
+export function ownsAllOfItsMemory(view: Uint8Array): boolean {
+  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }
 
 /** Smaller buffers are not worth a call: they cost little while they wait for the collector. */

@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { openStoreForReading } from '../store/open.js';
 import { intakeVerifier } from './intake-options.js';
 import { analyseSpooled, type AnalyseDeps, type Analysis } from './analyse.js';
-import { BIG_BUFFER_BYTES, release } from '../release.js';
+import { BIG_BUFFER_BYTES, ownsAllOfItsMemory, release } from '../release.js';
 
 /**
  * The parse thread (isolate.ts starts it): reads one spooled message at a time from the store and
@@ -41,15 +41,11 @@ parentPort!.on('message', ({ spoolId, size }: { spoolId: string; size?: number }
  */
 function transferables(analysis: Analysis, held: readonly Buffer[]): ArrayBuffer[] {
   if (analysis.kind !== 'parsed') return [];
-  const ours = new Set(held.filter(ownsAll).map((b) => b.buffer));
+  const ours = new Set(held.filter(ownsAllOfItsMemory).map((b) => b.buffer));
   const out = new Set<ArrayBuffer>();
   for (const { part } of analysis.judged) {
     const b = part.content.buffer;
-    if (b instanceof ArrayBuffer && (ownsAll(part.content) || ours.has(b))) out.add(b);
+    if (b instanceof ArrayBuffer && (ownsAllOfItsMemory(part.content) || ours.has(b))) out.add(b);
   }
   return [...out];
-}
-
-function ownsAll(view: Buffer): boolean {
-  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }

@@ -72,9 +72,9 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
   let fill = 0;
   let index = 0;
   let size = 0;
-  const sealFull = () => {
+  const nextIndex = () => {
     if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
-    return cipher.sealChunk(index++, false, stage.subarray(start, start + CHUNK_SIZE));
+    return index++;
   };
   try {
     for await (const piece of body) {
@@ -82,7 +82,7 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
       size += data.length;
       while (data.length > 0) {
         if (fill === CHUNK_SIZE) {
-          await out.push(sealFull());
+          await out.push(cipher.sealChunk(nextIndex(), false, stage.subarray(start, start + CHUNK_SIZE)));
           start += CHUNK_SIZE;
           fill = 0;
           if (start === STAGE_BYTES) {
@@ -96,8 +96,7 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
         data = data.subarray(n);
       }
     }
-    if (index >= MAX_CHUNKS) throw new CasedropError(ErrorCode.UsageInvalid, 'object too large for the store format');
-    await out.push(cipher.sealChunk(index, true, stage.subarray(start, start + fill)));
+    await out.push(cipher.sealChunk(nextIndex(), true, stage.subarray(start, start + fill)));
     if (hash) return { size, sha256: await hash.digest(stage, start + fill) };
     const sha256 = createHash('sha256')
       .update(stage.subarray(0, start + fill))
