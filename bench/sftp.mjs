@@ -8,11 +8,11 @@
 // environment for casedrop (`NAME=value …`), BENCH_SFTP_CIPHER the cipher the client asks for.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { casedropEnv, cliPath, newMasterKeys, repoRoot, runCli, serviceNodeFlags } from './lib/casedrop.mjs';
-import { freePort, spawnLogged, stopChild, waitForPort } from './lib/procs.mjs';
+import { freePort, procStats, spawnLogged, stopChild, threadCpuSeconds, waitForPort } from './lib/procs.mjs';
 import { startRedis } from './lib/redis.mjs';
 
 const MiB = 1 << 20;
@@ -49,27 +49,9 @@ function timed(cmd, args, env, cwd) {
   });
 }
 
-/** user + system CPU seconds of a process so far (clock ticks of 1/100 s) */
-const cpuSeconds = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-/** CPU seconds so far per kind of thread: the event loop, libuv's pool (crypto jobs, fs), V8's helpers (GC) */
-const threadCpuSeconds = (pid) => {
-  const byKind = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let comm;
-    try {
-      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const kind = Number(tid) === pid ? 'main' : /^libuv/.test(comm) ? 'threadpool' : /^V8/.test(comm) ? 'v8' : 'other';
-    byKind[kind] = (byKind[kind] ?? 0) + cpuSeconds(`${pid}/task/${tid}`);
-  }
-  return byKind;
-};
-const peakRssKiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+/** The event loop, libuv's pool (crypto jobs, fs), V8's helpers (GC), anything else. */
+const threadKind = (comm) => (/^libuv/.test(comm) ? 'threadpool' : /^V8/.test(comm) ? 'v8' : 'other');
+const cpuSeconds = (pid) => procStats(pid)?.cpuSeconds ?? 0;
 
 async function startCasedropSftp(root) {
   const redis = await startRedis(join(root, 'redis'));
@@ -154,7 +136,7 @@ try {
   log(`writing a ${SIZE / MiB} MiB payload`);
   await writeFile(join(client, 'payload.bin'), SIZE);
   systems.push(await startCasedropSftp(join(root, 'casedrop')), await startOpenSsh(root));
-  const startRssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${systems[0].pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const startRssMiB = (procStats(systems[0].pid)?.rssKiB ?? 0) / 1024;
   log(`casedrop RSS before the first upload: ${startRssMiB.toFixed(1)} MiB`);
   const results = { casedrop: [], openssh: [] };
   const cpuPerGiB = [];
@@ -162,12 +144,12 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const sys of run % 2 ? [...systems].reverse() : systems) {
       const cpuBefore = sys.name === 'casedrop' ? cpuSeconds(sys.pid) : 0;
-      const threadsBefore = sys.name === 'casedrop' ? threadCpuSeconds(sys.pid) : {};
+      const threadsBefore = sys.name === 'casedrop' ? threadCpuSeconds(sys.pid, threadKind) : {};
       const ms = await sys.upload(client);
       if (sys.name === 'casedrop') {
         const perGiB = (s) => (s * 1024 * MiB) / SIZE;
         cpuPerGiB.push(perGiB(cpuSeconds(sys.pid) - cpuBefore));
-        const after = threadCpuSeconds(sys.pid);
+        const after = threadCpuSeconds(sys.pid, threadKind);
         threadsPerGiB.push(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, +perGiB(v - (threadsBefore[k] ?? 0)).toFixed(2)])));
       }
       const mibs = SIZE / MiB / (ms / 1000);
@@ -176,7 +158,7 @@ try {
     }
   }
   const best = (xs) => Math.max(...xs);
-  const casedropPeak = peakRssKiB(systems[0].pid) / 1024;
+  const casedropPeak = (procStats(systems[0].pid)?.peakRssKiB ?? 0) / 1024;
   const ratio = best(results.casedrop) / best(results.openssh);
   const summary = {
     fileMiB: SIZE / MiB,

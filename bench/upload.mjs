@@ -10,13 +10,13 @@
 // signs; nginx only writes. UPLOAD_BENCH_NODE_FLAGS: extra node flags for casedrop (e.g.
 // `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, writeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { runCli, startCasedrop } from './lib/casedrop.mjs';
-import { freePort, procStats, sleep, waitForPort } from './lib/procs.mjs';
+import { freePort, procStats, sleep, threadCpuSeconds, waitForPort } from './lib/procs.mjs';
 import { median } from './lib/stats.mjs';
 import { startRedis } from './lib/redis.mjs';
 
@@ -111,36 +111,6 @@ function nginxPids(child) {
   }
 }
 
-/** CPU seconds (user + system) of the process's main thread (its event loop) so far; 0 once it is gone. */
-function mainThreadCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds so far by thread name (comm), every thread but the main one: libuv's pool, V8's helpers, worker threads. */
-function otherThreadsCpuSeconds(pid) {
-  const byName = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    if (Number(tid) === pid) continue;
-    try {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')
-        .trim()
-        .replace(/[0-9]+$/, '');
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName[comm] = (byName[comm] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return byName;
-}
-
 /** One load into a fresh nginx: MiB/s and its peak RSS. */
 async function runNginx(root, load) {
   const ngDir = mkdtempSync(join(root, 'nginx-'));
@@ -175,12 +145,12 @@ async function runCasedrop(root, load) {
     await waitForPort(port, { timeoutMs: 15_000 });
     const stopPeak = peakWatcher(() => [pid]);
     const cpuBefore = procStats(pid).cpuSeconds;
-    const mainBefore = mainThreadCpuSeconds(pid);
-    const othersBefore = otherThreadsCpuSeconds(pid);
+    const threadsBefore = threadCpuSeconds(pid);
     const ms = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
     const cpu = procStats(pid).cpuSeconds - cpuBefore;
-    const mainCpu = mainThreadCpuSeconds(pid) - mainBefore;
-    const others = otherThreadsCpuSeconds(pid);
+    const { main = 0, ...others } = threadCpuSeconds(pid);
+    const { main: mainBefore = 0, ...othersBefore } = threadsBefore;
+    const mainCpu = main - mainBefore;
     const mibTotal = load.mib * load.count;
     const perGiB = (s) => +((s * 1024) / mibTotal).toFixed(2);
     return {

@@ -102,6 +102,35 @@ export function procStats(pid) {
   }
 }
 
+/**
+ * CPU seconds (user + system) so far of each thread of a process, summed by kind: `main` for its
+ * main thread (the event loop), `kindOf(comm)` for the others (default: the thread's name without
+ * its trailing number, e.g. libuv's pool, V8's helpers, worker threads). Threads that ended are
+ * missing here; procStats' cpuSeconds still counts them.
+ */
+export function threadCpuSeconds(pid, kindOf = (comm) => comm.replace(/[0-9]+$/, '')) {
+  const byKind = {};
+  for (const tid of taskIds(pid)) {
+    try {
+      const kind = Number(tid) === pid ? 'main' : kindOf(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byKind[kind] = (byKind[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byKind;
+}
+
+function taskIds(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // the process is gone
+  }
+}
+
 function kib(status, field) {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return m ? Number(m[1]) : 0;
