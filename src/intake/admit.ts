@@ -91,8 +91,8 @@ export async function admitStream(
 
 /**
  * A file already in the store as parts (an upload: one part when it arrived in one request,
- * several when it was resumed). The case gets a manifest naming the parts instead of a copy;
- * verification reads across them. `known` is the size and SHA-256 when a single request measured
+ * several when it was resumed). The case gets a manifest naming the parts instead of a copy, its
+ * stored name and verdict sealed in it (no separate verdict record); verification reads across them. `known` is the size and SHA-256 when a single request measured
  * them; otherwise one read pass computes them. DIGEST_MISMATCH as for admitStream (the parts stay:
  * the caller decides whether to drop them).
  */
@@ -112,10 +112,9 @@ export async function admitParts(
   filesProcessed.inc({ verdict: verdict.verdict, reason: verdict.reason });
   if (!keep) return audited(admitted(arrival, '', content, verdict, false), arrival, deps);
   const file = admitted(arrival, await storedNameFor(deps.names, arrival), content, verdict, true);
-  const pending = admitted(arrival, '', content, undefined, true);
-  const manifest = { ...fileMeta(pending, arrival, undefined), parts, size: content.size, sha256: content.sha256 };
+  // judged before the manifest is written, so the manifest carries the verdict: one object, one commit
+  const manifest = { ...fileMeta(file, arrival, verdict), parts };
   await deps.store.put(caseFilesNamespace(arrival.caseNumber), Readable.from([]), manifest, { name: arrival.fileId });
-  await writeVerdictRecord(deps.store, arrival, file.storedName, verdict);
   return audited(file, arrival, deps);
 }
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admitStream, withdraw, type StreamDeps } from '../../src/intake/admit.js';
+import { admitParts, admitStream, withdraw, type StreamDeps } from '../../src/intake/admit.js';
 import { fileView } from '../../src/intake/records.js';
 import type { Arrival } from '../../src/intake/types.js';
 import { processIntake } from '../../src/pipeline/intake.js';
@@ -122,6 +122,22 @@ describe('admitStream: a file of any size becomes part of the case', () => {
     expect(uploaded.storedName).toMatch(/ \(2\)\.7z$/);
     const mailView = await fileView(store, await store.head(mailed.id));
     expect(mailView).toMatchObject({ channel: 'email', verdict: { verdict: 'accept' } });
+  });
+});
+
+describe('admitParts: an upload already in the store becomes a case file', () => {
+  it('writes one manifest that carries the stored name and verdict: no separate verdict record', async () => {
+    const seven = readFileSync(join(ARCHIVES, '7z', 'aes.7z'));
+    const half = Math.floor(seven.length / 2);
+    const first = await store.put('uploads/up-6', Readable.from([seven.subarray(0, half)]), {}, { name: '0' });
+    const second = await store.put('uploads/up-6', Readable.from([seven.subarray(half)]), {}, { name: String(half) });
+    const file = await admitParts(arrival('up-6', 'parts.7z'), [first.id, second.id], deps);
+    expect(file).toMatchObject({ storedName: 'parts.7z', size: seven.length, verdict: 'accept', kept: true });
+    expect(file.sha256).toBe(createHash('sha256').update(seven).digest('hex'));
+    const manifest = await store.head(file.id);
+    expect(manifest.meta).toMatchObject({ parts: [first.id, second.id], storedName: 'parts.7z', verdict: { verdict: 'accept', reason: 'encrypted' } });
+    expect(await store.exists(`cases/${CASE}/verdicts/up-6`)).toBe(false);
+    expect(await fileView(store, manifest)).toMatchObject({ storedName: 'parts.7z', format: '7z', verdict: { verdict: 'accept' } });
   });
 });
 
