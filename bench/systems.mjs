@@ -1,7 +1,7 @@
 // The two systems under test behind one small interface, so run.mjs treats them alike:
 // start(runDir) → { name, port, countDone(), cpuSeconds(), memory(), diagnose(), stop() }.
 import { join } from 'node:path';
-import { countOutbox, queueCounts, runCli, startCasedrop } from './lib/casedrop.mjs';
+import { countOutbox, envFromSpec, queueCounts, runCli, startCasedrop } from './lib/casedrop.mjs';
 import { startPostfix } from './lib/postfix.mjs';
 import { procStats, samplePss, treeCpuSeconds, treePids } from './lib/procs.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -30,21 +30,8 @@ export function casedropBenchSettings(env = process.env) {
     CASEDROP_ENGINEER_NOTICES_PER_CASE_PER_HOUR: '100000000',
     CASEDROP_SMTP_MAX_CONNECTIONS_PER_IP: '64',
     ...(env.BENCH_WORKER_CONCURRENCY ? { CASEDROP_WORKER_CONCURRENCY: env.BENCH_WORKER_CONCURRENCY } : {}),
-    ...extraEnv(env.BENCH_CASEDROP_ENV),
+    ...envFromSpec(env.BENCH_CASEDROP_ENV),
   };
-}
-
-/**
- * BENCH_CASEDROP_ENV="NAME=value NAME=value": more environment for every casedrop process, to
- * measure a process-wide setting (e.g. glibc's MALLOC_ARENA_MAX) without changing the service.
- */
-function extraEnv(spec = '') {
-  return Object.fromEntries(
-    spec
-      .split(' ')
-      .filter(Boolean)
-      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
 }
 
 /** BENCH_CPU_PROF=<dir>: the worker role (or `all`) writes a V8 CPU profile there when it stops. */

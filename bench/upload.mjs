@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { runCli, startCasedrop } from './lib/casedrop.mjs';
+import { envFromSpec, runCli, startCasedrop } from './lib/casedrop.mjs';
 import { freePort, procStats, sleep, threadCpuSeconds, waitForPort } from './lib/procs.mjs';
 import { median } from './lib/stats.mjs';
 import { startRedis } from './lib/redis.mjs';
@@ -135,7 +135,7 @@ async function runCasedrop(root, load) {
     redisUrl: redis.url,
     prefix: 'bench-upload',
     roles: ['upload'],
-    overrides: { CASEDROP_LOG_LEVEL: 'info' },
+    overrides: { CASEDROP_LOG_LEVEL: 'info', ...envFromSpec(process.env.UPLOAD_BENCH_ENV) },
     roleNodeFlags: { upload: NODE_FLAGS },
   });
   try {
@@ -164,7 +164,7 @@ async function runCasedrop(root, load) {
   } finally {
     await cd.stop();
     await redis.stop();
-    rmSync(cdDir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(cdDir, { recursive: true, force: true });
   }
 }
 
@@ -209,7 +209,7 @@ async function main() {
       log(JSON.stringify(row));
     }
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
   }
   const lines = [
     `${ROUNDS} round(s) per load and system, medians; load average ${loadavg()

@@ -34,3 +34,4 @@ export function startCasedrop(
 export function countOutbox(dataDir: string, pattern?: RegExp): number;
 export function queueCounts(redisPort: number, prefix: string, queue: string): Promise<{ pending: number; completed: number; failed: number }>;
 export function countObjects(dataDir: string, namespace: string): number;
+export function envFromSpec(spec?: string): Record<string, string>;

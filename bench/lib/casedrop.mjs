@@ -43,6 +43,19 @@ export function casedropEnv({ dataDir, redisUrl, prefix = 'casedrop', smtpPort, 
   };
 }
 
+/**
+ * "NAME=value NAME=value" (BENCH_CASEDROP_ENV, UPLOAD_BENCH_ENV): more environment for casedrop's
+ * processes, to measure a process-wide setting (e.g. glibc's MALLOC_ARENA_MAX) without changing the service.
+ */
+export function envFromSpec(spec = '') {
+  return Object.fromEntries(
+    spec
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+}
+
 /** One free port per process for whichever of the HTTP port and the ops ports its role listens on. */
 export function opsPortEnv(port) {
   return { CASEDROP_HTTP_PORT: String(port), CASEDROP_SMTP_OPS_PORT: String(port), CASEDROP_WORKER_OPS_PORT: String(port) };
