@@ -59,7 +59,7 @@ export class ShredKeyStore {
   }
 
   async has(objectId: string): Promise<boolean> {
-    return (await readIfExists(this.pathOf(objectId))) !== undefined;
+    return (await readLive(this.pathOf(objectId))) !== undefined;
   }
 
   /** When the entry was written (its file's mtime); undefined when there is none. */
@@ -67,7 +67,10 @@ export class ShredKeyStore {
     return (await stat(this.pathOf(objectId)).catch(() => undefined))?.mtime;
   }
 
-  /** Overwrites then unlinks one key; true when there was one. Idempotent. */
+  /**
+   * Overwrites then unlinks one key; true when there was one. Idempotent. The zeros are fsynced, the
+   * unlink is not: a power loss may bring the name back, holding zeros, which reads as destroyed.
+   */
   async destroy(objectId: string): Promise<boolean> {
     return shred(this.pathOf(objectId));
   }
@@ -92,7 +95,7 @@ export class ShredKeyStore {
   async rewrap(): Promise<number> {
     let changed = 0;
     for (const id of await this.list()) {
-      const raw = await readIfExists(this.pathOf(id));
+      const raw = await readLive(this.pathOf(id));
       if (!raw) continue;
       const entry = decode(raw, id);
       if (entry.keyId === this.ring.active.id && entry.check.equals(this.ring.active.check)) continue;
@@ -108,7 +111,7 @@ export class ShredKeyStore {
   }
 
   private async read(objectId: string): Promise<ShredKey | undefined> {
-    const raw = await readIfExists(this.pathOf(objectId));
+    const raw = await readLive(this.pathOf(objectId));
     return raw ? toShredKey(this.unseal(objectId, decode(raw, objectId))) : undefined;
   }
 
@@ -202,17 +205,25 @@ function toShredKey(key: Buffer): ShredKey {
   return { key, check: keyCheck(key) };
 }
 
-async function readIfExists(path: string): Promise<Buffer | undefined> {
-  return readFile(path).catch((err: NodeJS.ErrnoException) => {
+/** The entry's bytes; undefined when there is none or it was destroyed (all zeros: see shred). */
+async function readLive(path: string): Promise<Buffer | undefined> {
+  const raw = await readFile(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
+  return raw === undefined || isZeroed(raw) ? undefined : raw;
 }
+
+const isZeroed = (raw: Buffer): boolean => raw.every((b) => b === 0);
 
 /**
  * Overwrite with zeros and fsync before unlinking, so a plain file system does not keep the wrapped
  * key in a free block. Copy-on-write file systems and SSD wear levelling may still keep old blocks:
  * the README says to keep the key store on a volume whose snapshots expire with its backups.
+ *
+ * The fsync of the zeros is what destroys the key durably; the unlink after it is tidying, so its
+ * directory is not fsynced: a name that a power loss brings back holds zeros, which every reader
+ * takes for a destroyed key (readLive), and a later destroy or the retention sweep removes it.
  */
 async function shred(path: string): Promise<boolean> {
   const fh = await open(path, 'r+').catch((err: NodeJS.ErrnoException) => {
@@ -227,8 +238,9 @@ async function shred(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
-  await unlink(path);
-  await syncDir(dirname(path));
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
   return true;
 }
 

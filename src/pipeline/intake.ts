@@ -175,7 +175,8 @@ async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger
 async function finish(spoolId: string, deps: IntakeDeps): Promise<void> {
   await deps.notify.add('outcome', { outcomeId: outcomeId(spoolId) }, { jobId: spoolId });
   deps.checkpoint?.('after-notify');
-  await deps.store.delete(spoolObjectId(spoolId)).catch((err: unknown) => {
+  // not fsynced: the outcome is, so a spool object a power loss brings back only re-runs this step
+  await deps.store.delete(spoolObjectId(spoolId), { mayReappear: true }).catch((err: unknown) => {
     if (!isCasedropError(err, ErrorCode.ObjectNotFound)) throw err;
   });
 }

@@ -118,7 +118,9 @@ async function requeueSpool(ids: string[], deps: RecoveryDeps, counts: RecoveryC
       counts.spool.abandoned++;
       continue;
     }
-    if ((await deps.store.head(spoolObjectId(spoolId))).meta.postmaster === true) {
+    // with an outcome it is a message the intake finished, back after a power loss (its delete is not
+    // fsynced) and maybe without its key: the intake completes it without reading it
+    if (!(await deps.store.exists(outcomeId(spoolId))) && (await deps.store.head(spoolObjectId(spoolId))).meta.postmaster === true) {
       await deps.outbound.add('postmaster', { spoolId, kind: 'postmaster' }, { jobId: spoolId });
     } else {
       await deps.intake.add('message', { spoolId }, { jobId: spoolId });

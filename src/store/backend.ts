@@ -16,6 +16,10 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+export interface DeleteOptions {
+  mayReappear?: boolean;
+}
+
 export interface BlobReader {
   readonly size: number;
   /** Changes whenever the blob is replaced (fs: inode + mtime; S3: ETag). */
@@ -34,8 +38,12 @@ export interface BlobBackend {
   exists(key: string): Promise<boolean>;
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
-  /** true when something was deleted. */
-  delete(key: string): Promise<boolean>;
+  /**
+   * true when something was deleted. Durable before it resolves, unless `mayReappear`: then a power
+   * loss may bring the blob back (no directory fsync), for callers whose re-run of a reappeared blob
+   * only repeats idempotent work.
+   */
+  delete(key: string, options?: DeleteOptions): Promise<boolean>;
   /**
    * The names directly in one namespace, streamed in no particular order: a recovery scan of
    * 100,000 spool objects holds one directory entry at a time, not the whole listing.

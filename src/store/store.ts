@@ -108,11 +108,13 @@ export class EncryptedStore implements ObjectStore {
    * Idempotent: deleting what is not there is not an error (a retried purge job must succeed). An object
    * with its own key loses the key too, so older copies of it (backups of the data dir) go with it. The
    * object goes first: a process killed in between leaves an unused key, never an object that exists
-   * but cannot be read (the intake would retry such a spool object until it dead-letters).
+   * but cannot be read (the intake would retry such a spool object until it dead-letters). With
+   * `mayReappear` the object's unlink is not fsynced but the key's destruction is: after a power loss
+   * the object may be back without its key, which only a caller that never reads it again may accept.
    */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, options: { mayReappear?: boolean } = {}): Promise<void> {
     assertId(id);
-    await storage('delete an object', () => this.backend.delete(id));
+    await storage('delete an object', () => this.backend.delete(id, options));
     if (this.shred && isShreddable(id)) await storage('destroy an object key', () => this.shred!.destroy(id));
   }
 

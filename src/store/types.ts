@@ -32,7 +32,13 @@ export interface ObjectStore {
   exists(id: string): Promise<boolean>;
   /** Ids under a prefix such as `cases/612345678/`, sorted. */
   list(prefix: string): Promise<string[]>;
-  delete(id: string): Promise<void>;
+  /**
+   * Durable before it resolves (a purge survives a power loss). With `mayReappear`, a power loss may
+   * bring the object back, unreadable if it had its own key (the key's destruction is durable): only
+   * for a caller whose re-run of the reappeared object repeats idempotent work without reading it
+   * (the intake's spool object once its outcome is recorded).
+   */
+  delete(id: string, options?: { mayReappear?: boolean }): Promise<void>;
   /** Names (not ids) directly in `namespace`, streamed, unordered: for scans over huge namespaces. */
   names(namespace: string): AsyncIterable<string>;
   /**

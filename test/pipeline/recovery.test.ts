@@ -10,6 +10,8 @@ import { newId } from '../../src/ids.js';
 import { recover, type RecoveryDeps } from '../../src/pipeline/recovery.js';
 import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import type { EncryptedStore } from '../../src/store/store.js';
+import { ErrorCode } from '../../src/errors.js';
 import { testConfig } from '../helpers/env.js';
 import { intakeQueue, notifyQueue, openTestStore, sample, silent, spool } from './helpers.js';
 
@@ -86,6 +88,16 @@ describe('recovery: the spool is the truth, Redis an index', () => {
     await store.put('abandoned', Readable.from([]), { spoolId: abandoned }, { name: abandoned });
     expect((await recover(deps())).spool).toMatchObject({ abandoned: 1, requeued: 0 });
     expect(await store.exists(`spool/${abandoned}`)).toBe(false);
+  });
+
+  it('gives a finished message back to the intake without reading it: a power loss undid its spool delete but not its key destruction', async () => {
+    // the intake deletes the spool object of a recorded outcome with mayReappear (no directory fsync)
+    const back = await spool(store, sample('simple-7z.eml'));
+    await outcome(back);
+    await (store as EncryptedStore).shred!.destroy(`spool/${back}`);
+    await expect(store.head(`spool/${back}`)).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed });
+    expect((await recover(deps())).spool).toMatchObject({ seen: 1, requeued: 1 });
+    expect((await intake.getJob(back))?.data).toEqual({ spoolId: back });
   });
 
   it('gives an outcome whose replies were never all sent its notify job back; a settled one costs a stat', async () => {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { BlobBackend, BlobWriter } from '../../src/store/backend.js';
-import { FsBlobBackend } from '../../src/store/fs-backend.js';
+import { dirSyncsBegun, FsBlobBackend } from '../../src/store/fs-backend.js';
 import { isStaleTemp, STALE_TEMP_AGE_MS, thisHost } from '../../src/store/fs-temp.js';
 import { testConfig } from '../helpers/env.js';
 import { randomSource, storeWith } from './helpers.js';
@@ -92,6 +92,32 @@ describe('namespace directories', () => {
     rmSync(join(backend.root, 'cases'), { recursive: true, force: true });
     expect(await put('cases/612345678/files/b', 'two')).toBe(true);
     expect(await backend.exists('cases/612345678/files/b')).toBe(true);
+  });
+});
+
+describe('directory fsyncs', () => {
+  const put = async (key: string) => {
+    const w = await backend.createWriteTemp();
+    await w.write([Buffer.from('x')]);
+    return w.commit(key);
+  };
+  const syncsDuring = async (fn: () => Promise<unknown>) => {
+    const before = dirSyncsBegun.count;
+    await fn();
+    return dirSyncsBegun.count - before;
+  };
+
+  it('a commit fsyncs the namespace directory after the rename: the new name survives a power loss', async () => {
+    await put('outcomes/a');
+    expect(await syncsDuring(() => put('outcomes/b'))).toBe(1);
+  });
+
+  it('a delete fsyncs its directory (a purge survives a power loss), unless the caller accepts that the object may reappear', async () => {
+    await put('spool/a');
+    await put('spool/b');
+    expect(await syncsDuring(() => backend.delete('spool/a'))).toBe(1);
+    expect(await syncsDuring(() => backend.delete('spool/b', { mayReappear: true }))).toBe(0);
+    expect(await backend.exists('spool/b')).toBe(false);
   });
 });
 

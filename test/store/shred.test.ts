@@ -1,4 +1,4 @@
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
@@ -86,4 +86,25 @@ it('master key rotation rewraps the key store entries; the old master key can th
   expect((await readAll(newOnly, 'cases/612345678/files/k')).toString()).toBe('kept');
   const oldOnly = await openStore(env.config, silent);
   await expect(oldOnly.get('cases/612345678/files/k')).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
+});
+
+it('a destroyed key is zeros on disk before its name goes: a name a power loss brings back reads as destroyed', async () => {
+  const store = await openStore(env.config, silent);
+  await put(store, 'cases/612345678/files', 'secret', 'z');
+  const path = store.shred!.pathOf('cases/612345678/files/z');
+  // a second name for the entry's file stands in for the directory entry the unfsynced unlink may not remove
+  const survivor = `${path}.survivor`;
+  linkSync(path, survivor);
+  expect(await store.shred!.destroy('cases/612345678/files/z')).toBe(true);
+  expect(existsSync(path)).toBe(false);
+  const left = readFileSync(survivor);
+  expect(left.length).toBeGreaterThan(0);
+  expect(left.every((b) => b === 0)).toBe(true);
+
+  renameSync(survivor, path); // the power loss undid the unlink
+  expect(await store.shred!.has('cases/612345678/files/z')).toBe(false);
+  await expect(store.get('cases/612345678/files/z')).rejects.toMatchObject({ code: ErrorCode.KeyDestroyed });
+  expect(await store.shred!.rewrap()).toBe(0); // zeros are no entry to rewrap
+  expect(await store.shred!.destroy('cases/612345678/files/z')).toBe(true); // removes the zeros
+  expect(existsSync(path)).toBe(false);
 });
