@@ -49,7 +49,8 @@ export async function admitBuffer(arrival: Arrival, content: Buffer, verdict: Ve
   const storedName = await storedNameFor(deps.names, arrival);
   const sha256 = createHash('sha256').update(content).digest('hex');
   const file = admitted(arrival, storedName, { size: content.length, sha256 }, verdict, true);
-  await deps.store.put(caseFilesNamespace(arrival.caseNumber), Readable.from([content]), fileMeta(file, arrival, verdict), { name: arrival.fileId });
+  // hashed here for the header's metadata: the store seals that digest instead of hashing again
+  await deps.store.put(caseFilesNamespace(arrival.caseNumber), Readable.from([content]), fileMeta(file, arrival, verdict), { name: arrival.fileId, sha256 });
   return file;
 }
 

@@ -23,6 +23,11 @@ export interface ObjectInfo extends PutResult {
 export interface PutOptions {
   /** Fixed name inside the namespace; makes the write idempotent (a retry replaces, never duplicates). */
   name?: string;
+  /**
+   * Hex SHA-256 the caller already computed over exactly the bytes of `body` (an attachment held in
+   * memory, hashed for its metadata): sealed into the trailer as given instead of hashing again.
+   */
+  sha256?: string;
 }
 
 export interface ObjectStore {

@@ -25,7 +25,9 @@ export async function writeObject(
   meta: ObjectMeta,
   wrapping: { version: number; wrapKey: MasterKey },
   sink: Sink,
+  knownSha256?: string,
 ): Promise<{ size: number; sha256: string }> {
+  const known = knownSha256 === undefined ? undefined : parseSha256(knownSha256);
   const dataKey = randomBytes(DATA_KEY_BYTES);
   const salt = randomBytes(SALT_BYTES);
   const cipher = new ObjectCipher(dataKey, salt, id, CHUNK_LOG2);
@@ -39,11 +41,16 @@ export async function writeObject(
   });
   const out = new Batcher(sink);
   await out.push([header]);
-  const { size, sha256 } = await sealContent(body, cipher, out);
+  const { size, sha256 } = await sealContent(body, cipher, out, known);
   await out.push([cipher.sealTrailer(encodeTrailer(size, sha256))]);
   await out.flush();
   dataKey.fill(0);
   return { size, sha256: sha256.toString('hex') };
+}
+
+function parseSha256(hex: string): Buffer {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new CasedropError(ErrorCode.UsageInvalid, 'a known SHA-256 must be 64 lower-case hex digits');
+  return Buffer.from(hex, 'hex');
 }
 
 function metaJson(meta: ObjectMeta): string {
@@ -63,9 +70,15 @@ function metaJson(meta: ObjectMeta): string {
  * costs). Sealing copies the chunk out, so a body may reuse the buffers it yields.
  * The body is collected in 1 MiB staging buffers; once one is full and sealed, its plaintext is
  * hashed on the hash thread (src/store/hash-thread.ts) while the next one fills. An object that
- * fits in one staging buffer is hashed here at the end: a thread hop costs more than that.
+ * fits in one staging buffer is hashed here at the end: a thread hop costs more than that. A body
+ * whose digest the caller knows is not hashed at all (a mail worker then never starts the thread).
  */
-async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: ObjectCipher, out: Batcher): Promise<{ size: number; sha256: Buffer }> {
+async function sealContent(
+  body: AsyncIterable<Uint8Array | string>,
+  cipher: ObjectCipher,
+  out: Batcher,
+  known: Buffer | undefined,
+): Promise<{ size: number; sha256: Buffer }> {
   let stage: Buffer = Buffer.allocUnsafeSlow(STAGE_BYTES);
   let hash: ThreadHash | undefined;
   let start = 0; // where the chunk being filled begins in `stage`
@@ -86,8 +99,10 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
           start += CHUNK_SIZE;
           fill = 0;
           if (start === STAGE_BYTES) {
-            hash ??= new ThreadHash(STAGE_BYTES);
-            stage = await hash.update(stage);
+            if (!known) {
+              hash ??= new ThreadHash(STAGE_BYTES);
+              stage = await hash.update(stage);
+            }
             start = 0;
           }
         }
@@ -97,6 +112,10 @@ async function sealContent(body: AsyncIterable<Uint8Array | string>, cipher: Obj
       }
     }
     await out.push(cipher.sealChunk(nextIndex(), true, stage.subarray(start, start + fill)));
+    if (known) {
+      release(stage);
+      return { size, sha256: known };
+    }
     if (hash) return { size, sha256: await hash.digest(stage, start + fill) };
     const sha256 = createHash('sha256')
       .update(stage.subarray(0, start + fill))

@@ -34,6 +34,16 @@ describe('round trips', () => {
     });
   }
 
+  it('seals a digest the caller already computed as given, without hashing the body again', async () => {
+    const body = randomSource(3 * 1024 * 1024).stream;
+    const claimed = sha(Buffer.from('not the body'));
+    const put = await store.put('cases/612345678', body, {}, { sha256: claimed });
+    // had the writer hashed the 3 MiB itself, it would have sealed that digest instead
+    expect(put.sha256).toBe(claimed);
+    expect((await store.head(put.id)).sha256).toBe(claimed);
+    expectCode(await store.put('spool', Readable.from([Buffer.from('x')]), {}, { sha256: 'ABC' }).catch((e: unknown) => e), ErrorCode.UsageInvalid);
+  });
+
   it('streams 50 MB through and back with the right SHA-256', async () => {
     const src = randomSource(50 * 1024 * 1024, [1 << 20, 333_333]);
     const put = await store.put('cases/612345678', src.stream, {});
