@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BatchSlot } from '../jobs/types.js';
 import { redisKey } from '../redis-keys.js';
+import { redisScript } from '../redis.js';
 
 /**
  * Mail combined instead of sent one by one: outcomes waiting for a sender's digest (kind `sender`)
@@ -39,11 +40,11 @@ return tostring(open)
 
 export function redisBatches(redis: Redis, prefix: string, intervalMs: number, now: () => number = Date.now): Batches {
   const key = (kind: BatchKind, subject: string) => redisKey.batch(prefix, kind, subject);
+  // registered once (EVALSHA per call), not the script's text sent with every join
+  const joinScript = redisScript(redis, 'casedropBatchJoin', JOIN, 2);
   return {
     async join(kind, subject, member) {
-      const until = Number(
-        await redis.eval(JOIN, 2, key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member),
-      );
+      const until = Number(await joinScript(key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member));
       return { kind, subject, until };
     },
     async due(slot) {
