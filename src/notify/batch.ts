@@ -11,7 +11,7 @@ import { redisScript } from '../redis.js';
  * job (a fixed id per window, so adding it again is a no-op) runs at the window's end. So a burst
  * shorter than the interval is always one mail, wherever it falls on the clock.
  *
- * A member joins a sorted set scored by when it joined (ZADD NX: a retried notify job keeps its
+ * A member joins a sorted set scored by when it joined (ZADD NX: a retried notify step keeps its
  * first score), and a job sends every member scored up to its window's end — so a member whose
  * window closed unsent (its job failed for good) goes out with the next window. Members are removed
  * only after their mail went out.
