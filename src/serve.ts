@@ -81,17 +81,21 @@ export async function serve(config: Config, role: Role, logger: Logger): Promise
       doors.push({ name: 'ftps', stop: () => ftps.stop() });
     }
     if (workerRedis) {
-      const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }, { OutcomeCache }] = await Promise.all([
+      const [{ intakeVerifier }, { startIntakeWorker }, { startNotifyWorkers }, { OutcomeCache }, { cachedCases }] = await Promise.all([
         import('./pipeline/intake-options.js'),
         import('./pipeline/worker.js'),
         import('./notify/index.js'),
         import('./notify/outcome.js'),
+        import('./jobs/case-cache.js'),
       ]);
       const verify = await intakeVerifier(config);
-      // the notify job reads the outcome its intake job wrote a moment ago in this process
+      // the notify step reads the outcome its intake job wrote a moment ago in this process
       const outcomes = new OutcomeCache();
-      const intake = startIntakeWorker({ config, logger: log, store, registry, verify, redis: workerRedis, outcomes });
-      const notify = startNotifyWorkers({ config, logger: log, store, registry, redis: workerRedis, outcomes });
+      // one case look-up answers this process's jobs for a few seconds (what that delays: src/jobs/case-cache.ts)
+      const cases = cachedCases(registry);
+      const notify = startNotifyWorkers({ config, logger: log, store, registry: cases, redis: workerRedis, outcomes });
+      // each intake job decides its replies and adds their outbound jobs itself: no notify job per message
+      const intake = startIntakeWorker({ config, logger: log, store, registry: cases, verify, redis: workerRedis, outcomes, replies: notify.replies });
       onRedisReset.push(() => intake.recoverNow());
       workers.push({ name: 'intake-worker', stop: () => intake.close() }, { name: 'notify-workers', stop: () => notify.close() });
       const { startRetention } = await import('./retention/start.js');

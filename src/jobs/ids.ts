@@ -42,7 +42,7 @@ export function spoolIdOf(outcomeId: string): string {
 }
 
 /**
- * Fixed job ids per outcome: adding the same job again (a retried notify job) is a no-op in BullMQ,
+ * Fixed job ids per outcome: adding the same job again (a retried notify step or intake job) is a no-op in BullMQ,
  * so each reply, notice and webhook goes out once. '-' rather than ':' because BullMQ refuses custom
  * ids with one ':' (`Custom Id cannot contain :`); spool ids never contain '-', so the ids stay
  * unambiguous, and they double as outbox file names.

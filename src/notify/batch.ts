@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BatchSlot } from '../jobs/types.js';
 import { redisKey } from '../redis-keys.js';
+import { redisScript } from '../redis.js';
 
 /**
  * Mail combined instead of sent one by one: outcomes waiting for a sender's digest (kind `sender`)
@@ -10,7 +11,7 @@ import { redisKey } from '../redis-keys.js';
  * job (a fixed id per window, so adding it again is a no-op) runs at the window's end. So a burst
  * shorter than the interval is always one mail, wherever it falls on the clock.
  *
- * A member joins a sorted set scored by when it joined (ZADD NX: a retried notify job keeps its
+ * A member joins a sorted set scored by when it joined (ZADD NX: a retried notify step keeps its
  * first score), and a job sends every member scored up to its window's end — so a member whose
  * window closed unsent (its job failed for good) goes out with the next window. Members are removed
  * only after their mail went out.
@@ -39,11 +40,11 @@ return tostring(open)
 
 export function redisBatches(redis: Redis, prefix: string, intervalMs: number, now: () => number = Date.now): Batches {
   const key = (kind: BatchKind, subject: string) => redisKey.batch(prefix, kind, subject);
+  // registered once (EVALSHA per call), not the script's text sent with every join
+  const joinScript = redisScript(redis, 'casedropBatchJoin', JOIN, 2);
   return {
     async join(kind, subject, member) {
-      const until = Number(
-        await redis.eval(JOIN, 2, key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member),
-      );
+      const until = Number(await joinScript(key(kind, subject), redisKey.batchWindow(prefix, kind, subject), String(now()), String(intervalMs), member));
       return { kind, subject, until };
     },
     async due(slot) {

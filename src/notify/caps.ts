@@ -6,7 +6,7 @@ import { redisScript } from '../redis.js';
  * Several hourly caps checked and counted at once, in Redis so every worker shares them. One Lua
  * script: the first call for an outcome either counts it against every cap (all within their
  * limits) or counts nothing and names the first cap it would pass; the answer is remembered under
- * the outcome's id, so a retried notify job gets the same answer and counts nothing twice. Mail over
+ * the outcome's id, so a retried notify step gets the same answer and counts nothing twice. Mail over
  * a cap is not dropped: the caller combines it into a digest (src/notify/batch.ts).
  */
 const SCRIPT = `
@@ -28,7 +28,7 @@ return 'allowed'
 `;
 
 const WINDOW_SECONDS = 3600;
-/** Longer than any notify job's retries (attempts × doubling backoff) could last. */
+/** Longer than any notify step's retries (attempts × doubling backoff) could last. */
 const DECISION_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface Cap {

@@ -26,7 +26,7 @@ export interface NotifyWorkersOptions {
   config: Config;
   logger: Logger;
   store: ObjectStore;
-  registry: CaseRegistry;
+  registry: Pick<CaseRegistry, 'get'>;
   /** a worker-role connection (maxRetriesPerRequest: null); made from the config when absent */
   redis?: Redis;
   /** how long one webhook POST may take before it counts as failed (default 10 s) */
@@ -37,6 +37,11 @@ export interface NotifyWorkersOptions {
 
 export interface NotifyWorkers {
   notify: Worker<NotifyJobData>;
+  /**
+   * The notify step run inline, for this process's intake worker: decides the replies of the outcome
+   * `outcomes/<name>` and adds their outbound (and webhook) jobs, without a notify job of its own
+   */
+  replies(name: string, logger?: Logger): Promise<void>;
   outbound: Worker<OutboundJobData>;
   webhook: Worker<WebhookJobData>;
   close(): Promise<void>;
@@ -58,7 +63,8 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
   warnAboutWebhooks(config, log);
 
   const outcomes = o.outcomes ?? new OutcomeCache();
-  const registry = briefly(o.registry, CASE_CACHE_MS);
+  // a worker process passes one cached registry (src/jobs/case-cache.ts) to its intake and notify stages
+  const registry = o.registry;
   const caps = redisCaps(redis, config.redisPrefix);
   const batches = redisBatches(redis, config.redisPrefix, config.digestIntervalSeconds * 1000);
   const notifyDeps: NotifyDeps = {
@@ -104,36 +110,13 @@ export function startNotifyWorkers(o: NotifyWorkersOptions): NotifyWorkers {
     notify,
     outbound,
     webhook,
+    replies: (name, logger) => processNotify(outcomeId(name), { ...notifyDeps, logger: (logger ?? log).child({ component: 'notify' }) }),
     close: async () => {
       await Promise.all([notify.close(), outbound.close(), webhook.close()]);
       await Promise.all([outboundQueue.close(), webhookQueue.close()]);
       deliverer.close();
       if (postmaster.deliverer !== deliverer) postmaster.deliverer.close();
       if (ownRedis) await redis.quit().catch(() => redis.disconnect());
-    },
-  };
-}
-
-/**
- * The notify job and its engineer mail each ask for the case's owner a moment apart, as does every
- * other message of a burst to one case: a look-up answers for a few seconds. An owner changed just
- * now is therefore seen by mails decided up to that long after; nothing else of a case is read here.
- */
-const CASE_CACHE_MS = 5000;
-
-function briefly(registry: Pick<CaseRegistry, 'get'>, ttlMs: number): Pick<CaseRegistry, 'get'> {
-  const seen = new Map<string, { at: number; found: Promise<Awaited<ReturnType<CaseRegistry['get']>>> }>();
-  return {
-    get(number) {
-      const now = Date.now();
-      const hit = seen.get(number);
-      if (hit && now - hit.at < ttlMs) return hit.found;
-      const found = registry.get(number);
-      seen.set(number, { at: now, found });
-      // a failed look-up is not kept; the map holds the few cases mail arrived for in the last seconds
-      found.catch(() => seen.delete(number));
-      if (seen.size > 1000) for (const [k, v] of seen) if (now - v.at >= ttlMs) seen.delete(k);
-      return found;
     },
   };
 }

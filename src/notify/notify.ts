@@ -14,9 +14,14 @@ import { decideSenderReply, type SenderDecision } from './policy.js';
 import { replyCaps, senderKey, senderStanding, type CapConfig } from './trust.js';
 
 /**
- * One notify job: outcome → at most one sender reply, one engineer notice, one webhook per URL.
+ * The notify step: outcome → at most one sender reply, one engineer notice, one webhook per URL.
  * It only decides and adds jobs; sending is the outbound and webhook workers' (so a slow relay or
- * endpoint never holds it up). Each added job has a fixed id, so a retried notify job adds nothing new.
+ * endpoint never holds it up). Each added job has a fixed id, so a retried step adds nothing new.
+ *
+ * The intake job of a worker runs it inline, right after writing the outcome and before deleting the
+ * spool object (src/pipeline/intake.ts): a BullMQ job fewer per message. A notify job runs it too,
+ * when recovery finds an outcome whose replies Redis lost, or for an intake worker without a notify
+ * stage in its process.
  */
 interface Adder<T> {
   add(name: string, data: T, opts: { jobId: string; delay?: number }): Promise<unknown>;
@@ -38,6 +43,7 @@ export interface NotifyDeps {
 }
 
 export async function processNotify(outcomeId: string, deps: NotifyDeps): Promise<void> {
+  // run inline by intake, this is the outcome it just wrote, from the cache (no decryption)
   const outcome = await readOutcome(deps.store, outcomeId, deps.logger, deps.outcomes);
   const log = deps.logger.child({ spoolId: outcome.spoolId, caseNumber: outcome.caseNumber });
   if (await isSettled(deps.store, outcome.spoolId)) {

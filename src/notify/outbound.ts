@@ -43,7 +43,7 @@ export interface OutboundDeps {
   logger: Logger;
   /** where postmaster mail is forwarded; absent, a postmaster job fails (kept for `jobs retry`) */
   postmaster?: PostmasterRoute;
-  /** outcomes this process wrote or read a moment ago (the notify job read this one just before) */
+  /** outcomes this process wrote or read a moment ago (the intake job wrote this one a moment before) */
   outcomes?: OutcomeCache;
 }
 

@@ -20,7 +20,7 @@ export async function readOutcome(store: ObjectStore, outcomeId: string, log?: L
 
 /**
  * Outcomes are written once and never changed (a retried intake finds its outcome and keeps it), so
- * one process may keep the few it just wrote or read: the notify job and its two mails then decrypt
+ * one process may keep the few it just wrote or read: the notify step and its two mails then decrypt
  * and parse an outcome once, or not at all when this process's intake wrote it. Bounded in count and
  * age; the store stays the truth for everything older. Readers share the object: they never change it.
  */

@@ -26,17 +26,27 @@ import type { NameRegistry } from './stored-names.js';
 import type { NotifyJobData, Outcome, RefusedFile, SpoolMeta, StoredFile } from '../jobs/types.js';
 
 /**
- * One intake job: spooled message → verified files in the case, a note, an outcome, a notify job,
- * then the spool object is deleted. Every write has a fixed name derived from the spool id, so a
- * retry after a crash between any two steps rewrites the same objects and converges on exactly one
- * of each. The spool object goes last: while it exists the job can be redone from scratch.
+ * One intake job: spooled message → verified files in the case, a note, an outcome, its replies
+ * decided and their outbound jobs added (the notify step), then the spool object is deleted. Every
+ * write has a fixed name derived from the spool id and every job a fixed id, so a retry after a crash
+ * between any two steps rewrites the same objects and converges on exactly one of each. The spool
+ * object goes last: while it exists the job can be redone from scratch.
  */
 export interface IntakeDeps {
   config: Pick<Config, 'noteMaxBytes' | 'poisonAttempts'> & AnalyseConfig;
   store: ObjectStore;
-  registry: CaseRegistry;
+  /** asked whether the case is still open; the worker's answers may be a few seconds old (src/jobs/case-cache.ts) */
+  registry: Pick<CaseRegistry, 'get'>;
   verify: (input: VerifyInput) => Promise<VerifyResult>;
+  /** where the outcome's notify job goes when `replies` is absent (a notify stage in another process) */
   notify: { add(name: string, data: NotifyJobData, opts: { jobId: string }): Promise<unknown> };
+  /**
+   * This process's notify step (src/notify/notify.ts) for the outcome now written under `name`
+   * (`outcomes/<name>`: the spool id, or `<spool id>.poison`): decides the replies and adds their
+   * outbound jobs, idempotently (fixed job ids, decisions kept per outcome), so no notify job is
+   * needed. The worker sets it; without it each outcome gets a notify job.
+   */
+  replies?: (name: string, logger: Logger) => Promise<void>;
   logger: Logger;
   /** stored names unique within a case, across workers and retries */
   names: NameRegistry;
@@ -52,7 +62,7 @@ export interface IntakeDeps {
   checkpoint?: (step: IntakeStep) => void;
   /** the case's audit trail (stored and refused files); the worker always sets it */
   audit?: AuditSink;
-  /** told each outcome written, so this process's notify job need not read it back from the store */
+  /** told each outcome written, so this process's notify step need not read it back from the store */
   outcomes?: { rememberWritten(outcomeId: string, json: string): void };
 }
 
@@ -62,8 +72,8 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
   const log = deps.logger.child({ spoolId });
   if (!(await deps.store.exists(spoolObjectId(spoolId)))) return finishWithoutSpool(spoolId, deps, log);
   if (await deps.store.exists(outcomeId(spoolId))) {
-    // crashed after the outcome was written: only the notify job and the clean-up are left
-    await finish(spoolId, deps);
+    // crashed after the outcome was written: only the notify step and the clean-up are left
+    await finish(spoolId, deps, log);
     log.info('outcome already recorded; finished the remaining steps');
     return undefined;
   }
@@ -71,7 +81,7 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
   await writeOutcome(outcome, spoolId, deps.store, deps.outcomes);
   await deps.attempts?.finish(spoolId);
   deps.checkpoint?.('after-outcome');
-  await finish(spoolId, deps);
+  await finish(spoolId, deps, log);
   log.info({ caseNumber: meta.caseNumber, kind: outcome.kind, stored: outcome.stored.length, refused: outcome.refused.length }, 'message processed');
   return outcome;
 }
@@ -150,16 +160,17 @@ async function refusePoison(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Pro
   if (unfinished <= deps.config.poisonAttempts) return;
   const name = `${meta.spoolId}.poison`;
   const outcome: Outcome = { ...baseOutcome(meta), spoolId: name, kind: 'refused', refused: [messageRefusal('too-complex')] };
-  if (!(await deps.store.exists(outcomeId(name)))) await writeOutcome(outcome, name, deps.store);
-  await deps.notify.add('outcome', { outcomeId: outcomeId(name) }, { jobId: name });
+  if (!(await deps.store.exists(outcomeId(name)))) await writeOutcome(outcome, name, deps.store, deps.outcomes);
+  await queueReplies(name, deps, log);
   log.error({ event: 'intake_poison', attempts: unfinished - 1 }, 'message stopped its worker on every attempt: dead-lettered as too-complex, spool kept');
   throw new UnrecoverableError(`too-complex: the message stopped its worker ${unfinished - 1} times; its spool is kept for casedrop jobs retry`);
 }
 
 async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger): Promise<undefined> {
   if (await deps.store.exists(outcomeId(spoolId))) {
-    // the job already ran to the end and only the acknowledgement was lost. The notify job was added
-    // before the spool object went; adding it again could re-send a reply once BullMQ has pruned it.
+    // the job already ran to the end and only the acknowledgement was lost. The replies were decided
+    // and queued before the spool object went; their durable markers would stop a second send, but
+    // there is nothing left to do.
     log.info('spool object already gone and outcome recorded: nothing left to do');
     return undefined;
   }
@@ -172,13 +183,19 @@ async function finishWithoutSpool(spoolId: string, deps: IntakeDeps, log: Logger
   throw new UnrecoverableError(`spool object ${spoolId} is missing and no outcome was recorded`);
 }
 
-async function finish(spoolId: string, deps: IntakeDeps): Promise<void> {
-  await deps.notify.add('outcome', { outcomeId: outcomeId(spoolId) }, { jobId: spoolId });
+async function finish(spoolId: string, deps: IntakeDeps, log: Logger): Promise<void> {
+  await queueReplies(spoolId, deps, log);
   deps.checkpoint?.('after-notify');
   // not fsynced: the outcome is, so a spool object a power loss brings back only re-runs this step
   await deps.store.delete(spoolObjectId(spoolId), { mayReappear: true }).catch((err: unknown) => {
     if (!isCasedropError(err, ErrorCode.ObjectNotFound)) throw err;
   });
+}
+
+/** The notify step inline when this process has one; a notify job otherwise. */
+async function queueReplies(name: string, deps: IntakeDeps, log: Logger): Promise<void> {
+  if (deps.replies) await deps.replies(name, log);
+  else await deps.notify.add('outcome', { outcomeId: outcomeId(name) }, { jobId: name });
 }
 
 async function readSpoolMeta(spoolId: string, store: ObjectStore): Promise<{ meta: SpoolMeta; size: number }> {
@@ -189,8 +206,8 @@ async function readSpoolMeta(spoolId: string, store: ObjectStore): Promise<{ met
   return { meta: parsed.data, size: info.size };
 }
 
-/** The case may have closed (or been removed) between the SMTP door and now. */
-async function caseIsOpen(caseNumber: string, registry: CaseRegistry): Promise<boolean> {
+/** The case may have closed (or been removed) between the SMTP door and now (as of a few seconds ago, see IntakeDeps.registry). */
+async function caseIsOpen(caseNumber: string, registry: IntakeDeps['registry']): Promise<boolean> {
   const found = await registry.get(caseNumber);
   return found !== null && found.state === 'open';
 }

@@ -3,14 +3,15 @@ import { idTime } from '../ids.js';
 import type { Logger } from '../log.js';
 import { redisKey } from '../redis-keys.js';
 import type { ObjectStore } from '../store/types.js';
-import { abandonedId, outcomeId, repliesSettledId, spoolObjectId } from '../jobs/ids.js';
+import { abandonedId, outboundJobId, outcomeId, repliesSettledId, spoolObjectId } from '../jobs/ids.js';
 import { QueueName, type IntakeJobData, type NotifyJobData, type OutboundJobData } from '../jobs/types.js';
 
 /**
  * Postfix's rule: the spool directory is the truth, Redis an index that can be rebuilt from it.
  * A spool object no job points at (Redis restarted empty, lost its last second, failed over to a
  * lagging replica; or a door died between spooling and queueing) is queued again under its spool
- * id, never deleted; an outcome whose replies were never all sent gets its notify job back.
+ * id, never deleted; an outcome whose replies were never all sent, and that has no job left in Redis
+ * to send them, gets a notify job.
  *
  * Cheap for 100,000 objects: the directory is streamed (one entry at a time), an object's age is
  * read from its time-ordered id (no decryption at all), Redis is asked about 500 ids per round
@@ -130,10 +131,19 @@ async function requeueSpool(ids: string[], deps: RecoveryDeps, counts: RecoveryC
   }
 }
 
+/**
+ * An unsettled outcome is known to Redis by its notify job (recovery's own, or an older version's)
+ * or by an outbound job of its replies: the intake job decides them inline and adds those directly.
+ * Its combined mails (digests, notices) are settled at once and never land here.
+ */
 async function requeueNotify(ids: string[], deps: RecoveryDeps, counts: RecoveryCounts): Promise<void> {
-  const isKnown = await known(deps, QueueName.notify, ids);
+  const [notify, sender, engineer] = await Promise.all([
+    known(deps, QueueName.notify, ids),
+    known(deps, QueueName.outbound, ids.map(outboundJobId.sender)),
+    known(deps, QueueName.outbound, ids.map(outboundJobId.engineer)),
+  ]);
   for (const [i, spoolId] of ids.entries()) {
-    if (isKnown[i]) {
+    if (notify[i] || sender[i] || engineer[i]) {
       counts.outcomes.known++;
       continue;
     }

@@ -21,12 +21,19 @@ export interface IntakeWorkerOptions {
   config: Config;
   logger: Logger;
   store: ObjectStore;
-  registry: CaseRegistry;
+  /** a worker process passes one cached registry to its intake and notify stages (src/jobs/case-cache.ts) */
+  registry: Pick<CaseRegistry, 'get'>;
   verify: IntakeDeps['verify'];
   /** a worker-role connection (maxRetriesPerRequest: null); made from the config when absent */
   redis?: Redis;
   /** this process's notify stage's outcome cache: each outcome written goes there too */
   outcomes?: IntakeDeps['outcomes'];
+  /**
+   * this process's notify step (NotifyWorkers.replies), run inline by each intake job: the outbound
+   * jobs are added without a notify job in between. Absent, each outcome gets a notify job, for a
+   * notify stage in another process.
+   */
+  replies?: IntakeDeps['replies'];
 }
 
 export interface IntakeWorker {
@@ -57,6 +64,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     registry: options.registry,
     verify: options.verify,
     notify,
+    ...(options.replies ? { replies: options.replies } : {}),
     logger: log,
     names: redisNameRegistry(redis, config.redisPrefix),
     budget: new MemoryBudget(config.workerMemoryBytes),

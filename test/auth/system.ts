@@ -74,10 +74,13 @@ export interface System {
   sink: Sink;
   store: ObjectStore;
   redis: Redis;
-  queues: Record<'notify' | 'outbound', Queue>;
+  queues: Record<'intake' | 'notify' | 'outbound', Queue>;
   send(o: SendOptions): Promise<SendResult>;
   outcome(spoolId: string): Promise<Outcome>;
-  /** waits until `count` notify jobs completed and no outbound job is waiting or running */
+  /**
+   * waits until `count` intake jobs finished (each decides its replies and adds their outbound job
+   * itself) and no notify or outbound job is waiting or running
+   */
   settled(count: number): Promise<void>;
   /** runs the delayed digest and combined-notice jobs now instead of at their slot's end */
   flushBatches(): Promise<void>;
@@ -103,7 +106,11 @@ export async function startSystem(env: Record<string, string>, setup: { contacts
   const contacts = new RedisCaseContacts(redis, config.redisPrefix, config.caseDigits);
   for (const [n, entries] of Object.entries(setup.contacts ?? {})) for (const e of entries) await contacts.add(n, e);
   const running = await serve(config, 'all', createLogger('silent'));
-  const queues = { notify: createQueue(config, QueueName.notify, redis), outbound: createQueue(config, QueueName.outbound, redis) };
+  const queues = {
+    intake: createQueue(config, QueueName.intake, redis),
+    notify: createQueue(config, QueueName.notify, redis),
+    outbound: createQueue(config, QueueName.outbound, redis),
+  };
 
   async function send(o: SendOptions): Promise<SendResult> {
     const transport = nodemailer.createTransport({
@@ -151,13 +158,14 @@ export async function startSystem(env: Record<string, string>, setup: { contacts
   async function settled(count: number): Promise<void> {
     await vi.waitFor(
       async () => {
-        const n = await queues.notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+        const i = await queues.intake.getJobCounts('completed', 'failed');
+        const n = await queues.notify.getJobCounts('waiting', 'active', 'delayed');
         const o = await queues.outbound.getJobCounts('waiting', 'active');
         // an outbound job waiting to be retried counts as unfinished; a batch job waits for its slot on purpose
         const retrying = (await queues.outbound.getJobs(['delayed'])).filter((j) => !j.data.batch).length;
         const c = (x: number | undefined) => x ?? 0;
-        if (c(n.completed) + c(n.failed) < count || c(n.waiting) + c(n.active) + c(n.delayed) + c(o.waiting) + c(o.active) + retrying > 0)
-          throw new Error(`notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}, retrying ${retrying}`);
+        if (c(i.completed) + c(i.failed) < count || c(n.waiting) + c(n.active) + c(n.delayed) + c(o.waiting) + c(o.active) + retrying > 0)
+          throw new Error(`intake ${JSON.stringify(i)}, notify ${JSON.stringify(n)}, outbound ${JSON.stringify(o)}, retrying ${retrying}`);
       },
       { timeout: 180_000, interval: 100 },
     );

@@ -116,7 +116,7 @@ describe('require policy: the door refuses unauthenticated mail', () => {
     expect((await sys.outcome(signed.spoolId)).stored).toHaveLength(1);
     // the refused messages were never queued: one message processed, one notice
     await sys.settled(1);
-    expect(await sys.queues.notify.getJobCounts('completed')).toEqual({ completed: 1 });
+    expect(await sys.queues.intake.getJobCounts('completed')).toEqual({ completed: 1 });
     expect(to(sys, OWNER)).toHaveLength(1);
   });
 

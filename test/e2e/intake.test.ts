@@ -126,7 +126,9 @@ describe('metrics', () => {
     expect(moved('casedrop_files_total{reason=unencrypted,verdict=reject}', after)).toBe(1);
     expect(moved('casedrop_files_total{reason=weak-zipcrypto,verdict=reject}', after)).toBe(1);
     expect(moved('casedrop_jobs_total{queue=intake,result=completed}', after)).toBe(1);
-    expect(moved('casedrop_jobs_total{queue=notify,result=completed}', after)).toBe(1);
+    // two BullMQ jobs per message: the intake job decides the replies and adds the outbound job itself
+    expect(moved('casedrop_jobs_total{queue=notify,result=completed}', after)).toBe(0);
+    expect(moved('casedrop_jobs_total{queue=outbound,result=completed}', after)).toBe(1);
     expect(moved('casedrop_replies_total{kind=dsn,result=sent}', after)).toBe(1);
     expect(moved('casedrop_replies_total{kind=engineer,result=sent}', after)).toBe(1);
     // and no casedrop metric is left that nothing moves

@@ -17,6 +17,7 @@ let redis: Redis;
 let store: ObjectStore;
 let notify: Queue;
 let deps: IntakeDeps;
+let registry: ReturnType<typeof registryFor>;
 
 beforeEach(async () => {
   env = testConfig();
@@ -24,7 +25,7 @@ beforeEach(async () => {
   redis = createRedis(config, 'worker');
   store = await openTestStore(config);
   notify = notifyQueue(config, redis);
-  const registry = registryFor(config, redis, store);
+  registry = registryFor(config, redis, store);
   await registry.open(CASE, 'engineer@example.com');
   deps = { config, store, registry, verify: realVerify, names: namesFor(config, redis), notify, logger: silent };
 });
@@ -124,7 +125,7 @@ describe('processIntake', () => {
 
   it('a case closed since the door accepted the message keeps nothing; the outcome says case-closed', async () => {
     const spoolId = await spool(store, sample('simple-7z.eml'));
-    await deps.registry.close(CASE);
+    await registry.close(CASE);
     const outcome = await processIntake(spoolId, deps);
     expect(outcome?.kind).toBe('case-closed');
     expect(await files()).toEqual([]);
@@ -140,7 +141,7 @@ describe('processIntake', () => {
     };
     await expect(processIntake(spoolId, { ...deps, checkpoint: crash })).rejects.toThrow('crash');
     expect(await files()).toHaveLength(1);
-    await deps.registry.close(CASE);
+    await registry.close(CASE);
     expect((await processIntake(spoolId, deps))?.kind).toBe('case-closed');
     expect(await files()).toEqual([]);
     expect(await store.list(`cases/${CASE}/notes/`)).toEqual([]);

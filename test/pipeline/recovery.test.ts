@@ -112,6 +112,19 @@ describe('recovery: the spool is the truth, Redis an index', () => {
     expect(await notify.getJob(settled)).toBeUndefined();
   });
 
+  it('leaves an unsettled outcome alone while Redis holds an outbound job of its replies (the intake job added it, no notify job)', async () => {
+    const [sending, noticeOnly, lost] = await Promise.all([1, 2, 3].map(() => spool(store, sample('simple-7z.eml'))));
+    await Promise.all([sending!, noticeOnly!, lost!].map((s) => outcome(s)));
+    await Promise.all([sending!, noticeOnly!, lost!].map((s) => store.delete(`spool/${s}`)));
+    await outbound.add('receipt', { spoolId: sending!, kind: 'receipt' }, { jobId: `${sending}-sender` });
+    await outbound.add('engineer', { spoolId: noticeOnly!, kind: 'engineer' }, { jobId: `${noticeOnly}-engineer` });
+    const c = await recover(deps());
+    expect(c.outcomes).toMatchObject({ seen: 3, settled: 0, known: 2, requeued: 1 });
+    expect((await notify.getJob(lost!))?.data).toEqual({ outcomeId: `outcomes/${lost}` });
+    expect(await notify.getJob(sending!)).toBeUndefined();
+    expect(await notify.getJob(noticeOnly!)).toBeUndefined();
+  });
+
   it('runs on demand as casedrop spool recover', async () => {
     const forgotten = await spool(store, sample('simple-7z.eml'));
     const out: string[] = [];

@@ -4,6 +4,10 @@ import type { Redis } from 'ioredis';
 import { createContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import type { Config } from '../../src/config/schema.js';
+import { cachedCases } from '../../src/jobs/case-cache.js';
+import { createQueue } from '../../src/jobs/queues.js';
+import { QueueName } from '../../src/jobs/types.js';
+import { startNotifyWorkers } from '../../src/notify/index.js';
 import { startIntakeWorker, type IntakeWorker } from '../../src/pipeline/worker.js';
 import { createRedis } from '../../src/redis.js';
 import type { ObjectStore } from '../../src/store/types.js';
@@ -110,5 +114,37 @@ describe('intake worker', () => {
     expect((await queue.getJobCounts('completed')).completed).toBe(2);
     expect((await cli('jobs', 'retry', 'NOPE')).code).toBe(1);
     expect((await cli('jobs', 'retry')).code).toBe(2);
+  });
+});
+
+describe('intake worker with the notify stage of its process (as serve runs them)', () => {
+  it('decides the replies in the intake job: two jobs per message (intake, one outbound carrying both mails), no notify job', async () => {
+    const registry = cachedCases(registryFor(config, redis, store));
+    const notify = startNotifyWorkers({ config, logger: silent, store, registry, redis });
+    worker = startIntakeWorker({ config, logger: silent, store, registry, verify: realVerify, redis, replies: notify.replies });
+    const notifyQueue = createQueue(config, QueueName.notify, redis);
+    const outbound = createQueue(config, QueueName.outbound, redis);
+    try {
+      const id = await spool(store, sample('simple-7z.eml'), {}, queue);
+      await eventually(() => store.exists(`replies/${id}`), true);
+      expect(await (await queue.getJob(id))?.getState()).toBe('completed');
+      expect(await notifyQueue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed')).toEqual({
+        waiting: 0,
+        active: 0,
+        completed: 0,
+        failed: 0,
+        delayed: 0,
+      });
+      const jobs = await outbound.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      expect(jobs.map((j) => [j.id, j.data.notice])).toEqual([[`${id}-sender`, true]]);
+      // the outcome was read from the intake job's own copy, and both mails went out from one job
+      expect(await store.exists(`replies/${id}-engineer`)).toBe(true);
+      expect(await store.exists(`spool/${id}`)).toBe(false);
+    } finally {
+      await worker.close();
+      worker = undefined;
+      await notify.close();
+      await Promise.all([notifyQueue.close(), outbound.close()]);
+    }
   });
 });
