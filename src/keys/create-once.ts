@@ -1,40 +1,57 @@
 import { constants } from 'node:fs';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { syncDir } from '../store/fs-backend.js';
 
 /**
  * A key file's text, made by `make` (mode 0600) when the file does not exist yet. Two processes
- * starting at once must end up with the same key: the content is written in full to a private temp
- * file, fsynced, then hard-linked into place. link() fails with EEXIST like O_EXCL, and the name
- * never points at a half-written file, so the loser simply reads the winner's. The directory is
- * synced after the link: otherwise a power loss could drop the name, and the next start would make
- * a different key. `make` runs only when the file is missing.
+ * starting at once must end up with the same key: publishFile links it into place, which fails like
+ * O_EXCL, so the loser simply reads the winner's. `make` runs only when the file is missing.
  */
 export async function readOrCreateFile(file: string, make: () => string): Promise<{ text: string; created: boolean }> {
   const existing = await readIfExists(file);
   if (existing !== undefined) return { text: existing, created: false };
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const text = make();
-  const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  if (await publishFile(file, text)) return { text, created: true };
+  return { text: (await readIfExists(file)) ?? '', created: false };
+}
+
+/**
+ * Makes `path` hold `bytes`, durable before it is visible and never half-written: the content goes
+ * in full to a private temp file beside it (made by `openTemp`, mode 0600 by default), is fsynced,
+ * then hard-linked into place — false, and nothing changed, when `path` exists already — or, with
+ * `replace`, renamed over it; then the directory is synced: otherwise a power loss could drop the
+ * name, and the next start would make a different key.
+ */
+export async function publishFile(
+  path: string,
+  bytes: string | Buffer,
+  options: { replace?: boolean; openTemp?: (temp: string) => Promise<FileHandle> } = {},
+): Promise<boolean> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await (options.openTemp ?? openPrivate)(temp);
   try {
-    await fh.writeFile(text);
+    await fh.writeFile(bytes);
     await fh.sync();
   } finally {
     await fh.close();
   }
   try {
-    await link(temp, file);
-    await syncDir(dirname(file));
-    return { text, created: true };
+    if (options.replace) await rename(temp, path);
+    else await link(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { text: (await readIfExists(file)) ?? '', created: false };
+    return false;
   } finally {
     await unlink(temp).catch(() => undefined);
   }
+  await syncDir(dirname(path));
+  return true;
 }
+
+/** A new file only this process may read and write; fails if the name exists. */
+export const openPrivate = (temp: string): Promise<FileHandle> => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {

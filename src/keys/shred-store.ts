@@ -1,9 +1,8 @@
-import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { CasedropError, ErrorCode } from '../errors.js';
-import { syncDir } from '../store/fs-backend.js';
+import { openPrivate, publishFile } from './create-once.js';
 import { keyCheck, type KeyRing, type MasterKey } from './ring.js';
 
 /**
@@ -142,7 +141,7 @@ export class ShredKeyStore {
   /** A new temp file; its directory is made once per process (a key per object, few directories). */
   private async createTemp(temp: string): Promise<FileHandle> {
     const dir = dirname(temp);
-    const create = () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const create = () => openPrivate(temp);
     if (!this.knownDirs.has(dir)) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       this.knownDirs.add(dir);
@@ -155,28 +154,9 @@ export class ShredKeyStore {
     });
   }
 
-  /** Durable before it is visible: temp, fsync, then link (create) or rename (replace), then the directory. */
-  private async writeEntry(objectId: string, bytes: Buffer, replace: boolean): Promise<boolean> {
-    const path = this.pathOf(objectId);
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await this.createTemp(temp);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      if (replace) await rename(temp, path);
-      else await link(temp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      return false;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-    await syncDir(dirname(path));
-    return true;
+  /** Durable before it is visible (publishFile); false when an entry is there already and `replace` is not set. */
+  private writeEntry(objectId: string, bytes: Buffer, replace: boolean): Promise<boolean> {
+    return publishFile(this.pathOf(objectId), bytes, { replace, openTemp: (temp) => this.createTemp(temp) });
   }
 }
 
