@@ -1,26 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { stopHashThread } from '../../src/store/hash-thread.js';
 import type { EncryptedStore } from '../../src/store/store.js';
-import { testConfig } from '../helpers/env.js';
-import { CHUNK, randomSource, readAll, storeWith } from './helpers.js';
+import { CHUNK, freshStorePerTest, randomSource, readAll } from './helpers.js';
 
 // the writer hands the hash thread 16-chunk staging buffers (src/store/writer.ts)
 const STAGE = 16 * CHUNK;
 const MiB = 1 << 20;
 
-let env: { config: Config; cleanup: () => Promise<void> };
+let config: Config;
 let store: EncryptedStore;
-
-beforeEach(async () => {
-  env = testConfig();
-  store = storeWith(env.config);
-  await store.init();
-});
-afterEach(() => env.cleanup());
+freshStorePerTest((fresh) => ({ store, config } = fresh));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -39,7 +32,7 @@ async function tempFiles(): Promise<string[]> {
       else found.push(e.name);
     }
   };
-  await walk(env.config.dataDir);
+  await walk(config.dataDir);
   return found;
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { isCasedropError } from '../../src/errors.js';
 import { parseMasterKeys } from '../../src/keys/ring.js';
@@ -11,9 +11,23 @@ import type { BlobBackend } from '../../src/store/backend.js';
 import { FsBlobBackend } from '../../src/store/fs-backend.js';
 import { EncryptedStore } from '../../src/store/store.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import { testConfig } from '../helpers/env.js';
 
 export const CHUNK = 64 * 1024;
 export const silent = createLogger('silent');
+
+/** Each test of the file gets an initialised store in a data dir of its own, removed after it; `use` receives both. */
+export function freshStorePerTest(use: (fresh: { store: EncryptedStore; config: Config }) => void): void {
+  let cleanup: () => Promise<void> = async () => undefined;
+  beforeEach(async () => {
+    const env = testConfig();
+    cleanup = env.cleanup;
+    const store = storeWith(env.config);
+    await store.init();
+    use({ store, config: env.config });
+  });
+  afterEach(() => cleanup());
+}
 
 export function storeWith(config: Config, masterKeys = config.masterKeys ?? '', backend?: BlobBackend): EncryptedStore {
   return new EncryptedStore(backend ?? new FsBlobBackend(config.dataDir), parseMasterKeys(masterKeys), silent);

@@ -2,22 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Config } from '../../src/config/schema.js';
+import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import type { EncryptedStore } from '../../src/store/store.js';
-import { testConfig } from '../helpers/env.js';
-import { CHUNK, expectCode, randomSource, readAll, storeWith } from './helpers.js';
+import { CHUNK, freshStorePerTest, expectCode, randomSource, readAll } from './helpers.js';
 
-let env: { config: Config; cleanup: () => Promise<void> };
 let store: EncryptedStore;
-
-beforeEach(async () => {
-  env = testConfig();
-  store = storeWith(env.config);
-  await store.init();
-});
-afterEach(() => env.cleanup());
+freshStorePerTest((fresh) => (store = fresh.store));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -2,29 +2,23 @@ import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { EncryptedStore } from '../../src/store/store.js';
-import { testConfig, testMasterKeys } from '../helpers/env.js';
-import { CHUNK, contentStart, expectCode, mutateFile, objectPath, randomSource, readAll, readUntilError, storeWith } from './helpers.js';
+import { testMasterKeys } from '../helpers/env.js';
+import { CHUNK, freshStorePerTest, contentStart, expectCode, mutateFile, objectPath, randomSource, readAll, readUntilError, storeWith } from './helpers.js';
 
-let env: { config: Config; cleanup: () => Promise<void> };
+let config: Config;
 let store: EncryptedStore;
 const RECORD = CHUNK + 16;
-
-beforeEach(async () => {
-  env = testConfig();
-  store = storeWith(env.config);
-  await store.init();
-});
-afterEach(() => env.cleanup());
+freshStorePerTest((fresh) => ({ store, config } = fresh));
 
 /** An object of 2½ chunks whose plaintext we keep. */
 async function sample(name = 'obj'): Promise<{ id: string; path: string; plain: Buffer }> {
   const plain = Buffer.concat([Buffer.alloc(CHUNK, 0x41), Buffer.alloc(CHUNK, 0x42), Buffer.alloc(CHUNK / 2, 0x43)]);
   const { id } = await store.put('cases/612345678', Readable.from([plain]), { filename: 'f.zip' }, { name });
-  return { id, path: objectPath(env.config, id), plain };
+  return { id, path: objectPath(config, id), plain };
 }
 
 describe('damage is detected with a typed error, never returned as data', () => {
@@ -124,20 +118,20 @@ describe('damage is detected with a typed error, never returned as data', () => 
 describe('master keys', () => {
   it('a different key under the same id is KEY_UNKNOWN, not garbage', async () => {
     const { id } = await sample();
-    const other = storeWith(env.config, testMasterKeys('k1'));
+    const other = storeWith(config, testMasterKeys('k1'));
     await expect(other.get(id)).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
     await expect(other.head(id)).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
   });
 
   it("a ring without the object's key id is KEY_UNKNOWN", async () => {
     const { id } = await sample();
-    const other = storeWith(env.config, testMasterKeys('k2'));
+    const other = storeWith(config, testMasterKeys('k2'));
     await expect(other.get(id)).rejects.toMatchObject({ code: ErrorCode.KeyUnknown });
   });
 
   it('an older key later in the ring still reads its objects', async () => {
     const { id, plain } = await sample();
-    const rotated = storeWith(env.config, `${testMasterKeys('k2')},${env.config.masterKeys}`);
+    const rotated = storeWith(config, `${testMasterKeys('k2')},${config.masterKeys}`);
     expect((await readAll(rotated, id)).equals(plain)).toBe(true);
     expect((await rotated.head(id)).keyId).toBe('k1');
   });
@@ -149,8 +143,8 @@ describe('nothing readable at rest', () => {
     const metaMarker = 'META-MARKER-quarterly-report.zip';
     await store.put('cases/612345678', Readable.from([secret]), { filename: metaMarker, from: 'alice@example.com' }, { name: 'x' });
     await store.put('spool', randomSource(10).stream, { note: metaMarker });
-    const keyBytes = Buffer.from(env.config.masterKeys!.split(':')[1]!, 'base64');
-    for (const file of await filesUnder(join(env.config.dataDir, 'objects'))) {
+    const keyBytes = Buffer.from(config.masterKeys!.split(':')[1]!, 'base64');
+    for (const file of await filesUnder(join(config.dataDir, 'objects'))) {
       const raw = await readFile(file);
       expect(raw.includes('SECRET-PLAINTEXT')).toBe(false);
       expect(raw.includes(metaMarker)).toBe(false);
