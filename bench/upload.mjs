@@ -28,6 +28,9 @@ const MANY = Number(process.env.UPLOAD_BENCH_MANY ?? 50);
 const MANY_MIB = Number(process.env.UPLOAD_BENCH_MANY_MIB ?? 100);
 const ROUNDS = Number(process.env.UPLOAD_BENCH_ROUNDS ?? 3);
 const NODE_FLAGS = (process.env.UPLOAD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** `big`, `many` or both; `nginx`, `casedrop` or both: a quicker look at one side while tuning */
+const LOADS = (process.env.UPLOAD_BENCH_LOADS ?? 'big,many').split(',');
+const SYSTEMS = (process.env.UPLOAD_BENCH_SYSTEMS ?? 'nginx,casedrop').split(',');
 const CONNECTIONS = 4;
 const log = (line) => process.stderr.write(`bench-upload: ${line}\n`);
 
@@ -51,9 +54,15 @@ async function putAll(urlFor, file, count, connections, auth) {
     }
   };
   const started = performance.now();
+  const clientBefore = procStats(process.pid).childCpuSeconds;
   await Promise.all(Array.from({ length: Math.min(connections, count) }, worker));
-  return performance.now() - started;
+  // every curl has been waited for: their CPU is in this process's cutime + cstime
+  return { ms: performance.now() - started, clientCpu: procStats(process.pid).childCpuSeconds - clientBefore };
 }
+
+/** CPU seconds per GiB, two decimals */
+const perGiB = (seconds, mib) => +((seconds * 1024) / mib).toFixed(2);
+const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (procStats(pid)?.cpuSeconds ?? 0), 0);
 
 function peakWatcher(pids) {
   let peak = 0;
@@ -117,14 +126,23 @@ async function runNginx(root, load) {
   execFileSync('chmod', ['755', ngDir]);
   const nginx = await startNginx(ngDir);
   const stopPeak = peakWatcher(() => nginxPids(nginx.child));
-  let ms;
+  const mibTotal = load.mib * load.count;
+  let put, cpu;
   try {
-    ms = await putAll((i) => `http://127.0.0.1:${nginx.port}/f${i}.bin`, load.file, load.count, load.connections);
+    const pids = nginxPids(nginx.child);
+    const cpuBefore = cpuOf(pids);
+    put = await putAll((i) => `http://127.0.0.1:${nginx.port}/f${i}.bin`, load.file, load.count, load.connections);
+    cpu = cpuOf(pids) - cpuBefore;
   } finally {
     await nginx.stop();
     rmSync(ngDir, { recursive: true, force: true });
   }
-  return { mibps: +((load.mib * load.count) / (ms / 1000)).toFixed(1), peakRssMiB: +(stopPeak() / 1024).toFixed(1) };
+  return {
+    mibps: +(mibTotal / (put.ms / 1000)).toFixed(1),
+    cpuSecondsPerGiB: perGiB(cpu, mibTotal),
+    curlCpuSecondsPerGiB: perGiB(put.clientCpu, mibTotal),
+    peakRssMiB: +(stopPeak() / 1024).toFixed(1),
+  };
 }
 
 /** One load into a fresh casedrop upload role (own Redis, data dir, case and token): MiB/s, CPU s per GiB, peak RSS. */
@@ -146,19 +164,19 @@ async function runCasedrop(root, load) {
     const stopPeak = peakWatcher(() => [pid]);
     const cpuBefore = procStats(pid).cpuSeconds;
     const threadsBefore = threadCpuSeconds(pid);
-    const ms = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
+    const put = await putAll((i) => `http://127.0.0.1:${port}/home/f${i}.bin`, load.file, load.count, load.connections, `${CASE}:${token}`);
     const cpu = procStats(pid).cpuSeconds - cpuBefore;
     const { main = 0, ...others } = threadCpuSeconds(pid);
     const { main: mainBefore = 0, ...othersBefore } = threadsBefore;
     const mainCpu = main - mainBefore;
     const mibTotal = load.mib * load.count;
-    const perGiB = (s) => +((s * 1024) / mibTotal).toFixed(2);
     return {
-      mibps: +(mibTotal / (ms / 1000)).toFixed(1),
-      cpuSecondsPerGiB: perGiB(cpu),
-      mainCpuSecondsPerGiB: perGiB(mainCpu),
+      mibps: +(mibTotal / (put.ms / 1000)).toFixed(1),
+      cpuSecondsPerGiB: perGiB(cpu, mibTotal),
+      mainCpuSecondsPerGiB: perGiB(mainCpu, mibTotal),
+      curlCpuSecondsPerGiB: perGiB(put.clientCpu, mibTotal),
       // threads that ended during the load are missing here (they count in the total above)
-      threadsCpuSecondsPerGiB: Object.fromEntries(Object.entries(others).map(([name, s]) => [name, perGiB(s - (othersBefore[name] ?? 0))])),
+      threadsCpuSecondsPerGiB: Object.fromEntries(Object.entries(others).map(([name, s]) => [name, perGiB(s - (othersBefore[name] ?? 0), mibTotal)])),
       peakRssMiB: +(stopPeak() / 1024).toFixed(1),
     };
   } finally {
@@ -179,13 +197,13 @@ async function main() {
     makeFile(big, BIG_MIB);
     makeFile(many, MANY_MIB);
     const loads = [
-      { name: `1 × ${BIG_MIB} MiB`, file: big, count: 1, mib: BIG_MIB, connections: 1 },
-      { name: `${MANY} × ${MANY_MIB} MiB / ${CONNECTIONS} conn`, file: many, count: MANY, mib: MANY_MIB, connections: CONNECTIONS },
-    ];
+      { key: 'big', name: `1 × ${BIG_MIB} MiB`, file: big, count: 1, mib: BIG_MIB, connections: 1 },
+      { key: 'many', name: `${MANY} × ${MANY_MIB} MiB / ${CONNECTIONS} conn`, file: many, count: MANY, mib: MANY_MIB, connections: CONNECTIONS },
+    ].filter((load) => LOADS.includes(load.key));
     for (const load of loads) {
       const runs = { nginx: [], casedrop: [] };
       for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 ? ['casedrop', 'nginx'] : ['nginx', 'casedrop'];
+        const order = (round % 2 ? ['casedrop', 'nginx'] : ['nginx', 'casedrop']).filter((system) => SYSTEMS.includes(system));
         for (const system of order) {
           const run = system === 'nginx' ? await runNginx(root, load) : await runCasedrop(root, load);
           runs[system].push(run);
@@ -201,6 +219,7 @@ async function main() {
         ratio: +(mibps(runs.casedrop) / mibps(runs.nginx)).toFixed(2),
         casedropCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
         casedropMainThreadCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.mainCpuSecondsPerGiB)).toFixed(2),
+        nginxCpuSecondsPerGiB: +median(runs.nginx.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
         casedropPeakRssMiB: Math.max(...runs.casedrop.map((r) => r.peakRssMiB)),
         nginxPeakRssMiB: Math.max(...runs.nginx.map((r) => r.peakRssMiB)),
         rounds: { nginx: runs.nginx.map((r) => r.mibps), casedrop: runs.casedrop.map((r) => r.mibps) },
@@ -215,11 +234,11 @@ async function main() {
     `${ROUNDS} round(s) per load and system, medians; load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')} at the end`,
-    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | casedrop CPU s/GiB (main thread) | casedrop peak RSS MiB | nginx peak RSS MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| load | nginx MiB/s | casedrop MiB/s | casedrop / nginx | nginx CPU s/GiB | casedrop CPU s/GiB (main thread) | casedrop peak RSS MiB | nginx peak RSS MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.casedropCpuSecondsPerGiB} (${r.casedropMainThreadCpuSecondsPerGiB}) | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`,
+        `| ${r.load} | ${r.nginxMiBps} | ${r.casedropMiBps} | ${r.ratio} | ${r.nginxCpuSecondsPerGiB} | ${r.casedropCpuSecondsPerGiB} (${r.casedropMainThreadCpuSecondsPerGiB}) | ${r.casedropPeakRssMiB} | ${r.nginxPeakRssMiB} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
