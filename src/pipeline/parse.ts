@@ -94,7 +94,7 @@ export const DEFAULT_MAX_DEPTH = 3;
 
 export const DEFAULT_MAX_PARTS = 1000;
 
-/** a store chunk is 64 KiB: its own allocation, never a slice of Node's 8 KiB buffer pool */
+/** a store chunk (256 KiB) is its own allocation, never a slice of Node's 8 KiB buffer pool */
 const CHUNK_RELEASE_BYTES = 16 * 1024;
 
 /** base64 bodies at least this big are decoded natively, outside mailparser (big-parts.ts) */

@@ -4,7 +4,11 @@
  * without changing callers. Keys are validated object ids (`namespace/name`).
  */
 export interface BlobWriter {
-  /** Appends bytes in order. Keeps no reference to `chunks` once settled: the writer releases them (src/release.ts). */
+  /**
+   * Appends bytes after those of the previous call, even when that call has not settled yet (the
+   * object writer keeps several batches in flight). Keeps no reference to `chunks` once settled:
+   * the writer releases them (src/release.ts).
+   */
   write(chunks: readonly Uint8Array[]): Promise<void>;
   /**
    * Makes the blob durable, then visible under `key`, atomically replacing an older blob.

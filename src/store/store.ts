@@ -37,7 +37,7 @@ export class EncryptedStore implements ObjectStore {
     const writer = await storage('create a temp object', () => this.backend.createWriteTemp());
     try {
       const sink = (chunks: Buffer[]) => storage('write an object', () => writer.write(chunks));
-      const { size, sha256 } = await writeObject(id, body, meta, await wrappingKeyFor(this.src, id), sink, options.sha256);
+      const { size, sha256 } = await writeObject(id, body, meta, await wrappingKeyFor(this.src, id), sink, options);
       await storage('commit an object', () => writer.commit(id));
       this.logger.debug({ objectId: id, size }, 'object stored');
       return { id, size, sha256 };

@@ -28,6 +28,8 @@ export interface PutOptions {
    * memory, hashed for its metadata): sealed into the trailer as given instead of hashing again.
    */
   sha256?: string;
+  /** log2 of the chunk size to write with (format.ts); the current size when absent. Older objects used 16. */
+  chunkLog2?: number;
 }
 
 export interface ObjectStore {

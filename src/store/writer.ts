@@ -1,23 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CasedropError, ErrorCode } from '../errors.js';
 import type { MasterKey } from '../keys/ring.js';
-import type { ObjectMeta } from './types.js';
+import type { ObjectMeta, PutOptions } from './types.js';
 import { ObjectCipher, wrapDataKey } from './crypto.js';
 import { release } from '../release.js';
 import { ThreadHash } from './hash-thread.js';
-import { CHUNK_LOG2, CHUNK_SIZE, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNKS, SALT_BYTES } from './format.js';
+import { CHUNK_LOG2, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNK_LOG2, MAX_CHUNKS, MIN_CHUNK_LOG2, SALT_BYTES } from './format.js';
 
-/** Plaintext is collected in staging buffers of this size (a multiple of CHUNK_SIZE), each hashed as a whole. */
-const STAGE_BYTES = 16 * CHUNK_SIZE;
+/** Plaintext is collected in staging buffers of this size (or of one chunk, if bigger), each hashed as a whole. */
+const STAGE_BYTES = 1 << 20;
 
 /** Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory. */
 const BATCH_BYTES = 1 << 20;
+/**
+ * Batches being written at once per object. With one, a write that stalls (the page cache making
+ * room, a background flush holding the journal) stops encryption and, through the body's
+ * backpressure, the upload; three kept one 2 GiB upload ~8 % faster here. Each is ~1 MiB held.
+ */
+const IN_FLIGHT = 3;
 
+/** Called again before the previous call settled (IN_FLIGHT): each call's bytes go after the previous call's. */
 export type Sink = (chunks: Buffer[]) => Promise<void>;
 
 /**
  * Encrypts one object into `sink` in constant memory: a fresh data key wrapped under the active
- * master key (format 1) or the object's own key (format 2), the meta section, 64 KiB chunks (the last one marked final) and the trailer.
+ * master key (format 1) or the object's own key (format 2), the meta section, 256 KiB chunks (the last one marked final) and the trailer.
  */
 export async function writeObject(
   id: string,
@@ -25,23 +32,27 @@ export async function writeObject(
   meta: ObjectMeta,
   wrapping: { version: number; wrapKey: MasterKey },
   sink: Sink,
-  knownSha256?: string,
+  options: Pick<PutOptions, 'sha256' | 'chunkLog2'> = {},
 ): Promise<{ size: number; sha256: string }> {
-  const known = knownSha256 === undefined ? undefined : parseSha256(knownSha256);
+  const known = options.sha256 === undefined ? undefined : parseSha256(options.sha256);
+  const chunkLog2 = options.chunkLog2 ?? CHUNK_LOG2;
+  if (!Number.isInteger(chunkLog2) || chunkLog2 < MIN_CHUNK_LOG2 || chunkLog2 > MAX_CHUNK_LOG2) {
+    throw new CasedropError(ErrorCode.UsageInvalid, `chunkLog2 must be an integer from ${MIN_CHUNK_LOG2} to ${MAX_CHUNK_LOG2}`);
+  }
   const dataKey = randomBytes(DATA_KEY_BYTES);
   const salt = randomBytes(SALT_BYTES);
-  const cipher = new ObjectCipher(dataKey, salt, id, CHUNK_LOG2);
+  const cipher = new ObjectCipher(dataKey, salt, id, chunkLog2);
   const metaPlain = Buffer.from(metaJson(meta), 'utf8');
   const header = encodeHeader({
     version: wrapping.version,
-    chunkLog2: CHUNK_LOG2,
+    chunkLog2,
     salt,
     wrap: wrapDataKey(dataKey, wrapping.wrapKey, salt, id),
     meta: cipher.sealMeta(metaPlain),
   });
   const out = new Batcher(sink);
   await out.push([header]);
-  const { size, sha256 } = await sealContent(body, cipher, out, known);
+  const { size, sha256 } = await sealContent(body, cipher, out, known, 1 << chunkLog2);
   await out.push([cipher.sealTrailer(encodeTrailer(size, sha256))]);
   await out.flush();
   dataKey.fill(0);
@@ -62,10 +73,10 @@ function metaJson(meta: ObjectMeta): string {
 }
 
 /**
- * Cuts the body into CHUNK_SIZE pieces. A full chunk is sealed only once more input arrives, so
+ * Cuts the body into chunkSize pieces. A full chunk is sealed only once more input arrives, so
  * the last one (possibly empty) can carry the final flag without knowing the size up front.
  * Chunks are sealed on the event loop, synchronously: AES-GCM with AES-NI costs less than handing
- * 64 KiB to the thread pool (WebCrypto copies the input, allocates promises and an ArrayBuffer per
+ * a chunk to the thread pool (WebCrypto copies the input, allocates promises and an ArrayBuffer per
  * chunk, and the garbage it leaves made V8 collect far more often than the encryption itself
  * costs). Sealing copies the chunk out, so a body may reuse the buffers it yields.
  * The body is collected in 1 MiB staging buffers; once one is full and sealed, its plaintext is
@@ -78,8 +89,10 @@ async function sealContent(
   cipher: ObjectCipher,
   out: Batcher,
   known: Buffer | undefined,
+  chunkSize: number,
 ): Promise<{ size: number; sha256: Buffer }> {
-  let stage: Buffer = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  const stageBytes = Math.max(STAGE_BYTES, chunkSize);
+  let stage: Buffer = Buffer.allocUnsafeSlow(stageBytes);
   let hash: ThreadHash | undefined;
   let start = 0; // where the chunk being filled begins in `stage`
   let fill = 0;
@@ -94,19 +107,19 @@ async function sealContent(
       let data = asBuffer(piece);
       size += data.length;
       while (data.length > 0) {
-        if (fill === CHUNK_SIZE) {
-          await out.push(cipher.sealChunk(nextIndex(), false, stage.subarray(start, start + CHUNK_SIZE)));
-          start += CHUNK_SIZE;
+        if (fill === chunkSize) {
+          await out.push(cipher.sealChunk(nextIndex(), false, stage.subarray(start, start + chunkSize)));
+          start += chunkSize;
           fill = 0;
-          if (start === STAGE_BYTES) {
+          if (start === stageBytes) {
             if (!known) {
-              hash ??= new ThreadHash(STAGE_BYTES);
+              hash ??= new ThreadHash(stageBytes);
               stage = await hash.update(stage);
             }
             start = 0;
           }
         }
-        const n = data.copy(stage, start + fill, 0, Math.min(data.length, CHUNK_SIZE - fill));
+        const n = data.copy(stage, start + fill, 0, Math.min(data.length, chunkSize - fill));
         fill += n;
         data = data.subarray(n);
       }
@@ -134,14 +147,14 @@ function asBuffer(piece: Uint8Array | string): Buffer {
 }
 
 /**
- * Collects ciphertext and hands it to the sink in ~1 MiB batches, keeping one batch in flight so
- * the disk write (on libuv's thread pool) overlaps with encrypting the next batch. Every buffer
+ * Collects ciphertext and hands it to the sink in ~1 MiB batches, keeping up to IN_FLIGHT batches
+ * being written so the disk writes (on libuv's thread pool) overlap with encrypting the next ones. Every buffer
  * pushed here is the writer's own, so once written it is released (src/release.ts).
  */
 class Batcher {
   private pending: Buffer[] = [];
   private bytes = 0;
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight: Promise<void>[] = [];
 
   constructor(private readonly sink: Sink) {}
 
@@ -160,19 +173,18 @@ class Batcher {
   }
 
   private async send(): Promise<void> {
-    await this.settle();
+    while (this.inFlight.length >= IN_FLIGHT) await this.inFlight.shift();
     if (this.pending.length === 0) return;
     const out = this.pending;
     this.pending = [];
     this.bytes = 0;
-    this.inFlight = this.sink(out).then(() => out.forEach((chunk) => release(chunk)));
-    // a failure is rethrown by the next settle(); until then it must not count as unhandled
-    this.inFlight.catch(() => undefined);
+    const writing = this.sink(out).then(() => out.forEach((chunk) => release(chunk)));
+    // a failure is rethrown when it is awaited; until then it must not count as unhandled
+    writing.catch(() => undefined);
+    this.inFlight.push(writing);
   }
 
   private async settle(): Promise<void> {
-    const running = this.inFlight;
-    this.inFlight = undefined;
-    await running;
+    while (this.inFlight.length > 0) await this.inFlight.shift();
   }
 }

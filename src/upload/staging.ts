@@ -2,7 +2,7 @@ import { uploadSegmentsNamespace } from '../jobs/ids.js';
 import type { ObjectStore, PutResult } from '../store/types.js';
 
 /**
- * Appendable encrypted staging for uploads. The store's objects are sealed once (64 KiB AES-GCM
+ * Appendable encrypted staging for uploads. The store's objects are sealed once (256 KiB AES-GCM
  * chunks bound to the object id, and an authenticated trailer), so an upload is a series of
  * complete objects instead: every request that appends writes one segment
  * `uploads/<uploadId>/<offset>`, and a request cut off commits what arrived as a shorter segment.

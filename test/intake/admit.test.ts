@@ -150,6 +150,7 @@ describe('range reads of an encrypted object', () => {
       for (const [offset, length] of [
         [0, 10],
         [65_530, 20],
+        [262_140, 20],
         [65_536, 65_536],
         [131_000, 140_000],
         [299_990, 100],

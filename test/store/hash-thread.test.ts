@@ -7,9 +7,10 @@ import { stopHashThread } from '../../src/store/hash-thread.js';
 import type { EncryptedStore } from '../../src/store/store.js';
 import { CHUNK, freshStorePerTest, randomSource, readAll } from './helpers.js';
 
-// the writer hands the hash thread 16-chunk staging buffers (src/store/writer.ts)
-const STAGE = 16 * CHUNK;
 const MiB = 1 << 20;
+// the writer hands the hash thread 1 MiB staging buffers (src/store/writer.ts)
+const STAGE = MiB;
+const PIECE = 64 * 1024;
 
 let config: Config;
 let store: EncryptedStore;
@@ -19,9 +20,9 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** `mib` MiB in 64 KiB pieces, then `after()` is awaited before the last MiB */
 async function* bodyWith(mib: number, after: () => Promise<void>): AsyncGenerator<Buffer> {
-  for (let i = 0; i < (mib - 1) * 16; i++) yield randomBytes(CHUNK);
+  for (let i = 0; i < (mib - 1) * (MiB / PIECE); i++) yield randomBytes(PIECE);
   await after();
-  for (let i = 0; i < 16; i++) yield randomBytes(CHUNK);
+  for (let i = 0; i < MiB / PIECE; i++) yield randomBytes(PIECE);
 }
 
 async function tempFiles(): Promise<string[]> {

@@ -8,12 +8,14 @@ import { isCasedropError } from '../../src/errors.js';
 import { parseMasterKeys } from '../../src/keys/ring.js';
 import { createLogger } from '../../src/log.js';
 import type { BlobBackend } from '../../src/store/backend.js';
+import { CHUNK_SIZE } from '../../src/store/format.js';
 import { FsBlobBackend } from '../../src/store/fs-backend.js';
 import { EncryptedStore } from '../../src/store/store.js';
 import type { ObjectStore } from '../../src/store/types.js';
 import { testConfig } from '../helpers/env.js';
 
-export const CHUNK = 64 * 1024;
+/** the chunk size new objects are written with */
+export const CHUNK = CHUNK_SIZE;
 export const silent = createLogger('silent');
 
 /** Each test of the file gets an initialised store in a data dir of its own, removed after it; `use` receives both. */

@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import type { EncryptedStore } from '../../src/store/store.js';
-import { CHUNK, freshStorePerTest, expectCode, randomSource, readAll } from './helpers.js';
+import type { Config } from '../../src/config/schema.js';
+import { CHUNK, freshStorePerTest, expectCode, objectPath, randomSource, readAll } from './helpers.js';
 
 let store: EncryptedStore;
-freshStorePerTest((fresh) => (store = fresh.store));
+let config: Config;
+freshStorePerTest((fresh) => ({ store, config } = fresh));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -74,6 +76,41 @@ describe('round trips', () => {
     expect((await readAll(store, put.id)).toString()).toBe('hi');
     const put2 = await store.put('spool', Readable.from(['hé', 'llo']), {});
     expect((await readAll(store, put2.id)).toString()).toBe('héllo');
+  });
+});
+
+describe('chunk sizes', () => {
+  const chunkLog2Of = async (id: string) => (await readFile(objectPath(config, id)))[5];
+
+  it('writes new objects in 256 KiB chunks', async () => {
+    const put = await store.put('spool', randomSource(10).stream, {});
+    expect(await chunkLog2Of(put.id)).toBe(18);
+  });
+
+  // objects written before 2026-12 have 64 KiB chunks; the header names the size, and the format allows 1 KiB to 16 MiB
+  for (const chunkLog2 of [16, 10, 24]) {
+    const chunk = 1 << chunkLog2;
+    it(`reads objects of ${chunk} B chunks, whole and by range`, async () => {
+      const content = randomBytes(3 * chunk + 5);
+      const put = await store.put('spool', Readable.from([content]), {}, { chunkLog2 });
+      expect(await chunkLog2Of(put.id)).toBe(chunkLog2);
+      expect((await readAll(store, put.id)).equals(content)).toBe(true);
+      const range = await store.openRange(put.id);
+      for (const [at, n] of [
+        [chunk - 3, 7],
+        [2 * chunk, chunk + 5],
+        [0, 1],
+      ] as const) {
+        expect((await range.read(at, n)).equals(content.subarray(at, at + n))).toBe(true);
+      }
+      await range.close();
+    }, 30_000);
+  }
+
+  it('refuses a chunk size the format cannot hold', async () => {
+    for (const chunkLog2 of [9, 25, 17.5]) {
+      expectCode(await store.put('spool', Readable.from([Buffer.from('x')]), {}, { chunkLog2 }).catch((e: unknown) => e), ErrorCode.UsageInvalid);
+    }
   });
 });
 
