@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { link, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, linkSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { syncDir } from '../store/fs-backend.js';
+import { unlessMissing, writeSyncedAndClose } from '../store/quick-fs.js';
 
 /**
  * A key file's text, made by `make` (mode 0600) when the file does not exist yet. Two processes
@@ -10,11 +10,11 @@ import { syncDir } from '../store/fs-backend.js';
  * O_EXCL, so the loser simply reads the winner's. `make` runs only when the file is missing.
  */
 export async function readOrCreateFile(file: string, make: () => string): Promise<{ text: string; created: boolean }> {
-  const existing = await readIfExists(file);
+  const existing = readIfExists(file);
   if (existing !== undefined) return { text: existing, created: false };
   const text = make();
   if (await publishFile(file, text)) return { text, created: true };
-  return { text: (await readIfExists(file)) ?? '', created: false };
+  return { text: readIfExists(file) ?? '', created: false };
 }
 
 /**
@@ -27,37 +27,27 @@ export async function readOrCreateFile(file: string, make: () => string): Promis
 export async function publishFile(
   path: string,
   bytes: string | Buffer,
-  options: { replace?: boolean; openTemp?: (temp: string) => Promise<FileHandle> } = {},
+  options: { replace?: boolean; openTemp?: (temp: string) => number } = {},
 ): Promise<boolean> {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await (options.openTemp ?? openPrivate)(temp);
+  // file-system calls here are synchronous but for the fsyncs (src/store/quick-fs.ts)
+  await writeSyncedAndClose((options.openTemp ?? openPrivate)(temp), bytes);
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    if (options.replace) await rename(temp, path);
-    else await link(temp, path);
+    if (options.replace) renameSync(temp, path);
+    else linkSync(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return false;
   } finally {
-    await unlink(temp).catch(() => undefined);
+    unlessMissing(() => unlinkSync(temp), undefined);
   }
   await syncDir(dirname(path));
   return true;
 }
 
-/** A new file only this process may read and write; fails if the name exists. */
-export const openPrivate = (temp: string): Promise<FileHandle> => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+/** A new file only this process may read and write (its fd); fails if the name exists. */
+export const openPrivate = (temp: string): number => openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+function readIfExists(file: string): string | undefined {
+  return unlessMissing(() => readFileSync(file, 'utf8'), undefined);
 }

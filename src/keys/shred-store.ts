@@ -1,7 +1,9 @@
-import { mkdir, open, readdir, readFile, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { fstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { CasedropError, ErrorCode } from '../errors.js';
+import { unlessMissing, writeSyncedAndClose } from '../store/quick-fs.js';
 import { openPrivate, publishFile } from './create-once.js';
 import { keyCheck, type KeyRing, type MasterKey } from './ring.js';
 
@@ -63,7 +65,7 @@ export class ShredKeyStore {
 
   /** When the entry was written (its file's mtime); undefined when there is none. */
   async writtenAt(objectId: string): Promise<Date | undefined> {
-    return (await stat(this.pathOf(objectId)).catch(() => undefined))?.mtime;
+    return statSync(this.pathOf(objectId), { throwIfNoEntry: false })?.mtime;
   }
 
   /**
@@ -139,19 +141,20 @@ export class ShredKeyStore {
   }
 
   /** A new temp file; its directory is made once per process (a key per object, few directories). */
-  private async createTemp(temp: string): Promise<FileHandle> {
+  private createTemp(temp: string): number {
     const dir = dirname(temp);
-    const create = () => openPrivate(temp);
     if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       this.knownDirs.add(dir);
     }
-    return create().catch(async (err: NodeJS.ErrnoException) => {
+    try {
+      return openPrivate(temp);
+    } catch (err) {
       // removed since (destroyUnder, here or in another process): make it again
-      if (err.code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      return create();
-    });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return openPrivate(temp);
+    }
   }
 
   /** Durable before it is visible (publishFile); false when an entry is there already and `replace` is not set. */
@@ -187,10 +190,7 @@ function toShredKey(key: Buffer): ShredKey {
 
 /** The entry's bytes; undefined when there is none or it was destroyed (all zeros: see shred). */
 async function readLive(path: string): Promise<Buffer | undefined> {
-  const raw = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
+  const raw = unlessMissing(() => readFileSync(path), undefined);
   return raw === undefined || isZeroed(raw) ? undefined : raw;
 }
 
@@ -206,21 +206,10 @@ const isZeroed = (raw: Buffer): boolean => raw.every((b) => b === 0);
  * takes for a destroyed key (readLive), and a later destroy or the retention sweep removes it.
  */
 async function shred(path: string): Promise<boolean> {
-  const fh = await open(path, 'r+').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (!fh) return false;
-  try {
-    const { size } = await fh.stat();
-    await fh.write(Buffer.alloc(size), 0, size, 0);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  const fd = unlessMissing(() => openSync(path, 'r+'), undefined);
+  if (fd === undefined) return false;
+  await writeSyncedAndClose(fd, Buffer.alloc(fstatSync(fd).size));
+  unlessMissing(() => unlinkSync(path), undefined);
   return true;
 }
 

@@ -1,10 +1,12 @@
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { openSync, renameSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
 import { removeStaleTemps, syncDir } from '../store/fs-backend.js';
 import { newTempName, tempsInFlight } from '../store/fs-temp.js';
+import { writeSyncedAndClose } from '../store/quick-fs.js';
 
 /**
  * Where a built mail goes: the configured relay over SMTP, or (no relay, the laptop default) an
@@ -103,22 +105,14 @@ async function sweep(tmpDir: string, logger: Logger): Promise<void> {
   if (removed > 0) logger.info({ removed, event: 'outbox_temps_removed' }, 'removed unfinished outbox mails of crashed writers');
 }
 
+/** Synchronous file-system calls but for the fsyncs (src/store/quick-fs.ts). */
 async function writeAndRename(dir: string, tmp: string, path: string, data: Buffer): Promise<void> {
-  const file = await open(tmp, 'w', 0o600);
   try {
-    await file.writeFile(data);
-    await file.sync();
+    await writeSyncedAndClose(openSync(tmp, 'w', 0o600), data);
+    renameSync(tmp, path);
   } catch (err) {
     // a partial temp file (ENOSPC above all) must not stay behind: every retry would leave another
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
+    rmSync(tmp, { force: true });
     throw err;
   }
   await syncDir(dir);

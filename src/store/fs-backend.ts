@@ -1,9 +1,10 @@
-import { constants } from 'node:fs';
-import { mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { mkdir, opendir, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { BlobBackend, BlobReader, BlobWriter, DeleteOptions } from './backend.js';
 import { isProcessAlive, isStaleTemp, newTempName, tempsInFlight, thisHost } from './fs-temp.js';
 import { OBJECT_SUFFIX } from './names.js';
+import { FdOps, fdatasyncFd, fsyncFd, readAtMost, unlessMissing, writeAllAt } from './quick-fs.js';
 
 /**
  * Blobs as files under `<dataDir>/objects/<namespace…>/<name>.cdo`; writes go to
@@ -35,8 +36,8 @@ export class FsBlobBackend implements BlobBackend {
     const path = join(this.tempDir, name);
     tempsInFlight.add(name);
     try {
-      const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      return new FsTempWriter(fh, name, path, this);
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      return new FsTempWriter(fd, name, path, this);
     } catch (err) {
       tempsInFlight.delete(name);
       throw err;
@@ -44,15 +45,19 @@ export class FsBlobBackend implements BlobBackend {
   }
 
   async openRead(key: string): Promise<BlobReader | undefined> {
-    const fh = await open(this.pathOf(key), 'r').catch(ifMissing(undefined));
-    if (!fh) return undefined;
-    const s = await fh.stat({ bigint: true });
-    return new FsReader(fh, Number(s.size), versionOf(s));
+    const fd = unlessMissing(() => openSync(this.pathOf(key), 'r'), undefined);
+    if (fd === undefined) return undefined;
+    try {
+      const s = fstatSync(fd, { bigint: true });
+      return new FsReader(fd, Number(s.size), versionOf(s));
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
   }
 
   async exists(key: string): Promise<boolean> {
-    const s = await stat(this.pathOf(key)).catch(ifMissing(undefined));
-    return s?.isFile() ?? false;
+    return statSync(this.pathOf(key), { throwIfNoEntry: false })?.isFile() ?? false;
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -64,7 +69,7 @@ export class FsBlobBackend implements BlobBackend {
 
   async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const path = this.pathOf(key);
-    const gone = await unlink(path).then(() => true, ifMissing(false));
+    const gone = unlessMissing(() => (unlinkSync(path), true), false);
     // a purge must survive a crash too; a deletion whose loss only repeats idempotent work need not
     if (gone && !options.mayReappear) await syncDir(dirname(path));
     return gone;
@@ -82,7 +87,7 @@ export class FsBlobBackend implements BlobBackend {
   async move(from: string, to: string): Promise<boolean> {
     const target = this.pathOf(to);
     await this.ensureDir(dirname(target));
-    const moved = await rename(this.pathOf(from), target).then(() => true, ifMissing(false));
+    const moved = unlessMissing(() => (renameSync(this.pathOf(from), target), true), false);
     if (moved) {
       // both directories: the object must be in exactly one of them after a crash
       await syncDir(dirname(target));
@@ -98,7 +103,7 @@ export class FsBlobBackend implements BlobBackend {
   /** Directories are created once per namespace; their own entries must be durable too. */
   async ensureDir(dir: string, options: { recheck?: boolean } = {}): Promise<void> {
     if (this.knownDirs.has(dir) && !options.recheck) return;
-    const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+    const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (first !== undefined) {
       for (let d = dir; ; d = dirname(d)) {
         await syncDir(dirname(d));
@@ -139,11 +144,12 @@ class FsTempWriter implements BlobWriter {
   private done = false;
   private unflushed = 0;
   private position = 0;
+  private readonly ops = new FdOps();
   private flushing: Promise<void> | undefined;
   private flushError: unknown;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly name: string,
     private readonly path: string,
     private readonly backend: FsBlobBackend,
@@ -151,10 +157,10 @@ class FsTempWriter implements BlobWriter {
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     if (this.flushError !== undefined) throw this.flushError;
+    if (!this.open) throw new Error('write after the temp file was closed');
     const at = this.position;
-    const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-    this.position += bytes;
-    this.unflushed += await writeAll(this.fh, chunks, at);
+    this.position += chunks.reduce((n, c) => n + c.byteLength, 0);
+    this.unflushed += await this.ops.track(writeAllAt(this.fd, chunks, at));
     if (this.unflushed >= FLUSH_EVERY_BYTES && this.flushing === undefined && flushesRunning === 0) this.startFlush();
   }
 
@@ -162,7 +168,7 @@ class FsTempWriter implements BlobWriter {
     this.unflushed = 0;
     flushesRunning++;
     // a failure surfaces at the next write or at commit, never as an unhandled rejection
-    this.flushing = this.fh.datasync().then(
+    this.flushing = this.ops.track(fdatasyncFd(this.fd)).then(
       () => undefined,
       (err: unknown) => void (this.flushError ??= err),
     );
@@ -175,20 +181,22 @@ class FsTempWriter implements BlobWriter {
   async commit(key: string, options: { ifVersion?: string } = {}): Promise<boolean> {
     await this.flushing;
     if (this.flushError !== undefined) throw this.flushError;
-    await this.fh.sync();
+    await this.ops.track(fsyncFd(this.fd));
     await this.close();
     const target = this.backend.pathOf(key);
     await this.backend.ensureDir(dirname(target));
-    if (options.ifVersion !== undefined && (await currentVersion(target)) !== options.ifVersion) {
+    if (options.ifVersion !== undefined && currentVersion(target) !== options.ifVersion) {
       await this.abort();
       return false;
     }
-    await rename(this.path, target).catch(async (err: NodeJS.ErrnoException) => {
+    try {
+      renameSync(this.path, target);
+    } catch (err) {
       // the namespace directory was removed behind our back (an operator's clean-up): make it again
-      if (err.code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await this.backend.ensureDir(dirname(target), { recheck: true });
-      await rename(this.path, target);
-    });
+      renameSync(this.path, target);
+    }
     this.finish();
     await syncDir(dirname(target));
     return true;
@@ -197,15 +205,15 @@ class FsTempWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     await this.close().catch(() => undefined);
-    await unlink(this.path).catch(ifMissing(undefined));
+    unlessMissing(() => unlinkSync(this.path), undefined);
     this.finish();
   }
 
   private async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
-    await this.flushing;
-    await this.fh.close();
+    await this.ops.settled();
+    closeSync(this.fd);
   }
 
   private finish(): void {
@@ -215,27 +223,22 @@ class FsTempWriter implements BlobWriter {
 }
 
 class FsReader implements BlobReader {
+  private readonly ops = new FdOps();
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly size: number,
     readonly version: string,
   ) {}
 
-  async read(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got === length ? buf : buf.subarray(0, got);
+  read(position: number, length: number): Promise<Buffer> {
+    if (this.closing) return Promise.reject(new Error('read after the blob was closed'));
+    return this.ops.track(readAtMost(this.fd, position, length));
   }
 
   close(): Promise<void> {
-    return (this.closing ??= this.fh.close());
+    return (this.closing ??= this.ops.settled().then(() => closeSync(this.fd)));
   }
 }
 
@@ -255,29 +258,6 @@ export async function removeStaleTemps(dir: string, now = Date.now()): Promise<n
     }
   }
   return removed;
-}
-
-/** Writes all of `chunks`; returns how many bytes that was. */
-async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<number> {
-  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-  let skip = (await fh.writev(chunks as Uint8Array[], position)).bytesWritten;
-  let at = position + skip;
-  if (skip === total) return total;
-  // a short writev is rare but legal: finish from the first unwritten byte
-  for (const c of chunks) {
-    if (skip >= c.byteLength) {
-      skip -= c.byteLength;
-      continue;
-    }
-    let rest = c.subarray(skip);
-    skip = 0;
-    while (rest.byteLength > 0) {
-      const { bytesWritten } = await fh.write(rest, 0, rest.byteLength, at);
-      at += bytesWritten;
-      rest = rest.subarray(bytesWritten);
-    }
-  }
-  return total;
 }
 
 /**
@@ -316,11 +296,11 @@ export const dirSyncsBegun = { count: 0 };
 
 async function fsyncDir(dir: string): Promise<void> {
   dirSyncsBegun.count++;
-  const fh = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -328,8 +308,8 @@ function versionOf(s: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
   return `${s.ino}:${s.size}:${s.mtimeNs}`;
 }
 
-async function currentVersion(path: string): Promise<string | undefined> {
-  const s = await stat(path, { bigint: true }).catch(ifMissing(undefined));
+function currentVersion(path: string): string | undefined {
+  const s = statSync(path, { bigint: true, throwIfNoEntry: false });
   return s ? versionOf(s) : undefined;
 }
 
