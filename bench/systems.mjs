@@ -34,11 +34,15 @@ export function casedropBenchSettings(env = process.env) {
   };
 }
 
-/** BENCH_CPU_PROF=<dir>: the worker role (or `all`) writes a V8 CPU profile there when it stops. */
+/**
+ * BENCH_CPU_PROF=<dir>: the roles named in BENCH_CPU_PROF_ROLES (default the worker, and `all`)
+ * write a V8 CPU profile there when they stop.
+ */
 function profileFlags(env = process.env) {
   if (!env.BENCH_CPU_PROF) return {};
   const flags = ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`];
-  return { worker: flags, all: flags };
+  const roles = (env.BENCH_CPU_PROF_ROLES ?? 'worker,all').split(',');
+  return Object.fromEntries(roles.map((role) => [role, flags]));
 }
 
 export async function startCasedropSystem(runDir, { roles, receiptPattern }) {
