@@ -60,7 +60,12 @@ export const settings = {
     'localhost',
     'Name this host uses in its SMTP greeting, `Received:` headers and DSN `Reporting-MTA`.',
   ),
-  dataDir: setting('CASEDROP_DATA_DIR', z.string().min(1), './data', 'Root of the encrypted store (spool, cases), the dev master key and the outbox.'),
+  dataDir: setting(
+    'CASEDROP_DATA_DIR',
+    z.string().min(1),
+    './data',
+    'Root of the encrypted store (spool, cases), the dev master key and the outbox. A local file system: its quick calls (open, stat, rename) run on the event loop (src/store/quick-fs.ts), so a hung network mount would stall the process.',
+  ),
   masterKeys: setting(
     'CASEDROP_MASTER_KEYS',
     optionalString,
