@@ -140,7 +140,10 @@ async function clearOut(): Promise<void> {
     o.trickle?.stop();
     o.client.destroy();
   }
-  await Promise.all(open.map((o) => o.client.closed));
+  // what counts is the door admitting again (below), not this side's sockets: once in a few runs a
+  // socket the door refused with 421 never reported its own close after destroy(), and waiting for
+  // it without bound hung the suite
+  await Promise.race([Promise.all(open.map((o) => o.client.closed)), sleep(2_000)]);
   open.length = 0;
   await vi.waitFor(
     async () => {
