@@ -15,9 +15,11 @@ const BATCH_BYTES = 1 << 20;
 /**
  * Batches being written at once per object. With one, a write that stalls (the page cache making
  * room, a background flush holding the journal) stops encryption and, through the body's
- * backpressure, the upload; three kept one 2 GiB upload ~8 % faster here. Each is ~1 MiB held.
+ * backpressure, the upload: three kept one 2 GiB upload ~8 % faster here, but each is ~1 MiB held
+ * per upload, and four uploads at once then peaked at 124–128 MiB RSS against the 120 MiB target
+ * of issue 16 (one: 114–119). Two is the compromise.
  */
-const IN_FLIGHT = 3;
+const IN_FLIGHT = 2;
 
 /** Called again before the previous call settled (IN_FLIGHT): each call's bytes go after the previous call's. */
 export type Sink = (chunks: Buffer[]) => Promise<void>;
