@@ -211,17 +211,23 @@ async function main() {
           await sleep(500);
         }
       }
-      const mibps = (xs) => median(xs.map((r) => r.mibps));
+      // a side left out by UPLOAD_BENCH_SYSTEMS shows as null, not NaN or -Infinity
+      const fixed = (x, digits) => (x === null ? null : +x.toFixed(digits));
+      const medianOf = (xs, field) => (xs.length ? median(xs.map((r) => r[field])) : null);
+      const med = (xs, field, digits) => fixed(medianOf(xs, field), digits);
+      const peak = (xs) => (xs.length ? Math.max(...xs.map((r) => r.peakRssMiB)) : null);
+      const bothRan = runs.nginx.length > 0 && runs.casedrop.length > 0;
+      const ratio = bothRan ? fixed(medianOf(runs.casedrop, 'mibps') / medianOf(runs.nginx, 'mibps'), 2) : null;
       const row = {
         load: load.name,
-        nginxMiBps: +mibps(runs.nginx).toFixed(1),
-        casedropMiBps: +mibps(runs.casedrop).toFixed(1),
-        ratio: +(mibps(runs.casedrop) / mibps(runs.nginx)).toFixed(2),
-        casedropCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
-        casedropMainThreadCpuSecondsPerGiB: +median(runs.casedrop.map((r) => r.mainCpuSecondsPerGiB)).toFixed(2),
-        nginxCpuSecondsPerGiB: +median(runs.nginx.map((r) => r.cpuSecondsPerGiB)).toFixed(2),
-        casedropPeakRssMiB: Math.max(...runs.casedrop.map((r) => r.peakRssMiB)),
-        nginxPeakRssMiB: Math.max(...runs.nginx.map((r) => r.peakRssMiB)),
+        nginxMiBps: med(runs.nginx, 'mibps', 1),
+        casedropMiBps: med(runs.casedrop, 'mibps', 1),
+        ratio,
+        casedropCpuSecondsPerGiB: med(runs.casedrop, 'cpuSecondsPerGiB', 2),
+        casedropMainThreadCpuSecondsPerGiB: med(runs.casedrop, 'mainCpuSecondsPerGiB', 2),
+        nginxCpuSecondsPerGiB: med(runs.nginx, 'cpuSecondsPerGiB', 2),
+        casedropPeakRssMiB: peak(runs.casedrop),
+        nginxPeakRssMiB: peak(runs.nginx),
         rounds: { nginx: runs.nginx.map((r) => r.mibps), casedrop: runs.casedrop.map((r) => r.mibps) },
       };
       results.push(row);

@@ -31,8 +31,10 @@ export async function publishFile(
 ): Promise<boolean> {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   // file-system calls here are synchronous but for the fsyncs (src/store/quick-fs.ts)
-  await writeSyncedAndClose((options.openTemp ?? openPrivate)(temp), bytes);
+  const fd = (options.openTemp ?? openPrivate)(temp);
   try {
+    // a temp that failed to fill (ENOSPC) goes too: every retry would leave another key-sized file
+    await writeSyncedAndClose(fd, bytes);
     if (options.replace) renameSync(temp, path);
     else linkSync(temp, path);
   } catch (err) {

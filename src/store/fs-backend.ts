@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { BlobBackend, BlobReader, BlobWriter, DeleteOptions } from './backend.js';
 import { isProcessAlive, isStaleTemp, newTempName, tempsInFlight, thisHost } from './fs-temp.js';
 import { OBJECT_SUFFIX } from './names.js';
-import { FdOps, fdatasyncFd, fsyncFd, readAtMost, unlessMissing, writeAllAt } from './quick-fs.js';
+import { FdOps, fdatasyncFd, fsyncFd, isMissing, readAtMost, unlessMissing, writeAllAt } from './quick-fs.js';
 
 /**
  * Blobs as files under `<dataDir>/objects/<namespace…>/<name>.cdo`; writes go to
@@ -315,7 +315,7 @@ function currentVersion(path: string): string | undefined {
 
 function ifMissing<T>(value: T): (err: unknown) => T {
   return (err) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return value;
+    if (isMissing(err)) return value;
     throw err;
   };
 }
