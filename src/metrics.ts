@@ -56,6 +56,13 @@ export const objectsQuarantined = new Counter({
   registers: [registry],
 });
 
+export const storeWriteBytes = new Counter({
+  name: 'casedrop_store_write_bytes_total',
+  help: 'Bytes of large objects written past their first 4 MiB, by path: direct (O_DIRECT) or page-cache (the file system refused O_DIRECT, CASEDROP_STORE_DIRECT_IO is off, or every aligned slot was taken)',
+  labelNames: ['path'] as const,
+  registers: [registry],
+});
+
 export const sendersUntrusted = new Counter({
   name: 'casedrop_replies_untrusted_total',
   help: 'Sender replies (dsn, receipt) not sent because the envelope sender is not authenticated (no SPF pass, aligned DKIM or DMARC pass, not a contact)',

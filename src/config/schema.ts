@@ -79,6 +79,12 @@ export const settings = {
     undefined,
     'The key store: one key per case object, wrapped under the master key; destroying one is what makes a purge final. Default `<data dir>.keys`, beside (not inside) the data dir. Back it up separately, with short retention (see Retention and purge).',
   ),
+  storeDirectIo: setting(
+    'CASEDROP_STORE_DIRECT_IO',
+    bool,
+    'true',
+    'Write large objects (past their first 4 MiB: uploads, big attachments) with O_DIRECT, bypassing the page cache: they must reach the disk before they count as stored, and on the bench machine that took the upload role from 3.4-3.7 to 2.1-2.8 CPU s per GiB (bench/README.md). Falls back to the page cache by itself where the file system refuses O_DIRECT; `false` for a file system where it is known to misbehave.',
+  ),
   shutdownGraceMs: setting(
     'CASEDROP_SHUTDOWN_GRACE_MS',
     positiveInt,

@@ -1,8 +1,10 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, opendir, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { BlobBackend, BlobReader, BlobWriter, DeleteOptions } from './backend.js';
 import { isProcessAlive, isStaleTemp, newTempName, tempsInFlight, thisHost } from './fs-temp.js';
+import { storeWriteBytes } from '../metrics.js';
+import { DIRECT_ALIGN, DIRECT_FROM_BYTES, DirectTail, directWrites, O_DIRECT, roundUp } from './direct-io.js';
 import { OBJECT_SUFFIX } from './names.js';
 import { FdOps, fdatasyncFd, fsyncFd, isMissing, readAtMost, unlessMissing, writeAllAt } from './quick-fs.js';
 
@@ -17,7 +19,11 @@ export class FsBlobBackend implements BlobBackend {
   /** directories known to exist and be durable: namespaces are few, writes many */
   private readonly knownDirs = new Set<string>();
 
-  constructor(dataDir: string) {
+  /** large objects bypass the page cache where the file system allows (src/store/direct-io.ts) */
+  readonly useDirectIo: boolean;
+
+  constructor(dataDir: string, options: { directIo?: boolean } = {}) {
+    this.useDirectIo = options.directIo ?? true;
     this.root = join(dataDir, 'objects');
     this.tempDir = join(this.root, '.tmp');
   }
@@ -129,7 +135,8 @@ export class FsBlobBackend implements BlobBackend {
 /**
  * Written bytes after which a temp blob starts flushing them to disk (fdatasync in the
  * background, while writing goes on): the fsync at commit then has at most this much left,
- * instead of a whole large object at once (gigabytes when the page cache holds them all).
+ * instead of a whole large object at once (gigabytes when the page cache holds them all). Only
+ * page-cache writes count: past DIRECT_FROM_BYTES a large object normally goes direct.
  */
 const FLUSH_EVERY_BYTES = 32 << 20;
 /**
@@ -147,6 +154,10 @@ class FsTempWriter implements BlobWriter {
   private readonly ops = new FdOps();
   private flushing: Promise<void> | undefined;
   private flushError: unknown;
+  /** past DIRECT_FROM_BYTES, where the object's bytes go (src/store/direct-io.ts) */
+  private direct: DirectTail | undefined;
+  private directFd: number | undefined;
+  private directTried = false;
 
   constructor(
     private readonly fd: number,
@@ -159,9 +170,45 @@ class FsTempWriter implements BlobWriter {
     if (this.flushError !== undefined) throw this.flushError;
     if (!this.open) throw new Error('write after the temp file was closed');
     const at = this.position;
-    this.position += chunks.reduce((n, c) => n + c.byteLength, 0);
+    const length = chunks.reduce((n, c) => n + c.byteLength, 0);
+    this.position += length;
+    if (this.direct) return this.direct.append(chunks);
+    if (at + length >= DIRECT_FROM_BYTES && !this.directTried) {
+      this.directTried = true;
+      // the page-cache part ends at an aligned offset, the rest goes past the page cache
+      const boundary = Math.min(roundUp(at, DIRECT_ALIGN), at + length);
+      this.direct = this.startDirect(boundary);
+      if (this.direct) {
+        const [head, tail] = splitAt(chunks, boundary - at);
+        await Promise.all([head.length > 0 && this.writeBuffered(head, at), this.direct.append(tail)]);
+        return;
+      }
+    }
+    const pastThreshold = at + length - Math.max(at, DIRECT_FROM_BYTES);
+    if (pastThreshold > 0) storeWriteBytes.inc({ path: 'page-cache' }, pastThreshold);
+    await this.writeBuffered(chunks, at);
+  }
+
+  private async writeBuffered(chunks: readonly Uint8Array[], at: number): Promise<void> {
     this.unflushed += await this.ops.track(writeAllAt(this.fd, chunks, at));
     if (this.unflushed >= FLUSH_EVERY_BYTES && this.flushing === undefined && flushesRunning === 0) this.startFlush();
+  }
+
+  /** A second descriptor of the temp file that bypasses the page cache, or undefined where it cannot. */
+  private startDirect(position: number): DirectTail | undefined {
+    if (!this.backend.useDirectIo || O_DIRECT === undefined || directWrites.refused) return undefined;
+    let fd: number;
+    try {
+      fd = openSync(this.path, constants.O_WRONLY | O_DIRECT);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      directWrites.refused = true;
+      return undefined;
+    }
+    const tail = DirectTail.start(fd, this.fd, position, this.ops);
+    if (tail) this.directFd = fd;
+    else closeSync(fd);
+    return tail;
   }
 
   private startFlush(): void {
@@ -181,6 +228,7 @@ class FsTempWriter implements BlobWriter {
   async commit(key: string, options: { ifVersion?: string } = {}): Promise<boolean> {
     await this.flushing;
     if (this.flushError !== undefined) throw this.flushError;
+    await this.direct?.finish((size) => ftruncateSync(this.fd, size));
     await this.ops.track(fsyncFd(this.fd));
     await this.close();
     const target = this.backend.pathOf(key);
@@ -212,8 +260,11 @@ class FsTempWriter implements BlobWriter {
   private async close(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    await this.direct?.settled();
     await this.ops.settled();
     closeSync(this.fd);
+    if (this.directFd !== undefined) closeSync(this.directFd);
+    this.direct?.release();
   }
 
   private finish(): void {
@@ -240,6 +291,19 @@ class FsReader implements BlobReader {
   close(): Promise<void> {
     return (this.closing ??= this.ops.settled().then(() => closeSync(this.fd)));
   }
+}
+
+/** `chunks` as the first `n` bytes and the rest (views, no copies). */
+function splitAt(chunks: readonly Uint8Array[], n: number): [Uint8Array[], Uint8Array[]] {
+  const head: Uint8Array[] = [];
+  const tail: Uint8Array[] = [];
+  for (const c of chunks) {
+    const take = Math.min(n, c.byteLength);
+    if (take > 0) head.push(c.subarray(0, take));
+    if (take < c.byteLength) tail.push(c.subarray(take));
+    n -= take;
+  }
+  return [head, tail];
 }
 
 /**

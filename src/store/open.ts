@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { FsBlobBackend } from './fs-backend.js';
 import { EncryptedStore } from './store.js';
 
-type StoreConfig = Pick<Config, 'masterKeys' | 'mode' | 'dataDir' | 'keyStoreDir'>;
+type StoreConfig = Pick<Config, 'masterKeys' | 'mode' | 'dataDir' | 'keyStoreDir'> & Partial<Pick<Config, 'storeDirectIo'>>;
 
 /** Beside the data dir, not in it: a copy of the data dir must not carry the keys a purge destroys. */
 export function keyStoreDirOf(config: Pick<Config, 'dataDir' | 'keyStoreDir'>): string {
@@ -29,7 +29,7 @@ export async function openStore(config: StoreConfig, logger: Logger): Promise<En
 export async function openStoreForReading(config: StoreConfig, logger: Logger): Promise<EncryptedStore> {
   const keys = await loadMasterKeys(config, logger);
   const shred = new ShredKeyStore(join(keyStoreDirOf(config), 'live'), keys);
-  return new EncryptedStore(new FsBlobBackend(config.dataDir), keys, logger.child({ component: 'store' }), shred);
+  return new EncryptedStore(new FsBlobBackend(config.dataDir, { directIo: config.storeDirectIo }), keys, logger.child({ component: 'store' }), shred);
 }
 
 /** The archive: its own directory, optionally its own master keys, its keys under `archive/` in the key store. */
@@ -37,7 +37,7 @@ export async function openArchive(config: StoreConfig & Pick<Config, 'archiveDir
   const keys = config.archiveMasterKeys ? parseMasterKeys(config.archiveMasterKeys) : await loadMasterKeys(config, logger);
   const shred = new ShredKeyStore(join(keyStoreDirOf(config), 'archive'), keys);
   const dir = config.archiveDir ?? join(config.dataDir, 'archive');
-  const store = new EncryptedStore(new FsBlobBackend(dir), keys, logger.child({ component: 'archive' }), shred);
+  const store = new EncryptedStore(new FsBlobBackend(dir, { directIo: config.storeDirectIo }), keys, logger.child({ component: 'archive' }), shred);
   await store.init();
   return store;
 }

@@ -106,6 +106,7 @@ const movedElsewhere: Record<string, string> = {
   casedrop_uploads_total: 'test/upload/put.test.ts',
   casedrop_upload_bytes_total: 'test/upload/put.test.ts',
   casedrop_uploads_expired_total: 'test/upload/resume.test.ts',
+  casedrop_store_write_bytes_total: 'test/store/direct-io.test.ts',
 };
 
 describe('metrics', () => {
