@@ -10,14 +10,20 @@ import { CHUNK_LOG2, DATA_KEY_BYTES, encodeHeader, encodeTrailer, MAX_CHUNK_LOG2
 /** Plaintext is collected in staging buffers of this size (or of one chunk, if bigger), each hashed as a whole. */
 const STAGE_BYTES = 1 << 20;
 
-/** Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory. */
-const BATCH_BYTES = 1 << 20;
+/**
+ * Ciphertext is handed to the backend in batches of about this size: few syscalls, bounded memory.
+ * The size of a direct-write slot (src/store/direct-io.ts): 1 MiB held more per upload for nothing
+ * (four 100 MiB uploads peaked at 118.7-119.8 MiB RSS against 113.8-118.0 with 512 KiB, and one
+ * 2 GiB upload ran as fast or faster).
+ */
+const BATCH_BYTES = 512 * 1024;
 /**
  * Batches being written at once per object. With one, a write that stalls (the page cache making
  * room, a background flush holding the journal) stops encryption and, through the body's
- * backpressure, the upload: three kept one 2 GiB upload ~8 % faster here, but each is ~1 MiB held
- * per upload, and four uploads at once then peaked at 124–128 MiB RSS against the 120 MiB target
- * of issue 16 (one: 114–119). Two is the compromise.
+ * backpressure, the upload: three kept one 2 GiB upload ~8 % faster here (1 MiB batches, written
+ * through the page cache), but each is a batch held per upload, and four uploads at once then
+ * peaked at 124–128 MiB RSS against the 120 MiB target of issue 16 (one: 114–119). Two is the
+ * compromise.
  */
 const IN_FLIGHT = 2;
 
@@ -149,7 +155,7 @@ function asBuffer(piece: Uint8Array | string): Buffer {
 }
 
 /**
- * Collects ciphertext and hands it to the sink in ~1 MiB batches, keeping up to IN_FLIGHT batches
+ * Collects ciphertext and hands it to the sink in ~512 KiB batches, keeping up to IN_FLIGHT batches
  * being written so the disk writes (on libuv's thread pool) overlap with encrypting the next ones. Every buffer
  * pushed here is the writer's own, so once written it is released (src/release.ts).
  */
