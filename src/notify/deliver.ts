@@ -24,11 +24,20 @@ export interface Deliverer {
 }
 
 /**
- * nodemailer's SMTP transport to the relay. A 5xx will never pass (UnrecoverableError: the job stays
- * in the failed set); a 4xx, a timeout or a refused connection is thrown as is and retried with backoff.
+ * Connections to the relay kept open and reused by one process. A connection per mail cost a TCP
+ * handshake, a greeting, EHLO (and TLS with smtps://) for every receipt, notice and DSN; a burst of
+ * 5,000 messages makes 10,000 mails. Four carry the outbound worker's concurrency; a connection
+ * is renewed after 100 mails, as Postfix's smtp client does by default (smtp_connection_reuse_count_limit).
+ */
+const RELAY_CONNECTIONS = 4;
+const MAILS_PER_CONNECTION = 100;
+
+/**
+ * nodemailer's pooled SMTP transport to the relay. A 5xx will never pass (UnrecoverableError: the job
+ * stays in the failed set); a 4xx, a timeout or a refused connection is thrown as is and retried with backoff.
  */
 export function smtpDeliverer(relayUrl: string): Deliverer {
-  const transport: Transporter = createTransport(relayUrl, {});
+  const transport: Transporter = createTransport({ url: relayUrl, pool: true, maxConnections: RELAY_CONNECTIONS, maxMessages: MAILS_PER_CONNECTION });
   return {
     async deliver(_name, raw, envelope) {
       try {

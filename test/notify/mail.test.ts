@@ -197,6 +197,18 @@ describe('exactly once', () => {
   });
 });
 
+describe('connections to the relay', () => {
+  it('are reused: mail after mail goes over the connection the previous one used', async () => {
+    for (let i = 1; i <= 3; i++) {
+      await h.notify(makeOutcome({ kind: 'partial', refused: [REFUSED_TXT], mailFrom: `customer${i}@example.com` }));
+      await sink.waitFor(2 * i);
+    }
+    expect(sink.mails).toHaveLength(6);
+    // without a pool every mail opens its own connection: six
+    expect(sink.connections).toBe(1);
+  });
+});
+
 describe('relay failures', () => {
   it('retries a temporary refusal (451) and delivers once', async () => {
     await h.close();

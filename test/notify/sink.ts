@@ -20,6 +20,8 @@ export interface Sink {
   waitFor(count: number): Promise<SunkMail[]>;
   /** how many RCPT commands it refused */
   refusals: number;
+  /** SMTP connections it was opened (a pooled client opens fewer than it sends mails) */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -32,11 +34,15 @@ export async function startSink(onRcpt: (address: string, attempt: number) => Rc
   const mails: SunkMail[] = [];
   const waiters: { count: number; resolve: (m: SunkMail[]) => void }[] = [];
   const attempts = new Map<string, number>();
-  const sink: Sink = { url: '', mails, refusals: 0, waitFor, close };
+  const sink: Sink = { url: '', mails, refusals: 0, connections: 0, waitFor, close };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      sink.connections++;
+      callback();
+    },
     onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback: (err?: Error | null) => void) {
       const attempt = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, attempt);
