@@ -44,9 +44,8 @@ class SlotPool {
   take(): Buffer | undefined {
     if (this.free.length > 0) return this.free.pop();
     if (this.made === MAX_SLOTS) return undefined;
-    // fixed size: growing a Memory detaches its old ArrayBuffer, and the slots are views of it
-    const pages = (MAX_SLOTS * SLOT_BYTES) / WASM_PAGE_BYTES;
-    this.memory ??= Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+    this.memory ??= alignedMemory(MAX_SLOTS * SLOT_BYTES);
+    if (this.memory === undefined) return undefined;
     const start = this.made++ * SLOT_BYTES;
     return this.memory.subarray(start, start + SLOT_BYTES);
   }
@@ -54,6 +53,21 @@ class SlotPool {
   /** Only once no write from it is in flight: the kernel reads a slot's memory until its write returns. */
   give(slot: Buffer): void {
     this.free.push(slot);
+  }
+}
+
+/**
+ * Page-aligned memory, or undefined where there is none to have: WebAssembly is off under
+ * `--jitless`, and a Memory can fail for want of address space. Fixed size: growing a Memory
+ * detaches its old ArrayBuffer, and the slots are views of it.
+ */
+function alignedMemory(bytes: number): Buffer | undefined {
+  if (typeof WebAssembly === 'undefined') return undefined;
+  try {
+    const pages = bytes / WASM_PAGE_BYTES;
+    return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+  } catch {
+    return undefined;
   }
 }
 
