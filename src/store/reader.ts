@@ -19,8 +19,13 @@ import {
 import { storage } from './storage-errors.js';
 import { release } from '../release.js';
 
-/** Chunks fetched per backend read: one syscall (or range GET) per ~1 MiB. */
-const SPAN_CHUNKS = 16;
+/**
+ * Bytes fetched per backend read: one syscall (or range GET) per ~1 MiB, whatever the chunk size.
+ * The next span is read while this one is deciphered: a large object written past the page cache
+ * (src/store/direct-io.ts) is read back from the disk, and its verification (the whole of an
+ * encrypted archive) then waited for every read in turn.
+ */
+const SPAN_BYTES = 1 << 20;
 const FIRST_READ_BYTES = 4096;
 
 export interface OpenedObject {
@@ -86,13 +91,23 @@ export async function readTrailer(o: OpenedObject): Promise<{ size: number; sha2
 export async function* decryptContent(o: OpenedObject, size: number): AsyncGenerator<Buffer> {
   const n = chunkCount(size, o.chunkSize);
   const recordBytes = (i: number) => (i < n - 1 ? o.chunkSize : size - (n - 1) * o.chunkSize) + TAG_BYTES;
+  const spanChunks = Math.max(1, Math.floor(SPAN_BYTES / o.chunkSize));
   let position = o.headerBytes;
-  for (let first = 0; first < n; first += SPAN_CHUNKS) {
-    const last = Math.min(first + SPAN_CHUNKS, n) - 1;
+  const readSpan = (first: number) => {
+    const last = Math.min(first + spanChunks, n) - 1;
     const spanBytes = (last - first) * (o.chunkSize + TAG_BYTES) + recordBytes(last);
-    const span = await storage('read an object', () => o.reader.read(position, spanBytes));
-    if (span.length < spanBytes) throw truncated(o.id, `ends inside chunk ${first}`);
+    const at = position;
     position += spanBytes;
+    const reading = storage('read an object', () => o.reader.read(at, spanBytes)).then((span) => ({ span, last, spanBytes }));
+    // a consumer that stops early leaves the next span unread; the reader's close waits for it
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let next = n > 0 ? readSpan(0) : undefined;
+  for (let first = 0; next !== undefined; first += spanChunks) {
+    const { span, last, spanBytes } = await next;
+    if (span.length < spanBytes) throw truncated(o.id, `ends inside chunk ${first}`);
+    next = last + 1 < n ? readSpan(last + 1) : undefined;
     for (let i = first, at = 0; i <= last; i++) {
       const record = span.subarray(at, (at += recordBytes(i)));
       const plain = openChunk(o, i, i === n - 1, record);
