@@ -85,6 +85,9 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
       if (keep && !closed) idle.push(worker);
       else {
         live--;
+        // a thread dropped over its time budget can still hit its heap limit before it stops: that
+        // 'error' has nobody left to tell, and unheard it would take the whole process down
+        worker.on('error', () => undefined);
         void worker.terminate();
       }
       outcome();
