@@ -13,8 +13,8 @@ import type { FdOps } from './quick-fs.js';
  * Direct writes need their memory, file offset and length aligned to the disk's logical block:
  * they come from slots of one WebAssembly.Memory (page-aligned, unlike Buffers, whose memory
  * malloc places), offsets are whole slots from an aligned start, and the last slot is padded with
- * zeros and the file truncated back. A file system that refuses (tmpfs, some FUSE) gets buffered
- * writes, as do objects written while every slot is taken.
+ * zeros and the file truncated back. A file system that refuses (tmpfs before Linux 6.6, some
+ * FUSE) gets buffered writes, as do objects written while every slot is taken.
  */
 export const DIRECT_FROM_BYTES = 4 << 20;
 /** 4 KiB: the largest logical block size of common disks (a 512-byte one accepts it too). */
