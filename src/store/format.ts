@@ -135,6 +135,12 @@ export function chunkCount(size: number, chunkSize: number): number {
   return Math.max(1, Math.ceil(size / chunkSize));
 }
 
+/** Bytes of chunk record `index` (its ciphertext and tag) in an object of `size` plaintext bytes: every record but the last holds a whole chunk. */
+export function recordBytes(size: number, chunkSize: number, index: number): number {
+  const n = chunkCount(size, chunkSize);
+  return (index < n - 1 ? chunkSize : size - (n - 1) * chunkSize) + TAG_BYTES;
+}
+
 /** Total blob length for a plaintext of `size` bytes: what a reader expects to find. */
 export function blobLength(headerBytes: number, size: number, chunkSize: number): number {
   return headerBytes + size + TAG_BYTES * chunkCount(size, chunkSize) + TRAILER_BYTES;

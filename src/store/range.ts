@@ -1,5 +1,5 @@
 import type { OpenedObject } from './reader.js';
-import { chunkCount, corrupt, TAG_BYTES } from './format.js';
+import { chunkCount, corrupt, recordBytes, TAG_BYTES } from './format.js';
 import { storage } from './storage-errors.js';
 
 /**
@@ -30,7 +30,7 @@ const AHEAD_BYTES = 1 << 20;
 export function rangeReader(o: OpenedObject, size: number): RangeReader {
   const n = chunkCount(size, o.chunkSize);
   const recordStart = (i: number) => o.headerBytes + i * (o.chunkSize + TAG_BYTES);
-  const recordBytes = (i: number) => (i < n - 1 ? o.chunkSize : size - (n - 1) * o.chunkSize) + TAG_BYTES;
+  const sealedBytes = (i: number) => recordBytes(size, o.chunkSize, i);
   const aheadChunks = Math.max(1, Math.floor(AHEAD_BYTES / o.chunkSize));
   /** raw records on their way, by chunk index */
   const fetched = new Map<number, Promise<Buffer>>();
@@ -41,10 +41,10 @@ export function rangeReader(o: OpenedObject, size: number): RangeReader {
 
   const fetch = (first: number, lastIndex: number): void => {
     const base = recordStart(first);
-    const reading = storage('read an object', () => o.reader.read(base, recordStart(lastIndex) - base + recordBytes(lastIndex)));
+    const reading = storage('read an object', () => o.reader.read(base, recordStart(lastIndex) - base + sealedBytes(lastIndex)));
     for (let i = first; i <= lastIndex; i++) {
       const from = recordStart(i) - base;
-      const record = reading.then((span) => span.subarray(from, from + recordBytes(i)));
+      const record = reading.then((span) => span.subarray(from, from + sealedBytes(i)));
       // dropped unread by a seek: the reader's close still waits for the read itself
       record.catch(() => undefined);
       fetched.set(i, record);

@@ -11,6 +11,7 @@ import {
   decodeHeader,
   decodeTrailer,
   headerLength,
+  recordBytes,
   TAG_BYTES,
   TRAILER_BYTES,
   truncated,
@@ -90,12 +91,12 @@ export async function readTrailer(o: OpenedObject): Promise<{ size: number; sha2
 /** Yields plaintext chunk by chunk, each only after its tag verified. The caller closes the reader. */
 export async function* decryptContent(o: OpenedObject, size: number): AsyncGenerator<Buffer> {
   const n = chunkCount(size, o.chunkSize);
-  const recordBytes = (i: number) => (i < n - 1 ? o.chunkSize : size - (n - 1) * o.chunkSize) + TAG_BYTES;
+  const sealedBytes = (i: number) => recordBytes(size, o.chunkSize, i);
   const spanChunks = Math.max(1, Math.floor(SPAN_BYTES / o.chunkSize));
   let position = o.headerBytes;
   const readSpan = (first: number) => {
     const last = Math.min(first + spanChunks, n) - 1;
-    const spanBytes = (last - first) * (o.chunkSize + TAG_BYTES) + recordBytes(last);
+    const spanBytes = (last - first) * (o.chunkSize + TAG_BYTES) + sealedBytes(last);
     const at = position;
     position += spanBytes;
     const reading = storage('read an object', () => o.reader.read(at, spanBytes)).then((span) => ({ span, last, spanBytes }));
@@ -109,7 +110,7 @@ export async function* decryptContent(o: OpenedObject, size: number): AsyncGener
     if (span.length < spanBytes) throw truncated(o.id, `ends inside chunk ${first}`);
     next = last + 1 < n ? readSpan(last + 1) : undefined;
     for (let i = first, at = 0; i <= last; i++) {
-      const record = span.subarray(at, (at += recordBytes(i)));
+      const record = span.subarray(at, (at += sealedBytes(i)));
       const plain = openChunk(o, i, i === n - 1, record);
       if (plain.length > 0) yield plain;
     }
