@@ -275,7 +275,7 @@ export const redisKeyPatterns: { readonly [name in RedisKeyName]: RedisKeyPatter
     pattern: '<prefix>:intake-unfinished:<spoolId>',
     type: 'string',
     holds: "attempts of a message's parse that never finished (its worker died): the poison-message marker",
-    expires: 'when the outcome is written or the job is retried by hand; 30 days at most',
+    expires: 'when the analysis is back (or fails in-band), or the job is retried by hand; 30 days at most',
     owner: 'src/pipeline/attempts.ts',
   },
   smtpProbe: {

@@ -25,8 +25,13 @@ export type Analysis =
   | { kind: 'parsed'; message: Omit<ParsedMessage, 'attachments'>; judged: Judged[]; extra: { count: number; size: number } }
   | { kind: 'refused'; reason: MessageReason };
 
-/** `size`: the spooled object's size when the caller has read its header already (one open of it fewer) */
-export type Analyse = (spoolId: string, size?: number) => Promise<Analysis>;
+/**
+ * `size`: the spooled object's size when the caller has read its header already (one open of it fewer).
+ * `enter`: awaited when the message is about to be parsed (its thread loaded and free); a rejection
+ * rejects the analysis unparsed. The poison marker counts there, so a process death counts only the
+ * messages being parsed, not the ones waiting for a thread or for a thread to start.
+ */
+export type Analyse = (spoolId: string, size?: number, enter?: () => Promise<void>) => Promise<Analysis>;
 
 export interface AnalyseDeps {
   config: AnalyseConfig;

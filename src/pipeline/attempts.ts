@@ -2,9 +2,10 @@ import type { Redis } from 'ioredis';
 import { redisKey } from '../redis-keys.js';
 
 /**
- * The durable attempt marker of the risky step (parse and verify). It is counted up in Redis before
- * the step and removed once the outcome is written, so a count left over when a job starts means
- * earlier attempts died inside the step: the process was killed, ran out of memory or crashed. Redis
+ * The durable attempt marker of the risky step (parse and verify). It is counted up in Redis when the
+ * message enters its parse thread and removed when the analysis is back, so a count left over when
+ * the message enters again means earlier attempts died inside the step: the process was killed, ran
+ * out of memory or crashed while parsing it. Redis
  * is where the job itself lives (AOF), so the marker is exactly as durable as the job.
  */
 export interface AttemptMarker {

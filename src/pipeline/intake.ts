@@ -79,7 +79,6 @@ export async function processIntake(spoolId: string, deps: IntakeDeps): Promise<
   }
   const { outcome, meta } = await quarantineOnDamage(spoolId, deps, log, () => processSpooled(spoolId, deps, log));
   await writeOutcome(outcome, spoolId, deps.store, deps.outcomes);
-  await deps.attempts?.finish(spoolId);
   deps.checkpoint?.('after-outcome');
   await finish(spoolId, deps, log);
   log.info({ caseNumber: meta.caseNumber, kind: outcome.kind, stored: outcome.stored.length, refused: outcome.refused.length }, 'message processed');
@@ -92,10 +91,9 @@ async function processSpooled(spoolId: string, deps: IntakeDeps, log: Logger): P
   if (!open) await removePartialWork(meta, deps.store);
   const auth = await checkSenderOf(meta, deps);
   if (!open) return { outcome: { ...closedCaseOutcome(meta), ...(auth ? { auth } : {}) }, meta };
-  await refusePoison(meta, deps, log);
   // the parsed attachments and the copies being stored: about twice the spooled size in memory
   const holding = deps.budget ?? { run: <T>(_bytes: number, fn: () => Promise<T>) => fn() };
-  const outcome = await holding.run(2 * size, () => processMessage(meta, size, deps, log, auth).catch(inBandFailure(meta.spoolId, deps)));
+  const outcome = await holding.run(2 * size, () => processMessage(meta, size, deps, log, auth));
   return { outcome, meta };
 }
 
@@ -130,12 +128,34 @@ async function checkSenderOf(meta: SpoolMeta, deps: IntakeDeps): Promise<SenderA
   return auth;
 }
 
-/** A failure the process lived through is no sign of poison: the marker counts only deaths. */
-function inBandFailure(spoolId: string, deps: IntakeDeps): (err: unknown) => Promise<never> {
-  return async (err) => {
-    await deps.attempts?.finish(spoolId).catch(() => undefined);
-    throw err;
+/** Earlier attempts died inside the parse this many times, this one included (attempts.ts). */
+class Poisonous extends Error {
+  constructor(readonly unfinished: number) {
+    super(`the message stopped its worker ${unfinished - 1} times`);
+  }
+}
+
+/**
+ * Parse and verify, counted by the poison marker from when the message enters its parse thread until
+ * the analysis is back: a process death in that window counts against the message, one anywhere else
+ * (waiting for a thread, storing files, sending replies) does not. An analysis that failed and that
+ * the process lived through is no sign of poison either: the marker goes with any end but a death.
+ */
+async function analyseCounted(meta: SpoolMeta, size: number, deps: IntakeDeps, log: Logger): Promise<Analysis> {
+  const enter = async (): Promise<void> => {
+    const unfinished = (await deps.attempts?.begin(meta.spoolId)) ?? 0;
+    if (unfinished > deps.config.poisonAttempts) throw new Poisonous(unfinished);
+    deps.checkpoint?.('during-parse');
   };
+  try {
+    const analysis = await analyse(meta.spoolId, size, deps, enter);
+    await deps.attempts?.finish(meta.spoolId);
+    return analysis;
+  } catch (err) {
+    if (err instanceof Poisonous) return refusePoison(meta, err.unfinished, deps, log);
+    await deps.attempts?.finish(meta.spoolId).catch(() => undefined);
+    throw err;
+  }
 }
 
 async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore, written?: IntakeDeps['outcomes']): Promise<void> {
@@ -155,9 +175,7 @@ async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore, 
  * marker) and tell the sender and the engineer through an outcome of its own, so a later retry
  * still writes the real one.
  */
-async function refusePoison(meta: SpoolMeta, deps: IntakeDeps, log: Logger): Promise<void> {
-  const unfinished = (await deps.attempts?.begin(meta.spoolId)) ?? 0;
-  if (unfinished <= deps.config.poisonAttempts) return;
+async function refusePoison(meta: SpoolMeta, unfinished: number, deps: IntakeDeps, log: Logger): Promise<never> {
   const name = `${meta.spoolId}.poison`;
   const outcome: Outcome = { ...baseOutcome(meta), spoolId: name, kind: 'refused', refused: [messageRefusal('too-complex')] };
   if (!(await deps.store.exists(outcomeId(name)))) await writeOutcome(outcome, name, deps.store, deps.outcomes);
@@ -243,8 +261,7 @@ async function removePartialWork(meta: SpoolMeta, store: ObjectStore): Promise<v
 }
 
 async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, log: Logger, auth: SenderAuth | undefined): Promise<Outcome> {
-  deps.checkpoint?.('during-parse');
-  const analysis = await analyse(meta.spoolId, size, deps);
+  const analysis = await analyseCounted(meta, size, deps, log);
   const checked = auth ? { auth } : {};
   if (analysis.kind === 'refused') return { ...baseOutcome(meta), ...checked, kind: 'refused', refused: [messageRefusal(analysis.reason)] };
   const { message, judged, extra } = analysis;
@@ -275,11 +292,12 @@ async function processMessage(meta: SpoolMeta, size: number, deps: IntakeDeps, l
 }
 
 /** The isolated analysis when the worker set one up; in this thread otherwise. Corrupt spool bytes never heal. */
-async function analyse(spoolId: string, size: number, deps: IntakeDeps): Promise<Analysis> {
+async function analyse(spoolId: string, size: number, deps: IntakeDeps, enter: () => Promise<void>): Promise<Analysis> {
   // damage is quarantined by processIntake; other store errors may pass and are retried
-  if (deps.analyse) return deps.analyse(spoolId, size);
+  if (deps.analyse) return deps.analyse(spoolId, size, enter);
   // loaded only here: with parse threads, the worker's main thread never holds the parser in memory
   const { analyseSpooled } = await import('./analyse.js');
+  await enter();
   return analyseSpooled(spoolId, deps, size);
 }
 

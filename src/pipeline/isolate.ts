@@ -24,6 +24,7 @@ type Reply = { ok: Analysis } | { error: { code?: ErrorCode; message: string } }
 interface Task {
   spoolId: string;
   size?: number;
+  enter?: () => Promise<void>;
   resolve: (a: Analysis) => void;
   reject: (e: unknown) => void;
 }
@@ -99,19 +100,26 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
     };
     // the budget is the message's, so it starts once the thread has loaded: on a loaded machine a
     // fresh thread's start-up alone can take seconds, and must not turn a plain message into too-complex
+    // (nor count as an attempt that died in the parse, which `enter` marks)
     let timer: NodeJS.Timeout | undefined;
-    void (worker.ready ?? Promise.resolve()).then(() => {
-      if (!settled) timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
-    });
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    worker.postMessage({ spoolId: task.spoolId, size: task.size });
+    void (worker.ready ?? Promise.resolve())
+      .then(() => (settled ? undefined : task.enter?.()))
+      .then(
+        () => {
+          if (settled) return;
+          timer = setTimeout(() => finish(false, tooComplex(`took longer than ${config.parseTimeMs} ms`)), config.parseTimeMs);
+          worker.postMessage({ spoolId: task.spoolId, size: task.size });
+        },
+        (err: unknown) => finish(true, () => task.reject(err)),
+      );
   };
 
   return {
-    analyse: (spoolId, size) =>
+    analyse: (spoolId, size, enter) =>
       new Promise<Analysis>((resolve, reject) => {
         if (closed) return reject(new Error('parse pool closed'));
-        queue.push({ spoolId, size, resolve, reject });
+        queue.push({ spoolId, size, ...(enter ? { enter } : {}), resolve, reject });
         pump();
       }),
     warm: async () => {

@@ -4,6 +4,7 @@ import { AuditLog } from '../audit/log.js';
 import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { countJobs } from '../jobs/observe.js';
+import { testCrashHook } from '../crash-points.js';
 import { redisAttemptMarker } from './attempts.js';
 import { parseThreadsAvailable, startParsePool } from './isolate.js';
 import { createQueue } from '../jobs/queues.js';
@@ -68,7 +69,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     logger: log,
     names: redisNameRegistry(redis, config.redisPrefix),
     budget: new MemoryBudget(config.workerMemoryBytes),
-    checkpoint: testCrashHook(config),
+    checkpoint: testCrashHook<IntakeStep>(config.mode),
     senderChecks: senderCheckOptions(config),
     audit: new AuditLog(options.store, redis, config.redisPrefix),
     attempts: redisAttemptMarker(redis, config.redisPrefix),
@@ -144,18 +145,5 @@ function startRecovery(config: Config, redis: Redis, store: ObjectStore, log: Lo
       await running;
       await Promise.all([intake.close(), notify.close(), outbound.close()]);
     },
-  };
-}
-
-/**
- * TEST ONLY: `CASEDROP_TEST_CRASH_AT=<step>` with NODE_ENV=test makes the process die (exit 137, as
- * if killed) at that step, once per process, so the crash tests can prove retries converge. Ignored
- * in any other mode.
- */
-function testCrashHook(config: Pick<Config, 'mode'>): IntakeDeps['checkpoint'] {
-  const at = process.env.CASEDROP_TEST_CRASH_AT;
-  if (config.mode !== 'test' || !at) return undefined;
-  return (step: IntakeStep) => {
-    if (step === at) process.exit(137);
   };
 }

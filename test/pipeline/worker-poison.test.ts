@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { retryFailed } from '../../src/jobs/dead-letter.js';
 import { createRedis } from '../../src/redis.js';
+import type { Config } from '../../src/config/schema.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
 
@@ -23,6 +24,17 @@ function runWorker(vars: Record<string, string>): { child: ChildProcess; exited:
   return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
+function workerVars(config: Config, settings: Record<string, string>): Record<string, string> {
+  return {
+    ...settings,
+    NODE_ENV: 'test',
+    CASEDROP_DATA_DIR: config.dataDir,
+    CASEDROP_REDIS_PREFIX: config.redisPrefix,
+    CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+    CASEDROP_LOG_LEVEL: 'silent',
+  };
+}
+
 describe('a message that kills its worker', () => {
   it('is dead-lettered as too-complex after CASEDROP_POISON_ATTEMPTS deaths, its spool kept and its sender told; jobs retry runs it again', async () => {
     const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500', CASEDROP_POISON_ATTEMPTS: '2' };
@@ -31,14 +43,7 @@ describe('a message that kills its worker', () => {
     const store = await openTestStore(config);
     const queue = intakeQueue(config, redis);
     const notify = notifyQueue(config, redis);
-    const vars = {
-      ...settings,
-      NODE_ENV: 'test',
-      CASEDROP_DATA_DIR: config.dataDir,
-      CASEDROP_REDIS_PREFIX: config.redisPrefix,
-      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
-      CASEDROP_LOG_LEVEL: 'silent',
-    };
+    const vars = workerVars(config, settings);
     let survivor: ChildProcess | undefined;
     try {
       await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
@@ -62,6 +67,36 @@ describe('a message that kills its worker', () => {
       survivor?.kill('SIGTERM');
       await queue.close();
       await notify.close();
+      redis.disconnect();
+      await cleanup();
+    }
+  }, 90_000);
+
+  // Issue 15's CI run: a worker killed 4 times during a backlog dead-lettered 6 plain messages as
+  // too-complex, because every job in flight (16) was counted, not the one in the parse thread (1).
+  it('counts a death against the message in the parse thread only, not against those waiting for it', async () => {
+    const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500', CASEDROP_POISON_ATTEMPTS: '1', CASEDROP_PARSE_THREADS: '1' };
+    const { config, cleanup } = testConfig(settings);
+    const redis = createRedis(config, 'worker');
+    const store = await openTestStore(config);
+    const queue = intakeQueue(config, redis);
+    const vars = workerVars(config, settings);
+    let survivor: ChildProcess | undefined;
+    try {
+      await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
+      const ids: string[] = [];
+      for (let n = 0; n < 6; n++) ids.push(await spool(store, sample('verdicts.eml'), {}, queue));
+      expect(await runWorker({ ...vars, CASEDROP_TEST_CRASH_AT: 'during-parse' }).exited).toBe(137);
+
+      survivor = runWorker(vars).child;
+      const states = async () => Promise.all(ids.map(async (id) => (await queue.getJob(id))?.getState()));
+      await vi.waitFor(async () => expect((await states()).every((s) => s === 'completed' || s === 'failed')).toBe(true), { timeout: 30_000, interval: 100 });
+      // the one message in the parse thread when the process died: dead-lettered; the rest stored
+      expect((await states()).filter((s) => s === 'failed')).toHaveLength(1);
+      expect((await states()).filter((s) => s === 'completed')).toHaveLength(5);
+    } finally {
+      survivor?.kill('SIGTERM');
+      await queue.close();
       redis.disconnect();
       await cleanup();
     }
