@@ -5,7 +5,7 @@ import type { CaseRegistry } from '../cases/types.js';
 import type { Config } from '../config/schema.js';
 import { outcomeId } from '../jobs/ids.js';
 import { countJobs } from '../jobs/observe.js';
-import { createQueue } from '../jobs/queues.js';
+import { createQueue, STALLS_BEFORE_DEAD_LETTER } from '../jobs/queues.js';
 import { QueueName, type NotifyJobData, type OutboundJobData, type WebhookJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { repliesSent } from '../metrics.js';
@@ -128,7 +128,7 @@ function worker<T>(name: QueueName, config: Config, redis: Redis, log: Logger, c
     concurrency,
     lockDuration: config.workerLockMs,
     stalledInterval: config.workerStalledCheckMs,
-    maxStalledCount: 2,
+    maxStalledCount: STALLS_BEFORE_DEAD_LETTER,
   });
   countJobs(w, name);
   w.on('failed', (job, err) => log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, `${name} job failed`));

@@ -7,7 +7,7 @@ import { countJobs } from '../jobs/observe.js';
 import { testCrashHook } from '../crash-points.js';
 import { redisAttemptMarker } from './attempts.js';
 import { parseThreadsAvailable, startParsePool } from './isolate.js';
-import { createQueue } from '../jobs/queues.js';
+import { createQueue, STALLS_BEFORE_DEAD_LETTER } from '../jobs/queues.js';
 import { QueueName, type IntakeJobData } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { senderCheckOptions } from '../auth/options.js';
@@ -84,7 +84,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
     stalledInterval: config.workerStalledCheckMs,
     // more than the poison bound, so a message that kills its worker is recognised (and its sender
     // told) before BullMQ gives up on it as stalled
-    maxStalledCount: config.poisonAttempts + 1,
+    maxStalledCount: Math.max(STALLS_BEFORE_DEAD_LETTER, config.poisonAttempts + 1),
   });
   countJobs(worker, QueueName.intake);
   const recovery = startRecovery(config, redis, options.store, log);

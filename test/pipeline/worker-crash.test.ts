@@ -68,3 +68,41 @@ describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])(
     }
   }, 60_000);
 });
+
+// A death outside the parse is not the message's doing (a deploy, the OOM killer, a crash loop for
+// another reason): BullMQ's stall bound used to be CASEDROP_POISON_ATTEMPTS + 1 (4), so a job whose
+// worker was killed five times during a backlog was dead-lettered although nothing was wrong with it.
+describe('a worker process killed five times while storing the same message', () => {
+  it('does not dead-letter it: the next worker stores it once', async () => {
+    const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500', CASEDROP_POISON_ATTEMPTS: '3' };
+    const { config, cleanup } = testConfig(settings);
+    const redis = createRedis(config, 'worker');
+    const store = await openTestStore(config);
+    const queue = intakeQueue(config, redis);
+    const vars = {
+      ...settings,
+      NODE_ENV: 'test',
+      CASEDROP_DATA_DIR: config.dataDir,
+      CASEDROP_REDIS_PREFIX: config.redisPrefix,
+      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
+      CASEDROP_LOG_LEVEL: 'silent',
+    };
+    let survivor: ChildProcess | undefined;
+    try {
+      await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
+      const spoolId = await spool(store, sample('verdicts.eml'), {}, queue);
+      for (let death = 1; death <= 5; death++) expect(await runWorker({ ...vars, CASEDROP_TEST_CRASH_AT: 'after-files' }).exited).toBe(137);
+
+      survivor = runWorker(vars).child;
+      await vi.waitFor(async () => expect(await (await queue.getJob(spoolId))?.getState()).toMatch(/^(completed|failed)$/), { timeout: 20_000, interval: 100 });
+      expect(await (await queue.getJob(spoolId))?.getState()).toBe('completed');
+      expect(await store.list(`cases/${CASE}/files/`)).toHaveLength(2);
+      expect(await store.list('outcomes/')).toEqual([`outcomes/${spoolId}`]);
+    } finally {
+      survivor?.kill('SIGTERM');
+      await queue.close();
+      redis.disconnect();
+      await cleanup();
+    }
+  }, 90_000);
+});

@@ -25,9 +25,8 @@ import { deadLetters, drained, QUEUES } from './queues.js';
  * Two variants (issue 11): kill.test.ts in /dev/shm with 1,000 messages — a process killed with -9
  * loses nothing the kernel already has, so what it tests (write-rename order, fixed names, job ids)
  * is the same without the fsync cost — and kill-disk.test.ts on a real disk (the OS temp dir), so
- * the fsyncs the model depends on are exercised, with fewer messages: with 13+ fsyncs per message
- * a loaded 2-core machine restarts a killed worker so slowly that a job can stall past BullMQ's
- * maxStalledCount (2) and be dead-lettered (seen at 800 messages, load average 25).
+ * the fsyncs the model depends on are exercised, with fewer messages (18 fsyncs per message make
+ * each one slow on a loaded 2-core machine).
  */
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SESSIONS = 8;
