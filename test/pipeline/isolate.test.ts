@@ -78,4 +78,22 @@ describe('parse threads', () => {
     const { pool, spoolOf } = await setUp({ CASEDROP_PARSE_TIME_MS: '1', CASEDROP_PARSE_THREADS: '1' });
     expect(await pool.analyse(await spoolOf(attacks.get('many files')!))).toEqual({ kind: 'refused', reason: 'too-complex' });
   });
+
+  // the poison marker counts in `enter` (src/pipeline/intake.ts): a message waiting for the thread must not be counted
+  it('enters a message only when the thread is free: a death counts against the one being parsed', async () => {
+    const { pool, spoolOf } = await setUp({ CASEDROP_PARSE_THREADS: '1' });
+    const [a, b] = [await spoolOf(sample('verdicts.eml')), await spoolOf(sample('verdicts.eml'))];
+    const events: string[] = [];
+    const enter = (id: string) => async () => void events.push(`enter ${id}`);
+    const done = (id: string) => (analysis: { kind: string }) => void events.push(`done ${id}: ${analysis.kind}`);
+    await Promise.all([pool.analyse(a, undefined, enter(a)).then(done(a)), pool.analyse(b, undefined, enter(b)).then(done(b))]);
+    expect(events).toEqual([`enter ${a}`, `done ${a}: parsed`, `enter ${b}`, `done ${b}: parsed`]);
+  });
+
+  it('a message whose enter refuses is not parsed, and the thread takes the next one', async () => {
+    const { pool, spoolOf } = await setUp({ CASEDROP_PARSE_THREADS: '1' });
+    const refused = pool.analyse(await spoolOf(sample('verdicts.eml')), undefined, () => Promise.reject(new Error('poisonous')));
+    await expect(refused).rejects.toThrow('poisonous');
+    expect((await pool.analyse(await spoolOf(sample('verdicts.eml')))).kind).toBe('parsed');
+  });
 });
