@@ -147,15 +147,16 @@ async function analyseCounted(meta: SpoolMeta, size: number, deps: IntakeDeps, l
     if (unfinished > deps.config.poisonAttempts) throw new Poisonous(unfinished);
     deps.checkpoint?.('during-parse');
   };
+  let analysis: Analysis;
   try {
-    const analysis = await analyse(meta.spoolId, size, deps, enter);
-    await deps.attempts?.finish(meta.spoolId);
-    return analysis;
+    analysis = await analyse(meta.spoolId, size, deps, enter);
   } catch (err) {
     if (err instanceof Poisonous) return refusePoison(meta, err.unfinished, deps, log);
     await deps.attempts?.finish(meta.spoolId).catch(() => undefined);
     throw err;
   }
+  await deps.attempts?.finish(meta.spoolId);
+  return analysis;
 }
 
 async function writeOutcome(outcome: Outcome, name: string, store: ObjectStore, written?: IntakeDeps['outcomes']): Promise<void> {

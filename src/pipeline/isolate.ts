@@ -119,7 +119,7 @@ export function startParsePool(config: Config, logger: Logger): ParsePool {
     analyse: (spoolId, size, enter) =>
       new Promise<Analysis>((resolve, reject) => {
         if (closed) return reject(new Error('parse pool closed'));
-        queue.push({ spoolId, size, ...(enter ? { enter } : {}), resolve, reject });
+        queue.push({ spoolId, size, enter, resolve, reject });
         pump();
       }),
     warm: async () => {

@@ -1,4 +1,4 @@
-// Child process of worker-crash.test.ts: one intake worker on the compiled build (BUILD_DIR), with
+// Child process of worker-process.ts (the worker-crash and worker-poison tests): one intake worker on the compiled build (BUILD_DIR), with
 // the configuration from the environment. CASEDROP_TEST_CRASH_AT makes it exit 137 at that step.
 
 import { join } from 'node:path';

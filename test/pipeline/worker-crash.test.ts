@@ -1,45 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, inject, it, vi } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
 import type { IntakeStep } from '../../src/pipeline/intake.js';
 import { createRedis } from '../../src/redis.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
+import { runWorker, workerVars } from './worker-process.js';
 
 /**
  * The worker process really dies (exit 137, like kill -9) between two steps; a fresh worker process
  * recovers the stalled job through BullMQ's stalled check and must converge on exactly one copy of
  * each file, one note, one outcome, one notify job, and the spool object gone.
  */
-// inside the repository so the compiled code resolves node_modules
-// src/ compiled once per test run (test/build-once.ts): the child runs plain node, no TypeScript loader
-const build = inject('testBuild');
-
-function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {
-    env: { ...process.env, ...vars, BUILD_DIR: build },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
-}
-
 describe.each(['after-files', 'after-outcome', 'after-notify'] as IntakeStep[])('worker process killed %s', (step) => {
   it('a restarted worker recovers the stalled job without duplicates', async () => {
-    const { config, cleanup } = testConfig({ CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' });
+    const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500' };
+    const { config, cleanup } = testConfig(settings);
     const redis = createRedis(config, 'worker');
     const store = await openTestStore(config);
     const queue = intakeQueue(config, redis);
     const notify = notifyQueue(config, redis);
-    const vars = {
-      NODE_ENV: 'test',
-      CASEDROP_DATA_DIR: config.dataDir,
-      CASEDROP_REDIS_PREFIX: config.redisPrefix,
-      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
-      CASEDROP_LOG_LEVEL: 'silent',
-      CASEDROP_WORKER_LOCK_MS: '1000',
-      CASEDROP_WORKER_STALLED_CHECK_MS: '500',
-    };
+    const vars = workerVars(config, settings);
     let second: ChildProcess | undefined;
     try {
       await registryFor(config, redis, store).open(CASE, 'engineer@example.com');
@@ -79,14 +59,7 @@ describe('a worker process killed five times while storing the same message', ()
     const redis = createRedis(config, 'worker');
     const store = await openTestStore(config);
     const queue = intakeQueue(config, redis);
-    const vars = {
-      ...settings,
-      NODE_ENV: 'test',
-      CASEDROP_DATA_DIR: config.dataDir,
-      CASEDROP_REDIS_PREFIX: config.redisPrefix,
-      CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
-      CASEDROP_LOG_LEVEL: 'silent',
-    };
+    const vars = workerVars(config, settings);
     let survivor: ChildProcess | undefined;
     try {
       await registryFor(config, redis, store).open(CASE, 'engineer@example.com');

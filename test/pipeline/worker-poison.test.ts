@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, inject, it, vi } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
 import { retryFailed } from '../../src/jobs/dead-letter.js';
 import { createRedis } from '../../src/redis.js';
-import type { Config } from '../../src/config/schema.js';
 import { testConfig } from '../helpers/env.js';
 import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor, sample, spool } from './helpers.js';
+import { runWorker, workerVars } from './worker-process.js';
 
 /**
  * A message that kills its worker process inside the parse (CASEDROP_TEST_CRASH_AT=during-parse,
@@ -13,28 +12,6 @@ import { CASE, intakeQueue, notifyQueue, openTestStore, readOutcome, registryFor
  * deaths the next attempt dead-letters it as too-complex, keeps its spool, and queues the replies;
  * `jobs retry` then runs it afresh. Runs the compiled code, parse threads included.
  */
-// src/ compiled once per test run (test/build-once.ts): the child runs plain node, no TypeScript loader
-const build = inject('testBuild');
-
-function runWorker(vars: Record<string, string>): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-worker.mjs')], {
-    env: { ...process.env, ...vars, BUILD_DIR: build },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-}
-
-function workerVars(config: Config, settings: Record<string, string>): Record<string, string> {
-  return {
-    ...settings,
-    NODE_ENV: 'test',
-    CASEDROP_DATA_DIR: config.dataDir,
-    CASEDROP_REDIS_PREFIX: config.redisPrefix,
-    CASEDROP_MASTER_KEYS: config.masterKeys ?? '',
-    CASEDROP_LOG_LEVEL: 'silent',
-  };
-}
-
 describe('a message that kills its worker', () => {
   it('is dead-lettered as too-complex after CASEDROP_POISON_ATTEMPTS deaths, its spool kept and its sender told; jobs retry runs it again', async () => {
     const settings = { CASEDROP_WORKER_LOCK_MS: '1000', CASEDROP_WORKER_STALLED_CHECK_MS: '500', CASEDROP_POISON_ATTEMPTS: '2' };
